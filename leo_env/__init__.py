@@ -1,0 +1,1 @@
+"""APEX suite: LEO downlink environments."""

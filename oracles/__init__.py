@@ -1,0 +1,1 @@
+"""Optimisation oracles and baselines."""
