@@ -61,13 +61,16 @@ class Scenario:
     elevation_deg : ndarray of float, shape (S, C, K)
         Minimum elevation [deg] over each slow slot (``-90`` where below the horizon).
     sat_ecef : ndarray of float, shape (K*M+1, S, 3) or None
-        Satellite positions [m] at every fast-slot boundary (orbit-driven scenarios).
+        Satellite positions [m] at every fast-slot boundary (synthetic presets too: their
+        time-compressed tracks).
     cell_ecef : ndarray of float, shape (C, 3) or None
         Cell centres [m].
     cell_latlon_deg : ndarray of float, shape (C, 2) or None
         Cell centres as (latitude, longitude) [deg].
     sat_names : tuple of str
         Satellite identifiers (TLE names, or ``shell/plane/slot`` for Walker shells).
+    kind : str
+        ``"synthetic"`` (APEX presets: time-compressed passes) or ``"orbit"`` (Walker / TLE).
     fading : str
         Small-scale fading model per fast slot: ``"none"``, ``"rician"`` or ``"rayleigh"``.
     rician_k_db : float
@@ -97,6 +100,7 @@ class Scenario:
     cell_ecef: np.ndarray | None = None
     cell_latlon_deg: np.ndarray | None = None
     sat_names: tuple[str, ...] = ()
+    kind: str = "synthetic"
     fading: str = "none"
     rician_k_db: float = 10.0
     config: dict[str, Any] = field(default_factory=dict)
@@ -125,7 +129,7 @@ class Scenario:
     @property
     def orbit_driven(self) -> bool:
         """True when positions come from real orbits (Walker shells or TLEs)."""
-        return self.sat_ecef is not None
+        return self.kind == "orbit"
 
     # ------------------------------------------------------------------ channel
     def fast_gain(self, k: int) -> np.ndarray:
