@@ -480,8 +480,8 @@ def walker_satrecs(
         Catalogue number of the first satellite; the others follow consecutively.
     tle_precision : bool, optional
         Round the elements to what a TLE can hold (angles to 1e-4 deg, mean motion to 1e-8
-        rev/day) so that :func:`leo_env.core.tle.export_tles` followed by parsing reproduces
-        the same orbits exactly.  This moves a satellite by at most ~6 m.
+        rev/day, epoch to 1e-8 day) so that :func:`leo_env.core.tle.export_tles` followed by
+        parsing reproduces the same orbits.  This moves a satellite by at most ~7 m.
 
     Returns
     -------
@@ -521,6 +521,8 @@ def walker_satrecs(
         n_rev_day = np.round(n_rev_day, 8)
     no_kozai = n_rev_day / _REV_PER_DAY_PER_RAD_PER_MIN  # [rad/min]
     jd, fr = julian_date(epoch)
+    if tle_precision:
+        fr = round(fr, 8)  # a TLE epoch holds 1e-8 day (0.86 ms, i.e. < 7 mm of motion)
     epoch_days = (jd - _JD_SGP4_EPOCH0) + fr
     out: list[Satrec] = []
     for k in range(n_sats):

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from leo_env.core import channel, demand, forecast, ground, handover  # noqa: F401
-from leo_env.core.geometry import slot_link_geometry
+from leo_env.core.geometry import any_slot_visible, slot_link_geometry
 from leo_env.core.synthetic import synthetic_track_latlon
 from leo_env.scenario.config import ScenarioConfig, load_config
 from leo_env.scenario.scenario import Scenario
@@ -166,8 +166,7 @@ def _orbit_geometry(cfg: ScenarioConfig, epoch_offset_s: float) -> Geometry:
     #    threshold at both of the slot's boundaries from the same cell.
     t_slow = np.arange(K + 1) * M * T_f
     coarse = _propagate(source, epoch, t_slow, method, None)
-    el_b, _ = slot_link_geometry(coarse, cell_ecef, cell_up, K, 1)
-    keep = np.nonzero((el_b >= el_thr).any(axis=(1, 2)))[0]
+    keep = np.nonzero(any_slot_visible(coarse, cell_ecef, cell_up, 1, el_thr))[0]
     # 2) fine pass at every fast-slot boundary for the candidates only.
     t_fast = np.arange(K * M + 1) * T_f
     sat = _propagate(source, epoch, t_fast, method, keep)

@@ -84,3 +84,21 @@ def test_slot_link_geometry_equals_plain_loop():
         np.testing.assert_allclose(inv[:, :, k], (1 / d**2).mean(0), rtol=1e-9)
     with pytest.raises(ValueError, match="K\\*M\\+1"):
         geometry.slot_link_geometry(sat[:-1], cell, up, K, M)
+
+
+@pytest.mark.parametrize("M", [1, 3])
+def test_any_slot_visible_matches_slot_geometry(M):
+    rng = np.random.default_rng(5)
+    K, S, C = 6, 40, 7
+    cell_ll = np.stack([rng.uniform(40, 50, C), rng.uniform(0, 10, C)], 1)
+    cell = geodetic_to_ecef(cell_ll[:, 0], cell_ll[:, 1], 0.0)
+    up = local_up(cell_ll[:, 0], cell_ll[:, 1])
+    # slowly drifting satellites so that some stay visible for whole slots and some do not
+    start_lat, start_lon = rng.uniform(20, 70, S), rng.uniform(-20, 30, S)
+    t = np.arange(K * M + 1)[:, None]
+    sat = _spherical_point(start_lat + 0.8 * t / M, start_lon + 0.5 * t / M, R + 550e3)
+    el, _ = geometry.slot_link_geometry(sat, cell, up, K, M)
+    expect = (el >= 25.0).any(axis=(1, 2))
+    got = geometry.any_slot_visible(sat, cell, up, M, 25.0)
+    assert expect.any() and not expect.all()
+    np.testing.assert_array_equal(got, expect)

@@ -1,0 +1,1 @@
+"""P2: slow-timescale association under hard per-cell handover budgets (placeholder)."""
