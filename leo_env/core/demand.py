@@ -142,8 +142,10 @@ def regime_shift_rates(
     scale_min: float,
     scale_max: float,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Regime shifts at unknown times: at each shift slot the base rates are permuted across
-    cells and scaled by a factor drawn uniformly in ``[scale_min, scale_max]``.
+    """Regime shifts at unknown times.
+
+    At each shift slot the base rates are permuted across cells and scaled by a factor drawn
+    uniformly in ``[scale_min, scale_max]``.
 
     Returns
     -------
@@ -154,7 +156,9 @@ def regime_shift_rates(
     rate = np.repeat(np.asarray(base_bps, dtype=float)[:, None], n_slots, axis=1)
     if n_shifts <= 0 or n_slots <= 1:
         return rate, np.zeros(0, dtype=int)
-    shift_slots = np.sort(rng.choice(np.arange(1, n_slots), size=min(n_shifts, n_slots - 1), replace=False))
+    shift_slots = np.sort(
+        rng.choice(np.arange(1, n_slots), size=min(n_shifts, n_slots - 1), replace=False)
+    )
     current = np.asarray(base_bps, dtype=float)
     for k0 in shift_slots:
         current = current[rng.permutation(C)] * rng.uniform(scale_min, scale_max)
@@ -181,7 +185,11 @@ def churn_active(
 
 
 def poisson_arrivals(
-    rng: np.random.Generator, rate_bps: np.ndarray, T_f: float, M: int, packet_bits: float  # noqa: N803
+    rng: np.random.Generator,
+    rate_bps: np.ndarray,
+    T_f: float,
+    M: int,
+    packet_bits: float,  # noqa: N803
 ) -> np.ndarray:
     """Arrivals [bit per fast slot], shape (C, K, M): Poisson packet counts times ``packet_bits``.
 

@@ -111,7 +111,9 @@ def isl_line_of_sight(sat_ecef: np.ndarray, grazing_altitude_m: float = 80e3) ->
     return np.linalg.norm(closest, axis=-1) > R_EARTH_M + grazing_altitude_m
 
 
-def elevation_from_central_angle_deg(central_angle_rad: np.ndarray, altitude_m: float) -> np.ndarray:
+def elevation_from_central_angle_deg(
+    central_angle_rad: np.ndarray, altitude_m: float
+) -> np.ndarray:
     """Elevation [deg] on a spherical Earth from the Earth-central angle between cell and satellite.
 
     ``tan(el) = (cos g - R / (R + h)) / sin g``; independent of the ECEF formula (used in tests and
@@ -161,7 +163,9 @@ def _any_slot_visible_kernel(sat, cell, up, fast_per_slot, sin_thr, out):  # pra
                 dx = sat[t, s, 0] - cell[c, 0]
                 dy = sat[t, s, 1] - cell[c, 1]
                 dz = sat[t, s, 2] - cell[c, 2]
-                sn = (dx * up[c, 0] + dy * up[c, 1] + dz * up[c, 2]) / np.sqrt(dx * dx + dy * dy + dz * dz)
+                sn = (dx * up[c, 0] + dy * up[c, 1] + dz * up[c, 2]) / np.sqrt(
+                    dx * dx + dy * dy + dz * dz
+                )
                 run = run + 1 if sn >= sin_thr else 0
                 # a whole slot [k M, (k+1) M] above the threshold
                 if run >= fast_per_slot + 1 and t % fast_per_slot == 0:

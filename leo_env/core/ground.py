@@ -20,7 +20,9 @@ def _check_box(lat_min: float, lat_max: float, lon_min: float, lon_max: float) -
             f"region: need -90 <= lat_min < lat_max <= 90, got lat_min={lat_min}, lat_max={lat_max}"
         )
     if not lon_min < lon_max:
-        raise ValueError(f"region: need lon_min < lon_max, got lon_min={lon_min}, lon_max={lon_max}")
+        raise ValueError(
+            f"region: need lon_min < lon_max, got lon_min={lon_min}, lon_max={lon_max}"
+        )
 
 
 def grid_cells(

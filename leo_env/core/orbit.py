@@ -114,7 +114,7 @@ class WalkerShell:
     --------
     >>> shell = WalkerShell("demo", 53.0, total=24, planes=6, phasing=1, altitude_km=550.0)
     >>> shell.sats_per_plane, round(shell.period_s)
-    (4, 5736)
+    (4, 5739)
     """
 
     name: str
@@ -355,9 +355,7 @@ def _as_constellation(source: Constellation | WalkerShell) -> Constellation:
         return source
     if isinstance(source, WalkerShell):
         return Constellation((source,))
-    raise TypeError(
-        f"expected a Constellation or WalkerShell, got {type(source).__name__}"
-    )
+    raise TypeError(f"expected a Constellation or WalkerShell, got {type(source).__name__}")
 
 
 def _as_times(t_s: ArrayLike) -> np.ndarray:

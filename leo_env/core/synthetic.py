@@ -53,7 +53,10 @@ def synthetic_track_latlon(
     phase = rng.uniform(0.0, ring)
     x0 = phase + ring / n_sats * (np.arange(n_sats) + rng.uniform(-0.3, 0.3, n_sats))
     y = rng.uniform(-cross_track_km, cross_track_km, n_sats)
-    x = np.mod(x0[None, :] + speed * np.asarray(t_slots, dtype=float)[:, None] + ring / 2, ring) - ring / 2
+    x = (
+        np.mod(x0[None, :] + speed * np.asarray(t_slots, dtype=float)[:, None] + ring / 2, ring)
+        - ring / 2
+    )
     lat = centre_lat_deg + x / KM_PER_DEG_LAT
     lon = centre_lon_deg + y[None, :] / (KM_PER_DEG_LAT * np.cos(np.radians(centre_lat_deg)))
     return np.stack([lat, np.broadcast_to(lon, lat.shape)], axis=-1)

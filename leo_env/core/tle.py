@@ -97,16 +97,16 @@ def _check_line(line: str, expected: str, lineno: int, source: str) -> None:
         raise TLEError(source, lineno, f"TLE line {expected} contains non-ASCII characters")
     if not line.startswith(f"{expected} "):
         raise TLEError(
-            source, lineno, f"expected TLE line {expected} (starting with '{expected} '), "
-            f"got a line starting with {line[:2]!r}"
+            source,
+            lineno,
+            f"expected TLE line {expected} (starting with '{expected} '), "
+            f"got a line starting with {line[:2]!r}",
         )
     if not line[-1].isdigit():
         raise TLEError(source, lineno, f"checksum character {line[-1]!r} is not a digit")
     want = tle_checksum(line)
     if int(line[-1]) != want:
-        raise TLEError(
-            source, lineno, f"bad checksum: line ends with {line[-1]}, computed {want}"
-        )
+        raise TLEError(source, lineno, f"bad checksum: line ends with {line[-1]}, computed {want}")
     if not _SATNUM.fullmatch(line[2:7]):
         raise TLEError(source, lineno, f"bad satellite number {line[2:7]!r} in columns 3-7")
     fields = _LINE1_FIELDS if expected == "1" else _LINE2_FIELDS
@@ -120,9 +120,7 @@ def _check_line(line: str, expected: str, lineno: int, source: str) -> None:
             low, high = _RANGES[name]
             value = float(text)
             if not low <= value <= high:
-                raise TLEError(
-                    source, lineno, f"{name} {value} out of range [{low:g}, {high:g}]"
-                )
+                raise TLEError(source, lineno, f"{name} {value} out of range [{low:g}, {high:g}]")
 
 
 def _looks_like_tle_line(line: str) -> bool:
@@ -181,8 +179,9 @@ def parse_tles(text: str, source: str = "<string>") -> tuple[list[str], list[Sat
             lineno, line = lines[i]
             if not line.startswith("1 ") and not _looks_like_tle_line(line):
                 raise TLEError(
-                    source, lineno, f"expected TLE line 1 after name line {name_lineno}, "
-                    f"got {line[:20]!r}"
+                    source,
+                    lineno,
+                    f"expected TLE line 1 after name line {name_lineno}, got {line[:20]!r}",
                 )
         if line.startswith("2 "):
             raise TLEError(source, lineno, "TLE line 2 without a preceding line 1")
@@ -192,14 +191,17 @@ def parse_tles(text: str, source: str = "<string>") -> tuple[list[str], list[Sat
         lineno2, line2 = lines[i + 1]
         if not line2.startswith("2 ") and not _looks_like_tle_line(line2):
             raise TLEError(
-                source, lineno2, f"expected TLE line 2 after line 1 (line {lineno}), "
-                f"got {line2[:20]!r}"
+                source,
+                lineno2,
+                f"expected TLE line 2 after line 1 (line {lineno}), got {line2[:20]!r}",
             )
         _check_line(line2, "2", lineno2, source)
         if line[2:7] != line2[2:7]:
             raise TLEError(
-                source, lineno2, f"satellite number {line2[2:7].strip()!r} on line 2 differs "
-                f"from {line[2:7].strip()!r} on line 1 (line {lineno})"
+                source,
+                lineno2,
+                f"satellite number {line2[2:7].strip()!r} on line 2 differs "
+                f"from {line[2:7].strip()!r} on line 1 (line {lineno})",
             )
         try:
             sat = Satrec.twoline2rv(line, line2)
@@ -209,8 +211,10 @@ def parse_tles(text: str, source: str = "<string>") -> tuple[list[str], list[Sat
             ) from exc
         if sat.error:
             raise TLEError(
-                source, lineno, f"sgp4 rejects the TLE on lines {lineno}-{lineno2}: error "
-                f"{sat.error}: {SGP4_ERRORS.get(sat.error, 'unknown error')}"
+                source,
+                lineno,
+                f"sgp4 rejects the TLE on lines {lineno}-{lineno2}: error "
+                f"{sat.error}: {SGP4_ERRORS.get(sat.error, 'unknown error')}",
             )
         names.append(name if name else line[2:7].strip())
         sats.append(sat)

@@ -22,7 +22,9 @@ def satisfaction(served_bits: np.ndarray, demand_bits: np.ndarray) -> np.ndarray
     served = np.asarray(served_bits, dtype=float)
     demand = np.asarray(demand_bits, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        xi = np.where(demand > 0, np.minimum(1.0, served / np.where(demand > 0, demand, 1.0)), np.nan)
+        xi = np.where(
+            demand > 0, np.minimum(1.0, served / np.where(demand > 0, demand, 1.0)), np.nan
+        )
     return xi
 
 

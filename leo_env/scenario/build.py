@@ -124,7 +124,9 @@ def _orbit_source(cfg: ScenarioConfig) -> tuple[Any, tuple[str, ...]]:
             fields[f] = val
         name = sh.preset or f"shell{i}"
         shells.append(
-            orbit.WalkerShell(name=name, raan0_deg=sh.raan0_deg, arg_lat0_deg=sh.arg_lat0_deg, **fields)
+            orbit.WalkerShell(
+                name=name, raan0_deg=sh.raan0_deg, arg_lat0_deg=sh.arg_lat0_deg, **fields
+            )
         )
     const = orbit.Constellation(tuple(shells))
     return const, tuple(const.names)
@@ -188,7 +190,9 @@ def _orbit_geometry(cfg: ScenarioConfig, epoch_offset_s: float) -> Geometry:
 def _cached_orbit_geometry(cfg_key: str, epoch_offset_s: float) -> Geometry:
     from omegaconf import OmegaConf
 
-    cfg = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(ScenarioConfig), OmegaConf.create(cfg_key)))
+    cfg = OmegaConf.to_object(
+        OmegaConf.merge(OmegaConf.structured(ScenarioConfig), OmegaConf.create(cfg_key))
+    )
     assert isinstance(cfg, ScenarioConfig)
     return _orbit_geometry(cfg, epoch_offset_s)
 
@@ -209,7 +213,9 @@ def build_geometry(cfg: ScenarioConfig, seed: int, attempt: int = 0) -> Geometry
         return _synthetic_geometry(cfg, _stream(seed, attempt, _GEOMETRY))
     offset = 0.0
     if cfg.constellation.random_epoch_s > 0:
-        offset = float(_stream(seed, attempt, _GEOMETRY).uniform(0.0, cfg.constellation.random_epoch_s))
+        offset = float(
+            _stream(seed, attempt, _GEOMETRY).uniform(0.0, cfg.constellation.random_epoch_s)
+        )
     return _cached_orbit_geometry(_geometry_key(cfg), offset)
 
 
@@ -222,21 +228,32 @@ def _rates(cfg: ScenarioConfig, geo: Geometry, rng: np.random.Generator) -> np.n
             if cfg.region.cells == "hex"
             else cfg.region.cell_size_deg
         )
-        base, _ = demand.population_rates(geo.cell_latlon_deg, d.high_rate_bps, d.low_rate_bps, radius)
+        base, _ = demand.population_rates(
+            geo.cell_latlon_deg, d.high_rate_bps, d.low_rate_bps, radius
+        )
     else:
         base, _ = demand.two_class_rates(rng, C, d.mismatch_ratio, d.high_rate_bps, d.low_rate_bps)
-    rate, _ = demand.regime_shift_rates(rng, base, K, d.regime_shifts, d.regime_scale_min, d.regime_scale_max)
+    rate, _ = demand.regime_shift_rates(
+        rng, base, K, d.regime_shifts, d.regime_scale_min, d.regime_scale_max
+    )
     epoch_h = 0.0
     if cfg.kind == "orbit":
         ep = datetime.fromisoformat(cfg.constellation.epoch.replace("Z", "+00:00"))
         epoch_h = ep.hour + ep.minute / 60.0 + ep.second / 3600.0
     prof = demand.profile_factor(
-        K, d.profile, d.period_slots, d.amplitude,
-        slot_s=geo.T_s, start_utc_hour=epoch_h, lon_deg=geo.cell_latlon_deg[:, 1],
+        K,
+        d.profile,
+        d.period_slots,
+        d.amplitude,
+        slot_s=geo.T_s,
+        start_utc_hour=epoch_h,
+        lon_deg=geo.cell_latlon_deg[:, 1],
     )
     rate = rate * prof
     if d.burst_prob > 0:
-        rate = rate * demand.burst_multiplier(rng, C, K, d.burst_prob, d.burst_factor, d.burst_slots)
+        rate = rate * demand.burst_multiplier(
+            rng, C, K, d.burst_prob, d.burst_factor, d.burst_slots
+        )
     if d.churn_depart_prob > 0:
         rate = rate * demand.churn_active(rng, C, K, d.churn_depart_prob, d.churn_arrive_prob)
     return rate * d.scale
@@ -248,7 +265,9 @@ def _build_once(cfg: ScenarioConfig, seed: int, attempt: int) -> tuple[Scenario,
     S, C, K = geo.el_min_deg.shape  # noqa: N806
     M, T_f = cfg.time.M, cfg.time.T_f  # noqa: N806
     v = geo.el_min_deg >= ch.min_elevation_deg
-    shadow = channel.shadowing_db(_stream(seed, attempt, _SHADOWING), (S, C, K), ch.shadowing_sigma_db, ch.shadowing_corr)
+    shadow = channel.shadowing_db(
+        _stream(seed, attempt, _SHADOWING), (S, C, K), ch.shadowing_sigma_db, ch.shadowing_corr
+    )
     fixed_db = ch.G_tx_dbi + ch.G_rx_dbi - ch.atm_loss_db - ch.pointing_loss_db
     lam = channel.SPEED_OF_LIGHT / ch.freq_hz
     # mean over the slot of G / FSPL(d) = G (lambda / 4 pi)^2 E[1/d^2]

@@ -102,7 +102,12 @@ class SyntheticConfig:
         _check(self.pass_slots > 0, f"{p}.pass_slots", "> 0", self.pass_slots)
         _check(self.mean_visible > 0, f"{p}.mean_visible", "> 0", self.mean_visible)
         _check(self.cross_track_km >= 0, f"{p}.cross_track_km", ">= 0", self.cross_track_km)
-        _check(-90 < self.centre_lat_deg < 90, f"{p}.centre_lat_deg", "in (-90, 90)", self.centre_lat_deg)
+        _check(
+            -90 < self.centre_lat_deg < 90,
+            f"{p}.centre_lat_deg",
+            "in (-90, 90)",
+            self.centre_lat_deg,
+        )
         _check(self.cell_size_deg > 0, f"{p}.cell_size_deg", "> 0", self.cell_size_deg)
 
 
@@ -140,10 +145,22 @@ class ConstellationConfig:
     def validate(self, p: str = "constellation") -> None:
         """Range checks."""
         _check(self.source in {"walker", "tle"}, f"{p}.source", "'walker' or 'tle'", self.source)
-        _check(self.propagator in {"sgp4", "kepler"}, f"{p}.propagator", "'sgp4' or 'kepler'", self.propagator)
+        _check(
+            self.propagator in {"sgp4", "kepler"},
+            f"{p}.propagator",
+            "'sgp4' or 'kepler'",
+            self.propagator,
+        )
         if self.source == "tle":
-            _check(bool(self.tle_file), f"{p}.tle_file", "a path when source is 'tle'", self.tle_file)
-            _check(self.propagator == "sgp4", f"{p}.propagator", "'sgp4' for TLE input", self.propagator)
+            _check(
+                bool(self.tle_file), f"{p}.tle_file", "a path when source is 'tle'", self.tle_file
+            )
+            _check(
+                self.propagator == "sgp4",
+                f"{p}.propagator",
+                "'sgp4' for TLE input",
+                self.propagator,
+            )
         else:
             _check(len(self.shells) >= 1, f"{p}.shells", "a non-empty list", self.shells)
         _check(self.random_epoch_s >= 0, f"{p}.random_epoch_s", ">= 0 [s]", self.random_epoch_s)
@@ -167,10 +184,18 @@ class RegionConfig:
 
     def validate(self, p: str = "region") -> None:
         """Range checks."""
-        _check(-90 <= self.lat_min < self.lat_max <= 90, f"{p}.lat_min/lat_max",
-               "-90 <= lat_min < lat_max <= 90", (self.lat_min, self.lat_max))
-        _check(-180 <= self.lon_min < self.lon_max <= 360, f"{p}.lon_min/lon_max",
-               "-180 <= lon_min < lon_max <= 360", (self.lon_min, self.lon_max))
+        _check(
+            -90 <= self.lat_min < self.lat_max <= 90,
+            f"{p}.lat_min/lat_max",
+            "-90 <= lat_min < lat_max <= 90",
+            (self.lat_min, self.lat_max),
+        )
+        _check(
+            -180 <= self.lon_min < self.lon_max <= 360,
+            f"{p}.lon_min/lon_max",
+            "-180 <= lon_min < lon_max <= 360",
+            (self.lon_min, self.lon_max),
+        )
         _check(self.cells in {"grid", "hex"}, f"{p}.cells", "'grid' or 'hex'", self.cells)
         _check(self.cell_size_deg > 0, f"{p}.cell_size_deg", "> 0", self.cell_size_deg)
         _check(self.hex_spacing_km > 0, f"{p}.hex_spacing_km", "> 0", self.hex_spacing_km)
@@ -204,12 +229,24 @@ class ChannelConfig:
         for name in ("freq_hz", "bandwidth_hz", "W_PRB"):
             _check(getattr(self, name) > 0, f"{p}.{name}", "> 0", getattr(self, name))
         _check(self.W_PRB <= self.bandwidth_hz, f"{p}.W_PRB", "<= bandwidth_hz", self.W_PRB)
-        _check(self.shadowing_sigma_db >= 0, f"{p}.shadowing_sigma_db", ">= 0", self.shadowing_sigma_db)
-        _check(0 <= self.shadowing_corr < 1, f"{p}.shadowing_corr", "in [0, 1)", self.shadowing_corr)
-        _check(self.fading in {"none", "rician", "rayleigh"}, f"{p}.fading",
-               "'none', 'rician' or 'rayleigh'", self.fading)
-        _check(0 <= self.min_elevation_deg < 90, f"{p}.min_elevation_deg", "in [0, 90)",
-               self.min_elevation_deg)
+        _check(
+            self.shadowing_sigma_db >= 0, f"{p}.shadowing_sigma_db", ">= 0", self.shadowing_sigma_db
+        )
+        _check(
+            0 <= self.shadowing_corr < 1, f"{p}.shadowing_corr", "in [0, 1)", self.shadowing_corr
+        )
+        _check(
+            self.fading in {"none", "rician", "rayleigh"},
+            f"{p}.fading",
+            "'none', 'rician' or 'rayleigh'",
+            self.fading,
+        )
+        _check(
+            0 <= self.min_elevation_deg < 90,
+            f"{p}.min_elevation_deg",
+            "in [0, 90)",
+            self.min_elevation_deg,
+        )
 
 
 @dataclass
@@ -261,20 +298,30 @@ class DemandConfig:
 
     def validate(self, p: str = "demand") -> None:
         """Range checks."""
-        _check(0 <= self.mismatch_ratio <= 1, f"{p}.mismatch_ratio", "in [0, 1]", self.mismatch_ratio)
+        _check(
+            0 <= self.mismatch_ratio <= 1, f"{p}.mismatch_ratio", "in [0, 1]", self.mismatch_ratio
+        )
         _check(self.high_rate_bps >= 0, f"{p}.high_rate_bps", ">= 0", self.high_rate_bps)
         _check(self.low_rate_bps >= 0, f"{p}.low_rate_bps", ">= 0", self.low_rate_bps)
         _check(self.packet_bits > 0, f"{p}.packet_bits", "> 0", self.packet_bits)
-        _check(self.profile in {"flat", "periodic", "diurnal"}, f"{p}.profile",
-               "'flat', 'periodic' or 'diurnal'", self.profile)
+        _check(
+            self.profile in {"flat", "periodic", "diurnal"},
+            f"{p}.profile",
+            "'flat', 'periodic' or 'diurnal'",
+            self.profile,
+        )
         _check(self.period_slots > 0, f"{p}.period_slots", "> 0", self.period_slots)
         _check(0 <= self.amplitude < 1, f"{p}.amplitude", "in [0, 1)", self.amplitude)
         _check(0 <= self.burst_prob <= 1, f"{p}.burst_prob", "in [0, 1]", self.burst_prob)
         _check(self.burst_factor >= 0, f"{p}.burst_factor", ">= 0", self.burst_factor)
         _check(self.burst_slots >= 1, f"{p}.burst_slots", ">= 1", self.burst_slots)
         _check(self.regime_shifts >= 0, f"{p}.regime_shifts", ">= 0", self.regime_shifts)
-        _check(0 < self.regime_scale_min <= self.regime_scale_max, f"{p}.regime_scale_min/max",
-               "0 < min <= max", (self.regime_scale_min, self.regime_scale_max))
+        _check(
+            0 < self.regime_scale_min <= self.regime_scale_max,
+            f"{p}.regime_scale_min/max",
+            "0 < min <= max",
+            (self.regime_scale_min, self.regime_scale_max),
+        )
         for name in ("churn_depart_prob", "churn_arrive_prob"):
             _check(0 <= getattr(self, name) <= 1, f"{p}.{name}", "in [0, 1]", getattr(self, name))
         _check(self.scale >= 0, f"{p}.scale", ">= 0", self.scale)

@@ -60,7 +60,11 @@ def summarise(sc: Scenario) -> dict[str, Any]:
             "N0_W_per_Hz": sc.N0,
         },
         "utility": {"eps": sc.eps, "lambda_h": sc.lambda_h},
-        "visible_per_cell_slot": {"min": int(vis.min()), "mean": float(vis.mean()), "max": int(vis.max())},
+        "visible_per_cell_slot": {
+            "min": int(vis.min()),
+            "mean": float(vis.mean()),
+            "max": int(vis.max()),
+        },
         "handovers": {
             "min_needed_max": int(sc.min_handovers.max()),
             "min_needed_mean": float(sc.min_handovers.mean()),
@@ -116,19 +120,37 @@ def plot_scenario(sc: Scenario, path: str) -> None:
     if sc.sat_ecef is not None and sc.cell_latlon_deg is not None:
         lat, lon, _ = ecef_to_geodetic(sc.sat_ecef)
         cl = sc.cell_latlon_deg
-        pad = 12.0 if sc.kind == "synthetic" else max(3.0, 0.3 * float(np.ptp(cl[:, 0]) + np.ptp(cl[:, 1])))
-        box = (cl[:, 1].min() - pad, cl[:, 1].max() + pad, cl[:, 0].min() - pad, cl[:, 0].max() + pad)
+        pad = (
+            12.0
+            if sc.kind == "synthetic"
+            else max(3.0, 0.3 * float(np.ptp(cl[:, 0]) + np.ptp(cl[:, 1])))
+        )
+        box = (
+            cl[:, 1].min() - pad,
+            cl[:, 1].max() + pad,
+            cl[:, 0].min() - pad,
+            cl[:, 0].max() + pad,
+        )
         step = max(1, sc.S // 60)
         for s in range(0, sc.S, step):
             lo = np.where(np.abs(np.diff(lon[:, s], prepend=lon[0, s])) > 90, np.nan, lon[:, s])
             ax.plot(lo, lat[:, s], lw=0.6, alpha=0.6)
             ax.plot(lon[0, s], lat[0, s], "k.", ms=2)
-        ax.scatter(cl[:, 1], cl[:, 0], s=max(2, 300 / np.sqrt(sc.C)), c="tab:red", marker="s", label="cells")
+        ax.scatter(
+            cl[:, 1],
+            cl[:, 0],
+            s=max(2, 300 / np.sqrt(sc.C)),
+            c="tab:red",
+            marker="s",
+            label="cells",
+        )
         ax.set_xlim(box[0], box[1])
         ax.set_ylim(box[2], box[3])
         ax.set_xlabel("longitude [deg]")
         ax.set_ylabel("latitude [deg]")
-        ax.set_title(f"{sc.name}: cells and ground tracks ({'every %d-th sat' % step if step > 1 else 'all sats'})")
+        ax.set_title(
+            f"{sc.name}: cells and ground tracks ({f'every {step}-th sat' if step > 1 else 'all sats'})"
+        )
         ax.legend(loc="upper right")
     vis = sc.v.sum(axis=0)
     im = axes[1].imshow(vis, aspect="auto", origin="lower", cmap="viridis", interpolation="nearest")
@@ -137,7 +159,13 @@ def plot_scenario(sc: Scenario, path: str) -> None:
     axes[1].set_ylabel("cell c")
     axes[1].set_title("visibility timeline")
     order = np.argsort(-sc.v.sum(axis=(1, 2)))[: min(sc.S, 40)]
-    axes[2].imshow(sc.v[order].any(axis=1), aspect="auto", origin="lower", cmap="Greys", interpolation="nearest")
+    axes[2].imshow(
+        sc.v[order].any(axis=1),
+        aspect="auto",
+        origin="lower",
+        cmap="Greys",
+        interpolation="nearest",
+    )
     axes[2].set_xlabel("slow slot k")
     axes[2].set_ylabel("satellite (most visible first)")
     axes[2].set_title("satellite serves some cell")
@@ -150,17 +178,39 @@ def main(argv: list[str] | None = None) -> int:
     """``describe`` command line."""
     from leo_env.scenario.build import make_scenario
 
-    p = argparse.ArgumentParser(prog="python -m leo_env.scenario", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m leo_env.scenario",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = p.add_subparsers(dest="cmd", required=True)
     d = sub.add_parser("describe", help="print a scenario's summary and optionally plot it")
     d.add_argument("scenario", help="preset name or path to a YAML file")
     d.add_argument("--seed", type=int, default=0)
     d.add_argument("--plot", metavar="PNG", help="write the figure here")
     d.add_argument("--json", metavar="FILE", help="write the summary as JSON here")
-    d.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="dotted override, e.g. demand.mismatch_ratio=0.5 (repeatable)")
+    d.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="dotted override, e.g. demand.mismatch_ratio=0.5 (repeatable)",
+    )
+    b = sub.add_parser("bench", help="time scenario builds for presets")
+    b.add_argument(
+        "presets",
+        nargs="*",
+        default=["toy", "medium", "stress", "europe-starlink", "europe-multishell"],
+    )
+    b.add_argument("--seeds", type=int, default=5)
+    b.add_argument("--out", metavar="JSON")
     args = p.parse_args(argv)
+    if args.cmd == "bench":
+        from leo_env.scenario.bench import run
+
+        run(args.presets, seeds=args.seeds, out=args.out)
+        return 0
     sc = make_scenario(args.scenario, seed=args.seed, overrides=args.overrides)
     summary = summarise(sc)
     print(_format(summary))
@@ -170,4 +220,3 @@ def main(argv: list[str] | None = None) -> int:
         plot_scenario(sc, args.plot)
         print(f"figure written to {args.plot}")
     return 0
-

@@ -6,7 +6,9 @@ from leo_env.core import channel
 
 def test_fspl_matches_textbook_value():
     # 550 km at 2 GHz: 20 log10(4 pi d f / c) = 153.28 dB
-    assert float(channel.linear_to_db(channel.fspl_linear(550e3, 2e9))) == pytest.approx(153.28, abs=0.01)
+    assert float(channel.linear_to_db(channel.fspl_linear(550e3, 2e9))) == pytest.approx(
+        153.28, abs=0.01
+    )
     with pytest.raises(ValueError, match="distance_m"):
         channel.fspl_linear(np.array([0.0]), 2e9)
 
@@ -14,7 +16,9 @@ def test_fspl_matches_textbook_value():
 def test_large_scale_gain_is_link_budget():
     d = np.array([550e3, 1200e3])
     g = channel.large_scale_gain(d, shadowing_db=np.array([0.0, 2.0]))
-    expect_db = 30 + 0 - 0.5 - 3.0 - channel.linear_to_db(channel.fspl_linear(d, 2e9)) - np.array([0, 2.0])
+    expect_db = (
+        30 + 0 - 0.5 - 3.0 - channel.linear_to_db(channel.fspl_linear(d, 2e9)) - np.array([0, 2.0])
+    )
     np.testing.assert_allclose(channel.linear_to_db(g), expect_db, atol=1e-9)
     assert channel.dbm_per_hz_to_w_per_hz(-174.0) == pytest.approx(3.981e-21, rel=1e-3)
 

@@ -25,7 +25,9 @@ def test_poisson_arrivals_mean_and_granularity():
 def test_periodic_profile_is_apex():
     f = demand.profile_factor(48, "periodic", 24, 0.3)
     np.testing.assert_allclose(f, 1 + 0.3 * np.sin(2 * np.pi * np.arange(48) / 24))
-    d = demand.profile_factor(3, "diurnal", slot_s=3600, start_utc_hour=0, lon_deg=np.array([0.0, 90.0]))
+    d = demand.profile_factor(
+        3, "diurnal", slot_s=3600, start_utc_hour=0, lon_deg=np.array([0.0, 90.0])
+    )
     assert d.shape == (2, 3)
     # 90 deg east is 6 h ahead: its value at 0 UTC equals the value at 6 UTC at Greenwich
     g = demand.profile_factor(7, "diurnal", slot_s=3600, start_utc_hour=0, lon_deg=np.array([0.0]))

@@ -36,7 +36,9 @@ def test_elevation_matches_independent_central_angle_formula(gamma_deg):
 def test_coverage_angle_is_where_elevation_equals_threshold():
     h, el_min = 550e3, 20.0
     gamma = geometry.coverage_central_angle_rad(h, el_min)
-    assert float(geometry.elevation_from_central_angle_deg(gamma, h)) == pytest.approx(el_min, abs=1e-9)
+    assert float(geometry.elevation_from_central_angle_deg(gamma, h)) == pytest.approx(
+        el_min, abs=1e-9
+    )
 
 
 def test_zenith_cone_is_elevation_threshold():

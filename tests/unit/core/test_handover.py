@@ -29,7 +29,9 @@ def test_min_handovers_equals_brute_force(seed):
     S, C, K = rng.integers(1, 4), rng.integers(1, 5), rng.integers(1, 6)
     v = rng.random((S, C, K)) < 0.6
     initial = rng.integers(-1, S, C) if seed % 2 else None
-    np.testing.assert_array_equal(handover.min_handovers(v, initial), _brute_min_handovers(v, initial))
+    np.testing.assert_array_equal(
+        handover.min_handovers(v, initial), _brute_min_handovers(v, initial)
+    )
 
 
 def test_min_handovers_forced_switch_and_uncovered():
@@ -44,7 +46,9 @@ def test_count_handovers_and_onehot_roundtrip():
     assoc = np.array([[0, 0, 1, 1, 0], [2, 2, 2, -1, 2]])
     h = handover.count_handovers(assoc)
     np.testing.assert_array_equal(h, [[0, 0, 1, 0, 1], [0, 0, 0, 0, 0]])
-    np.testing.assert_array_equal(handover.count_handovers(assoc, initial=np.array([1, 2]))[:, 0], [1, 0])
+    np.testing.assert_array_equal(
+        handover.count_handovers(assoc, initial=np.array([1, 2]))[:, 0], [1, 0]
+    )
     x = handover.assoc_to_onehot(assoc, 3)
     assert x.shape == (3, 2, 5) and x.sum() == 9
     np.testing.assert_array_equal(handover.onehot_to_assoc(x), assoc)

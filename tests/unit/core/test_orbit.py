@@ -131,7 +131,9 @@ def test_walker_geometry_from_positions(shell: WalkerShell) -> None:
         assert _ang_diff_deg(raan, want_raan).max() < 1e-9
         node = np.stack([np.cos(np.radians(raan)), np.sin(np.radians(raan)), 0 * raan], axis=-1)
         u = np.degrees(
-            np.arctan2(np.einsum("nk,nk->n", np.cross(node, r0), h), np.einsum("nk,nk->n", node, r0))
+            np.arctan2(
+                np.einsum("nk,nk->n", np.cross(node, r0), h), np.einsum("nk,nk->n", node, r0)
+            )
         )
     else:  # equatorial: u is measured from the x axis through RAAN
         u = np.degrees(np.arctan2(r0[:, 1], r0[:, 0])) - want_raan
@@ -143,7 +145,9 @@ def test_walker_geometry_from_positions(shell: WalkerShell) -> None:
     if s > 1:
         assert _ang_diff_deg(np.diff(u_grid, axis=1), 360.0 / s).max() < 1e-9
     if shell.planes > 1:
-        assert _ang_diff_deg(np.diff(u_grid, axis=0), 360.0 * shell.phasing / shell.total).max() < 1e-9
+        assert (
+            _ang_diff_deg(np.diff(u_grid, axis=0), 360.0 * shell.phasing / shell.total).max() < 1e-9
+        )
         assert _ang_diff_deg(np.diff(raan_el[::s]), 360.0 / shell.planes).max() < 1e-9
 
     # The SGP4 element sets carry the same geometry (to TLE precision, 1e-4 deg).
@@ -264,8 +268,9 @@ def test_sgp4_vs_kepler_differ_by_the_j2_drift(name: str) -> None:
     raan_rate = -1.5 * k * math.cos(incl)
     u_rate = n + 0.75 * k * (5.0 * math.cos(incl) ** 2 - 1.0)
     raan_deg, u_deg = shell.elements()
-    r_sec_p = _circle(incl, np.radians(raan_deg) + raan_rate * period,
-                      np.radians(u_deg) + u_rate * period, a)
+    r_sec_p = _circle(
+        incl, np.radians(raan_deg) + raan_rate * period, np.radians(u_deg) + u_rate * period, a
+    )
     d_sec_vec = r_sec_p - r_kep[1]  # secular one-orbit displacement (Kepler returns to start)
     d_sec = np.linalg.norm(d_sec_vec, axis=-1)
 
@@ -323,8 +328,19 @@ def test_sgp4_error_names_satellite_and_time() -> None:
     good = walker_satrecs(WalkerShell("ok", 53.0, 1, 1, 0, 550.0), EPOCH)[0]
     doomed = Satrec()
     doomed.sgp4init(  # 150 km with a huge drag term: decays within hours
-        WGS72, "i", 2, good.jdsatepoch + good.jdsatepochF - 2433281.5, 0.5, 0.0, 0.0, 0.0, 0.0,
-        good.inclo, 0.0, good.no_kozai * (6928.0 / 6528.0) ** 1.5, 0.0,
+        WGS72,
+        "i",
+        2,
+        good.jdsatepoch + good.jdsatepochF - 2433281.5,
+        0.5,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        good.inclo,
+        0.0,
+        good.no_kozai * (6928.0 / 6528.0) ** 1.5,
+        0.0,
     )
     t = np.linspace(0.0, 3 * 86400.0, 13)
     with pytest.raises(SGP4PropagationError, match=r"satellite 1 \(doomed\) at t = \d+ s"):
@@ -430,8 +446,14 @@ def test_satellites_over_equator_and_pole_are_at_the_expected_radius() -> None:
 # Validation
 # --------------------------------------------------------------------------------------------
 
-BASE = {"name": "s", "inclination_deg": 53.0, "total": 24, "planes": 6, "phasing": 1,
-        "altitude_km": 550.0}
+BASE = {
+    "name": "s",
+    "inclination_deg": 53.0,
+    "total": 24,
+    "planes": 6,
+    "phasing": 1,
+    "altitude_km": 550.0,
+}
 BAD_SHELLS = [
     ("total-zero", {"total": 0, "planes": 1, "phasing": 0}, r"total must be >= 1"),
     ("total-float", {"total": 24.5}, r"total must be an integer"),
@@ -475,8 +497,11 @@ def test_unknown_preset_lists_known_names() -> None:
 
 @pytest.mark.parametrize(
     ("name", "incl", "total", "planes", "alt"),
-    [("starlink-1", 53.0, 1584, 72, 550.0), ("oneweb", 87.9, 588, 12, 1200.0),
-     ("kuiper-1", 51.9, 1156, 34, 630.0)],
+    [
+        ("starlink-1", 53.0, 1584, 72, 550.0),
+        ("oneweb", 87.9, 588, 12, 1200.0),
+        ("kuiper-1", 51.9, 1156, 34, 630.0),
+    ],
 )
 def test_presets_match_spec(name: str, incl: float, total: int, planes: int, alt: float) -> None:
     s = walker_shell(name)

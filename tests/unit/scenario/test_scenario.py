@@ -31,7 +31,11 @@ def test_apex_presets_have_apex_sizes_and_are_feasible(name):
 
 
 def _arrays(sc):
-    return {f.name: getattr(sc, f.name) for f in dataclasses.fields(sc) if isinstance(getattr(sc, f.name), np.ndarray)}
+    return {
+        f.name: getattr(sc, f.name)
+        for f in dataclasses.fields(sc)
+        if isinstance(getattr(sc, f.name), np.ndarray)
+    }
 
 
 @pytest.mark.parametrize("name", ["toy", "stress"])
@@ -62,7 +66,9 @@ def test_dotted_overrides():
     assert sc.config["demand"]["mismatch_ratio"] == 1.0
     # all cells high-demand: rate = 50 Mbps times APEX's periodic profile, exactly
     profile = 1 + 0.3 * np.sin(2 * np.pi * np.arange(sc.K) / 24)
-    np.testing.assert_allclose(sc.demand_rate / sc.T_f, 50e6 * np.broadcast_to(profile, (sc.C, sc.K)))
+    np.testing.assert_allclose(
+        sc.demand_rate / sc.T_f, 50e6 * np.broadcast_to(profile, (sc.C, sc.K))
+    )
 
 
 @pytest.mark.parametrize(
@@ -78,8 +84,17 @@ def test_dotted_overrides():
         ("toy", ["budget.H"], "key=value"),
         ("europe-starlink", ["region.lat_min=50", "region.lat_max=50"], "region.lat_min/lat_max"),
     ],
-    ids=["unknown-preset", "negative-size", "zero-slots", "ratio-range", "fading-enum", "unknown-key",
-         "wrong-type", "bad-override", "empty-region"],
+    ids=[
+        "unknown-preset",
+        "negative-size",
+        "zero-slots",
+        "ratio-range",
+        "fading-enum",
+        "unknown-key",
+        "wrong-type",
+        "bad-override",
+        "empty-region",
+    ],
 )
 def test_bad_config_names_the_field(name, overrides, match):
     with pytest.raises(ValueError, match=match):
@@ -90,18 +105,30 @@ def test_region_smaller_than_a_cell_is_rejected():
     with pytest.raises(ValueError, match="region is empty"):
         leo_env.make_scenario(
             "europe-starlink",
-            overrides=["region.cells=grid", "region.cell_size_deg=2", "region.lat_max=41", "region.lat_min=40"],
+            overrides=[
+                "region.cells=grid",
+                "region.cell_size_deg=2",
+                "region.lat_max=41",
+                "region.lat_min=40",
+            ],
         )
 
 
 def test_infeasible_budget_names_the_cell_and_numbers():
-    with pytest.raises(InfeasibleScenarioError, match=r"cell \d+ needs at least \d+ handovers but its budget budget.H is 0"):
+    with pytest.raises(
+        InfeasibleScenarioError,
+        match=r"cell \d+ needs at least \d+ handovers but its budget budget.H is 0",
+    ):
         leo_env.make_scenario("medium", seed=0, overrides=["budget.H=0", "max_resamples=2"])
 
 
 def test_uncovered_cell_is_rejected_with_slot():
-    with pytest.raises(InfeasibleScenarioError, match=r"cell \d+ has no visible satellite in slot \d+"):
-        leo_env.make_scenario("toy", seed=0, overrides=["synthetic.mean_visible=0.6", "max_resamples=1"])
+    with pytest.raises(
+        InfeasibleScenarioError, match=r"cell \d+ has no visible satellite in slot \d+"
+    ):
+        leo_env.make_scenario(
+            "toy", seed=0, overrides=["synthetic.mean_visible=0.6", "max_resamples=1"]
+        )
 
 
 def test_bad_seed():
@@ -116,9 +143,24 @@ def test_config_error_is_value_error():
 def test_describe_cli_prints_summary_and_plots(tmp_path):
     png, js = tmp_path / "toy.png", tmp_path / "toy.json"
     out = subprocess.run(
-        [sys.executable, "-m", "leo_env.scenario", "describe", "toy", "--seed", "2", "--plot", str(png),
-         "--json", str(js), "--set", "demand.scale=2"],
-        capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            "-m",
+            "leo_env.scenario",
+            "describe",
+            "toy",
+            "--seed",
+            "2",
+            "--plot",
+            str(png),
+            "--json",
+            str(js),
+            "--set",
+            "demand.scale=2",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     assert "visible_per_cell_slot" in out and "min_needed_max" in out and "load" in out
     assert png.stat().st_size > 10_000 and js.exists()

@@ -1,0 +1,115 @@
+"""Scenario build benchmark: ``python -m leo_env.scenario bench [--out results/scenarios.json]``.
+
+For every preset: the cold build (orbit geometry computed, numba kernels already compiled) and
+the warm build (geometry cached: what an environment reset costs), median over seeds.
+"""
+
+from __future__ import annotations
+
+import platform
+import statistics
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from leo_env.io import atomic_write_json
+
+__all__ = ["run"]
+
+
+def _clear_geometry_cache() -> None:
+    from leo_env.scenario import build
+
+    build._cached_orbit_geometry.cache_clear()
+    build._walker_satrecs.cache_clear()
+
+
+def run(presets: list[str], seeds: int = 5, out: str | None = None) -> dict[str, Any]:
+    """Time scenario builds and return (and optionally write) the results."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from leo_env.scenario.build import make_scenario
+
+    t0 = time.perf_counter()
+    make_scenario("toy", seed=0)  # import + numba compile / cache load
+    warmup_s = time.perf_counter() - t0
+    rows = []
+    for name in presets:
+        _clear_geometry_cache()
+        t0 = time.perf_counter()
+        sc = make_scenario(name, seed=0)
+        cold = time.perf_counter() - t0
+        warm = []
+        for seed in range(1, seeds + 1):
+            t0 = time.perf_counter()
+            make_scenario(name, seed=seed)
+            warm.append(time.perf_counter() - t0)
+        rows.append(
+            {
+                "preset": name,
+                "S": sc.S,
+                "C": sc.C,
+                "K": sc.K,
+                "M": sc.M,
+                "satellites_propagated": _propagated(sc),
+                "cold_build_s": cold,
+                "warm_build_median_s": statistics.median(warm),
+                "warm_build_max_s": max(warm),
+            }
+        )
+    result = {
+        "benchmark": "scenario_build",
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()} {platform.processor() or ''} cores={_cores()}".strip(),
+        "python": platform.python_version(),
+        "first_call_warmup_s": warmup_s,
+        "seeds": seeds,
+        "rows": rows,
+    }
+    table = Table(title="scenario build time")
+    for col in (
+        "preset",
+        "S",
+        "C",
+        "K",
+        "M",
+        "propagated",
+        "cold [s]",
+        "warm median [s]",
+        "warm max [s]",
+    ):
+        table.add_column(col, justify="right", no_wrap=True)
+    for r in rows:
+        table.add_row(
+            r["preset"],
+            str(r["S"]),
+            str(r["C"]),
+            str(r["K"]),
+            str(r["M"]),
+            str(r["satellites_propagated"]),
+            f"{r['cold_build_s']:.3f}",
+            f"{r['warm_build_median_s']:.4f}",
+            f"{r['warm_build_max_s']:.4f}",
+        )
+    Console().print(table)
+    if out:
+        atomic_write_json(out, result)
+        print(f"written {out}")
+    return result
+
+
+def _propagated(sc: Any) -> int:
+    """Satellites propagated to build the scenario (the whole constellation for orbit presets)."""
+    if sc.kind != "orbit":
+        return sc.S
+    from leo_env.scenario.build import _orbit_source, load_config
+
+    source, names = _orbit_source(load_config(sc.config))
+    return len(names)
+
+
+def _cores() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 0
