@@ -34,7 +34,7 @@ def run(presets: list[str], seeds: int = 5, out: str | None = None) -> dict[str,
     t0 = time.perf_counter()
     make_scenario("toy", seed=0)  # import + numba compile / cache load
     warmup_s = time.perf_counter() - t0
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name in presets:
         _clear_geometry_cache()
         t0 = time.perf_counter()
