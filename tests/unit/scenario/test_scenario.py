@@ -164,3 +164,63 @@ def test_describe_cli_prints_summary_and_plots(tmp_path):
     ).stdout
     assert "visible_per_cell_slot" in out and "min_needed_max" in out and "load" in out
     assert png.stat().st_size > 10_000 and js.exists()
+
+
+def _small_orbit_overrides(tle_path=None):
+    ov = [
+        "region.lat_min=45", "region.lat_max=48", "region.lon_min=5", "region.lon_max=9",
+        "region.hex_spacing_km=100", "time.K=8",
+    ]
+    if tle_path is not None:
+        ov += ["constellation.source=tle", f"constellation.tle_file={tle_path}"]
+    return ov
+
+
+def test_tle_file_scenario_matches_walker_scenario(tmp_path):
+    from datetime import datetime, timezone
+
+    from leo_env.core import orbit, tle
+
+    epoch = datetime(2026, 1, 1, 12, tzinfo=timezone.utc)
+    const = orbit.Constellation((orbit.walker_shell("starlink-1"),))
+    path = tmp_path / "starlink.tle"
+    path.write_text(tle.export_tles(orbit.walker_satrecs(const, epoch), list(const.names)))
+    walker = leo_env.make_scenario("europe-starlink", seed=0, overrides=_small_orbit_overrides())
+    from_tle = leo_env.make_scenario("europe-starlink", seed=0, overrides=_small_orbit_overrides(path))
+    assert walker.sat_names == from_tle.sat_names
+    np.testing.assert_allclose(from_tle.sat_ecef, walker.sat_ecef, atol=1.0)
+    np.testing.assert_array_equal(from_tle.v, walker.v)
+
+
+def test_bad_tle_file_names_the_line(tmp_path):
+    path = tmp_path / "bad.tle"
+    path.write_text(
+        "SAT-1\n"
+        "1 00001U 26001A   26001.50000000  .00000000  00000-0  00000-0 0  9990\n"
+        "2 00001  53.0000   0.0000 0000001   0.0000   0.0000 15.05000000    00\n"
+    )
+    with pytest.raises(ValueError, match="line [23]"):
+        leo_env.make_scenario("europe-starlink", overrides=_small_orbit_overrides(path))
+    with pytest.raises(FileNotFoundError, match="missing.tle"):
+        leo_env.make_scenario("europe-starlink", overrides=_small_orbit_overrides(tmp_path / "missing.tle"))
+
+
+def test_kepler_propagator_is_close_to_sgp4():
+    sgp = leo_env.make_scenario("europe-starlink", overrides=_small_orbit_overrides())
+    kep = leo_env.make_scenario("europe-starlink", overrides=[*_small_orbit_overrides(), "constellation.propagator=kepler"])
+    common = sorted(set(sgp.sat_names) & set(kep.sat_names))
+    assert len(common) >= 0.8 * len(sgp.sat_names)
+    i = [sgp.sat_names.index(n) for n in common]
+    j = [kep.sat_names.index(n) for n in common]
+    # J2 and sgp4's periodic terms: tens of km over a few minutes, never hundreds
+    assert np.linalg.norm(sgp.sat_ecef[:, i] - kep.sat_ecef[:, j], axis=-1).max() < 60e3
+
+
+@pytest.mark.parametrize("name", ["europe-starlink", "europe-multishell"])
+def test_orbit_presets_are_feasible(name):
+    sc = leo_env.make_scenario(name, seed=0)
+    assert sc.kind == "orbit" and sc.C >= 100 and sc.S >= 100
+    assert sc.sat_ecef.shape == (sc.K * sc.M + 1, sc.S, 3) and sc.cell_ecef.shape == (sc.C, 3)
+    assert sc.v.any(axis=0).all() and np.all(sc.min_handovers <= sc.H)
+    assert sc.v.any(axis=(1, 2)).all(), "kept satellites serve some cell for a whole slot"
+    np.testing.assert_array_equal(sc.v, sc.elevation_deg >= 20.0)
