@@ -27,3 +27,17 @@ __all__ = [
     "make_scenario",
     "preset_names",
 ]
+
+from leo_env.envs.registration import register_envs as _register  # noqa: E402
+
+_register()
+
+
+def parallel_env(**kwargs: object) -> object:
+    """PettingZoo ``ParallelEnv`` view, one agent per cell (:mod:`leo_env.wrappers.parallel`)."""
+    from leo_env.wrappers.parallel import parallel_env as _parallel_env
+
+    return _parallel_env(**kwargs)
+
+
+__all__ += ["parallel_env"]

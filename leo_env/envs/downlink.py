@@ -1,0 +1,380 @@
+"""Scalar Gymnasium environment: online cell-satellite association under hard handover budgets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from leo_env.envs import core, render
+from leo_env.envs.allocators import Allocator, get_allocator
+from leo_env.envs.tables import N_CAND_FEATURES, EpisodeSource, Forecaster
+from leo_env.scenario import Scenario
+
+__all__ = ["DownlinkEnv", "make_spaces"]
+
+Obs = dict[str, np.ndarray]
+_ROW0 = np.zeros(1, dtype=np.int64)
+
+
+def make_spaces(C: int, n: int, history: int) -> tuple[spaces.Dict, spaces.MultiDiscrete]:  # noqa: N803
+    """Observation and action spaces for ``C`` cells, ``n`` candidates and ``history`` slots."""
+    f32 = np.float32
+    lo = np.zeros((C, n, N_CAND_FEATURES), dtype=f32)
+    hi = np.ones((C, n, N_CAND_FEATURES), dtype=f32)
+    lo[..., 0], hi[..., 0] = -core.GAIN_CLIP, core.GAIN_CLIP
+    hi[..., 2:4] = core.LOAD_CLIP
+    hi[..., 6] = core.NEED_CLIP
+    obs = spaces.Dict(
+        {
+            "candidates": spaces.Box(lo, hi, dtype=f32),
+            "budget": spaces.Box(0.0, 1.0, (C,), dtype=f32),
+            "served": spaces.Box(0.0, 1.0, (C,), dtype=f32),
+            "demand_history": spaces.Box(0.0, core.DEMAND_CLIP, (C, history), dtype=f32),
+            "forecast": spaces.Box(0.0, core.DEMAND_CLIP, (C,), dtype=f32),
+            "time": spaces.Box(0.0, 1.0, (1,), dtype=f32),
+            "action_mask": spaces.Box(0.0, 1.0, (C * n,), dtype=f32),
+        }
+    )
+    return obs, spaces.MultiDiscrete(np.full(C, n, dtype=np.int64))
+
+
+class DownlinkEnv(gym.Env[Obs, np.ndarray]):
+    r"""Online association of ground cells to LEO satellites under hard handover budgets.
+
+    One step is one slow slot (association epoch).  The agent picks a serving satellite for
+    every cell from that cell's candidate list; the slot's arrivals are then revealed and the
+    inner allocator (exact P1 by default) splits every satellite's PRBs and power over the slot's
+    ``M`` fast slots.  The reward is the slot's proportional-fair utility minus a handover
+    price.  Budgets are hard: the action mask only offers switches that leave enough budget for
+    every handover the rest of the episode forces, so no budget is ever exceeded and no cell is
+    ever stranded (SPEC section 6).
+
+    ## Action space
+
+    ``MultiDiscrete([n] * C)``: entry ``c`` is an index into cell ``c``'s candidate list.  The
+    list holds the ``n`` strongest visible satellites (sorted by gain, strongest first); a visible
+    current satellite that is not among them takes the last place, and so does, under
+    ``mask_mode="full"``, the strongest affordable satellite when none of the listed ones is
+    affordable.  Cells that see fewer than ``n`` satellites get padding entries (masked).
+
+    ``action_masks()`` returns the flat boolean mask of length ``C * n`` (cell-major) that
+    sb3-contrib's ``MaskablePPO`` expects, with at least one valid entry per cell:
+
+    - ``mask_mode="full"`` (default): visible, and affordable -- staying on the current satellite,
+      or a switch to ``s`` when ``1 + need[s, c, k] <= budget_left[c]``, where ``need`` is the
+      fewest handovers the rest of the episode forces after choosing ``s`` (backward dynamic
+      programme over visibility).  The first association (slot 0) is free.
+    - ``mask_mode="basic"``: visible; switches only while budget is left (a lost current
+      satellite frees every visible choice).  Budgets can then run dry before a forced handover:
+      such an *emergency* handover is carried out, flagged and counted, and consumes no budget.
+
+    An invalid entry (out of range or masked) is never raised: it is repaired (keep the current
+    satellite when allowed, else the strongest allowed candidate) and counted in ``info``.
+
+    ## Observation space
+
+    A ``Dict`` of float32 arrays with fixed shapes (``C`` cells, ``n`` candidates, ``L``
+    history slots).  Only what is known before slot ``k``'s arrivals: never realised arrivals
+    of the current or future slots (the ``noisy-truth`` predictor excepted, whose information
+    is set by ``prediction_error``).
+
+    | key | shape | range | meaning |
+    |---|---|---|---|
+    | ``candidates[..., 0]`` | (C, n) | [-10, 10] | gain: ``(SNR_dB - 20) / 10``, SNR per PRB with the satellite's whole power pool |
+    | ``candidates[..., 1]`` | (C, n) | [0, 1] | slots of visibility left from ``k`` on, divided by ``K`` |
+    | ``candidates[..., 2]`` | (C, n) | [0, 10] | cells the satellite served in the previous slot, times ``S / C`` (1 = average) |
+    | ``candidates[..., 3]`` | (C, n) | [0, 10] | demand load on the satellite under the previous association: sum over its cells of forecast demand / full-satellite capacity |
+    | ``candidates[..., 4]`` | (C, n) | {0, 1} | is the current (previous-slot) satellite |
+    | ``candidates[..., 5]`` | (C, n) | {0, 1} | entry is a real satellite (not padding) |
+    | ``candidates[..., 6]`` | (C, n) | [0, 4] | handovers the rest of the episode forces after choosing it, divided by ``H`` |
+    | ``budget`` | (C,) | [0, 1] | handovers left / ``H`` |
+    | ``served`` | (C,) | [0, 1] | satisfaction ``xi`` of the previous slot (1 before slot 0 and for cells without demand) |
+    | ``demand_history`` | (C, L) | [0, 100] | realised demand of slots ``k-L .. k-1`` (oldest first, 0 before slot 0) / ``demand_scale`` |
+    | ``forecast`` | (C,) | [0, 100] | predictor's forecast of slot ``k``'s demand / ``demand_scale`` |
+    | ``time`` | (1,) | [0, 1] | ``k / K`` |
+    | ``action_mask`` | (C n,) | {0, 1} | the flat action mask |
+
+    ``demand_scale`` is the bits per slow slot of a high-demand cell at the base rate
+    (``demand.high_rate_bps * M * T_f``).
+
+    ## Rewards
+
+    ``sum_c log(eps + xi[c, k]) - lambda_h * sum_c h[c, k]``: ``xi`` is the share of the slot's
+    demand the allocator serves (cells without demand are left out), ``h`` the handovers of the
+    slot (the first association is free).  With the default allocator this is exactly the
+    objective that :func:`oracles.p2.evaluate` gives an association sequence.
+
+    ## Starting state
+
+    Slot 0, no association, full budgets.  On every ``reset`` a new scenario is drawn: its seed
+    comes from the environment's ``np_random`` in the range of ``seed_split`` (training seeds
+    ``[0, 2**30)``, held-out evaluation seeds ``[2**30, 2**31)``), unless the scenario is fixed
+    (``scenario_seed=`` / ``scenario=``) or named in ``reset(options={"scenario_seed": s})``.
+    Forecast errors are drawn from ``np_random`` too, so ``reset(seed=s)`` fixes the episode.
+
+    ## Episode end
+
+    The episode terminates after ``K`` steps (``terminated=True``: the horizon is part of the
+    problem and ``time`` is observed); it is never truncated.
+
+    ## Info
+
+    Deterministic (no wall-clock): ``xi`` (C,), ``served_bits`` (C,), ``demand_bits`` (C,)
+    (revealed with the slot), ``assoc`` (C,) serving satellites, ``handovers`` (C,) of the slot,
+    ``handovers_total`` (C,), ``budget_left`` (C,), ``repaired`` / ``emergency`` (C,) flags,
+    ``repairs`` / ``emergencies`` (this slot) and ``repairs_total`` / ``emergencies_total``,
+    ``budget_violations`` (non-emergency handovers beyond ``H``; stays 0), ``utility``,
+    ``handover_cost``, ``jain`` (Jain index of ``xi``) and ``slot``.
+    ``env.unwrapped.scenario`` is the episode's :class:`~leo_env.Scenario`.
+
+    ## Arguments
+
+    - ``preset`` (str): scenario preset or YAML path (default ``"medium"``); or ``config``
+      (path, dict or ``ScenarioConfig``) and ``overrides`` (dotted ``key=value`` list or dict).
+    - ``scenario`` / ``scenario_seed``: fixed-scenario mode (evaluation).
+    - ``seed_split`` (``"train"`` | ``"eval"``) and ``n_scenarios`` (draw from the first
+      ``n_scenarios`` seeds of the split only).
+    - ``n_candidates`` (int): candidate list length ``n`` (default ``min(S, 8)``).
+    - ``history`` (int): ``L`` (default 4).
+    - ``predictor`` (``"naive"`` | ``"ewma"`` | ``"noisy-truth"``, default ``"noisy-truth"``, or a
+      causal callable ``f(demand (C, K), prior (C,)) -> (C, K)`` such as a learned model),
+      ``prediction_error`` (relative std of a multiplicative error ``max(0, 1 + e N(0, 1))``,
+      e.g. 0, 0.05, 0.1, 0.2; default 0.1) and ``ewma_alpha`` (0.3).
+    - ``mask_mode`` (``"full"`` | ``"basic"``).
+    - ``allocator`` (``"p1"`` exact fast P1, ``"cvx"`` CVXPY reference, ``"equal"`` equal split,
+      or a callable with the signature of :func:`leo_env.envs.allocators.equal_share`).
+    - ``render_mode`` (``"rgb_array"`` | ``"ansi"``), ``cache_size`` / ``cache_mb`` (scenario LRU).
+
+    ## Version history
+
+    - v0: first release.
+
+    ## Example
+
+    >>> import gymnasium as gym
+    >>> import leo_env
+    >>> env = gym.make("leo_env/Downlink-toy-v0", allocator="equal")
+    >>> obs, info = env.reset(seed=0)
+    >>> obs["candidates"].shape
+    (5, 2, 7)
+    >>> mask = env.unwrapped.action_masks().reshape(5, 2)
+    >>> obs, reward, terminated, truncated, info = env.step(mask.argmax(axis=1))
+    >>> info["budget_violations"], terminated
+    (0, False)
+    """
+
+    metadata = {"render_modes": ["rgb_array", "ansi"], "render_fps": 4}
+
+    def __init__(
+        self,
+        preset: str | None = None,
+        *,
+        config: Any = None,
+        overrides: list[str] | dict[str, Any] | None = None,
+        scenario: Scenario | None = None,
+        scenario_seed: int | None = None,
+        seed_split: str = "train",
+        n_scenarios: int | None = None,
+        n_candidates: int | None = None,
+        history: int = 4,
+        predictor: str | Forecaster = "noisy-truth",
+        prediction_error: float = 0.1,
+        ewma_alpha: float = 0.3,
+        mask_mode: str = "full",
+        allocator: str | Allocator = "p1",
+        render_mode: str | None = None,
+        cache_size: int = 64,
+        cache_mb: float = 1024.0,
+    ) -> None:
+        if mask_mode not in core.MASK_MODES:
+            raise ValueError(f"mask_mode must be one of {core.MASK_MODES}, got {mask_mode!r}")
+        if history < 1:
+            raise ValueError(f"history must be >= 1, got {history}")
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(
+                f"render_mode must be one of {self.metadata['render_modes']}, got {render_mode!r}"
+            )
+        self.source = EpisodeSource(
+            preset,
+            config=config,
+            overrides=overrides,
+            scenario=scenario,
+            scenario_seed=scenario_seed,
+            seed_split=seed_split,
+            n_scenarios=n_scenarios,
+            n_candidates=n_candidates,
+            predictor=predictor,
+            prediction_error=prediction_error,
+            ewma_alpha=ewma_alpha,
+            cache_size=cache_size,
+            cache_mb=cache_mb,
+        )
+        self.allocator_name = (
+            allocator if isinstance(allocator, str) else getattr(allocator, "__name__", "custom")
+        )
+        self._allocate = get_allocator(allocator)
+        src = self.source
+        self.params = core.Params(
+            C=src.C,
+            K=src.K,
+            M=src.M,
+            n=src.n_candidates,
+            history=int(history),
+            mask_mode=mask_mode,
+            demand_scale=src.demand_scale,
+        )
+        self.observation_space, self.action_space = make_spaces(
+            src.C, src.n_candidates, int(history)
+        )
+        self.render_mode = render_mode
+        self._bt: core.Batch | None = None
+        self._st = core.State(1, self.params)
+        self._done = True
+        self._last: dict[str, Any] = {}
+        self.timing = {"steps": 0, "allocator_s": 0.0}
+        """Wall time spent in the allocator and steps taken (for benchmarks; not in ``info``)."""
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def scenario(self) -> Scenario:
+        """The current episode's scenario."""
+        if self._bt is None:
+            raise RuntimeError("call reset() first")
+        sc = self._bt.scenarios[0]
+        assert sc is not None
+        return sc
+
+    @property
+    def k(self) -> int:
+        """Slot about to be played (``K`` once the episode is over)."""
+        return int(self._st.k[0])
+
+    @property
+    def association(self) -> np.ndarray:
+        """Satellite that served each cell in the previous slot, shape (C,) (``-1`` before slot 0)."""
+        return self._st.cur[0].copy()
+
+    @property
+    def budget_left(self) -> np.ndarray:
+        """Handovers left per cell, shape (C,)."""
+        return self._st.budget[0].copy()
+
+    @property
+    def candidates(self) -> np.ndarray:
+        """Satellite index of every candidate entry, shape (C, n) (``-1``: padding)."""
+        return self._st.cand[0].copy()
+
+    # ------------------------------------------------------------------ API
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[Obs, dict[str, Any]]:
+        """Start an episode; ``options`` may hold ``scenario_seed`` or ``scenario``."""
+        super().reset(seed=seed)
+        sc, tab, base, factor = self.source.start(self.np_random, options)
+        self._bt = core.Batch.single(self.params, sc, tab, base, factor)
+        self._st.reset_rows(slice(None), sc.H)
+        self._done = False
+        self._last = {}
+        obs = self._obs()
+        return obs, {"scenario_seed": int(sc.seed), "scenario": sc.name}
+
+    def _obs(self) -> Obs:
+        assert self._bt is not None
+        return {key: val[0] for key, val in core.decide_observe(self._bt, self._st).items()}
+
+    def step(self, action: np.ndarray) -> tuple[Obs, float, bool, bool, dict[str, Any]]:
+        """Play one slow slot; see the class docstring."""
+        if self._bt is None:
+            raise RuntimeError("call reset() before step()")
+        if self._done:
+            raise RuntimeError("the episode is over; call reset()")
+        act = np.asarray(action)
+        if act.shape != (self.params.C,):
+            raise ValueError(f"action must have shape ({self.params.C},), got {act.shape}")
+        reward, info, dt = core.transition(self._bt, self._st, _ROW0, act[None], self._allocate)
+        self.timing["steps"] += 1
+        self.timing["allocator_s"] += dt
+        terminated = bool(self._st.k[0] >= self.params.K)
+        self._done = terminated
+        out = {key: (val[0].item() if val.ndim == 1 else val[0]) for key, val in info.items()}
+        self._last = out
+        obs = self._obs()
+        return obs, float(reward[0]), terminated, False, out
+
+    def action_masks(self) -> np.ndarray:
+        """Flat boolean action mask, shape (C * n,), cell-major (sb3-contrib convention)."""
+        return self._st.mask[0].reshape(-1).copy()
+
+    def action_mask_matrix(self) -> np.ndarray:
+        """Action mask as (C, n) booleans."""
+        return self._st.mask[0].copy()
+
+    def safe_mask(self) -> np.ndarray:
+        """(C, n) choices that keep every handover the episode still forces affordable.
+
+        The ``mask_mode="full"`` rule whatever the environment's mask mode (baselines use it to
+        stay budget-safe under ``"basic"`` masks); rows it would leave empty fall back to the
+        action mask.
+        """
+        st, bt = self._st, self._bt
+        if bt is None:
+            raise RuntimeError("call reset() first")
+        if self.params.mask_mode == "full":
+            return st.mask[0].copy()
+        k = min(self.k, self.params.K - 1)
+        cand, valid = st.cand[0], st.valid[0]
+        C = self.params.C  # noqa: N806
+        need = bt.need[0, k][np.arange(C)[:, None], np.where(valid, cand, 0)]
+        has_cur = (st.cur[0] >= 0)[:, None]
+        safe = valid & (st.is_cur[0] | (need + has_cur <= st.budget[0][:, None]))
+        return np.where(safe.any(axis=1, keepdims=True), safe, st.mask[0])
+
+    def actions_for(self, sats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Candidate indices that select satellites ``sats`` (C,), and where that is possible.
+
+        Returns
+        -------
+        action : ndarray of int, shape (C,)
+            Index of ``sats[c]`` in cell ``c``'s candidate list (0 where absent).
+        ok : ndarray of bool, shape (C,)
+            ``sats[c]`` is listed and allowed by the mask.
+        """
+        hit = (self._st.cand[0] == np.asarray(sats)[:, None]) & self._st.valid[0]
+        found = hit.any(-1)
+        idx = hit.argmax(-1)
+        ok = found & self._st.mask[0][np.arange(self.params.C), idx]
+        return idx.astype(np.int64), ok
+
+    def forecast(self, horizon: int | None = None) -> np.ndarray:
+        """Demand the predictor expects for slots ``k .. k+horizon-1``, shape (C, h) [bit].
+
+        ``noisy-truth`` forecasts each slot's realised demand with that slot's error factor;
+        ``naive`` and ``ewma`` extrapolate the current forecast flat (with each slot's factor).
+        Used by the MPC baseline.
+        """
+        bt, _st = self._bt, self._st
+        if bt is None:
+            raise RuntimeError("call reset() first")
+        K = self.params.K  # noqa: N806
+        k = min(self.k, K - 1)
+        h = K - k if horizon is None else max(1, min(int(horizon), K - k))
+        fac = bt.fc_factor[0][:, k : k + h]
+        if self.source.predictor == "noisy-truth":
+            return bt.fc_base[0][:, k : k + h] * fac
+        return bt.fc_base[0][:, k : k + 1] * fac
+
+    def render(self) -> np.ndarray | str | None:  # type: ignore[override]
+        """``rgb_array``: map of cells, satellites and associations; ``ansi``: a text table."""
+        if self.render_mode is None:
+            gym.logger.warn(
+                "render() called without a render_mode; pass render_mode= to the constructor"
+            )
+            return None
+        if self._bt is None:
+            raise RuntimeError("call reset() before render()")
+        if self.render_mode == "ansi":
+            return render.ansi(self.scenario, self._st, self._last)
+        return render.rgb_array(self.scenario, self._st, self._last)

@@ -1,0 +1,283 @@
+"""Native batched version of :class:`~leo_env.envs.downlink.DownlinkEnv`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from gymnasium.utils import seeding
+from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector.utils import batch_space
+
+from leo_env.envs import core, render
+from leo_env.envs.allocators import Allocator, get_allocator
+from leo_env.envs.downlink import make_spaces
+from leo_env.envs.tables import EpisodeSource, Forecaster
+from leo_env.scenario import Scenario
+
+__all__ = ["DownlinkVectorEnv"]
+
+
+class DownlinkVectorEnv(VectorEnv):
+    """``num_envs`` downlink environments stepped as one batch, numpy over the batch axis.
+
+    Every sub-environment ``i`` behaves exactly like a
+    :class:`~leo_env.envs.downlink.DownlinkEnv` with the same arguments that was reset with
+    ``seed + i`` (the tests step both in lockstep): each has its own generator for scenario
+    draws and forecast errors.  One step runs the compiled decision/observation kernel once
+    for the whole batch and the inner allocator once (P1's batched entry) for every
+    environment that plays a slot.
+
+    Auto-reset follows Gymnasium's ``NEXT_STEP`` mode: the step after an episode's last slot
+    resets that sub-environment (a new scenario drawn from its generator), ignores its action
+    and returns the first observation of the new episode with reward 0 and
+    ``terminated = truncated = False``.  ``reset(options={"reset_mask": mask})`` resets only the
+    masked sub-environments.
+
+    Spaces are the scalar ones batched: ``observation_space`` is a ``Dict`` of arrays with a
+    leading ``num_envs`` axis, ``action_space`` a ``MultiDiscrete`` of shape ``(num_envs, C)``.
+    ``info`` holds the scalar env's keys as arrays with a leading ``num_envs`` axis plus the
+    ``_key`` masks of Gymnasium's vector convention (False for sub-environments that reset in
+    this step).  ``action_masks()`` returns the (num_envs, C * n) masks.
+
+    Parameters
+    ----------
+    num_envs : int
+        Number of sub-environments.
+    **kwargs
+        Every argument of :class:`~leo_env.envs.downlink.DownlinkEnv` (``preset``, ``config``,
+        ``overrides``, ``scenario``, ``scenario_seed``, ``seed_split``, ``n_scenarios``,
+        ``n_candidates``, ``history``, ``predictor``, ``prediction_error``, ``ewma_alpha``,
+        ``mask_mode``, ``allocator``, ``render_mode``, ``cache_size``, ``cache_mb``).  One scenario
+        cache serves all sub-environments.
+
+    Examples
+    --------
+    >>> import gymnasium as gym
+    >>> import leo_env
+    >>> envs = gym.make_vec("leo_env/Downlink-toy-v0", num_envs=4, allocator="equal")
+    >>> obs, info = envs.reset(seed=0)
+    >>> obs["candidates"].shape
+    (4, 5, 2, 7)
+    """
+
+    metadata = {
+        "render_modes": ["rgb_array", "ansi"],
+        "render_fps": 4,
+        "autoreset_mode": AutoresetMode.NEXT_STEP,
+    }
+
+    def __init__(
+        self,
+        num_envs: int = 1,
+        preset: str | None = None,
+        *,
+        config: Any = None,
+        overrides: list[str] | dict[str, Any] | None = None,
+        scenario: Scenario | None = None,
+        scenario_seed: int | None = None,
+        seed_split: str = "train",
+        n_scenarios: int | None = None,
+        n_candidates: int | None = None,
+        history: int = 4,
+        predictor: str | Forecaster = "noisy-truth",
+        prediction_error: float = 0.1,
+        ewma_alpha: float = 0.3,
+        mask_mode: str = "full",
+        allocator: str | Allocator = "p1",
+        render_mode: str | None = None,
+        cache_size: int = 64,
+        cache_mb: float = 1024.0,
+    ) -> None:
+        if num_envs < 1:
+            raise ValueError(f"num_envs must be >= 1, got {num_envs}")
+        if mask_mode not in core.MASK_MODES:
+            raise ValueError(f"mask_mode must be one of {core.MASK_MODES}, got {mask_mode!r}")
+        if history < 1:
+            raise ValueError(f"history must be >= 1, got {history}")
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(
+                f"render_mode must be one of {self.metadata['render_modes']}, got {render_mode!r}"
+            )
+        self.num_envs = int(num_envs)
+        self.source = EpisodeSource(
+            preset,
+            config=config,
+            overrides=overrides,
+            scenario=scenario,
+            scenario_seed=scenario_seed,
+            seed_split=seed_split,
+            n_scenarios=n_scenarios,
+            n_candidates=n_candidates,
+            predictor=predictor,
+            prediction_error=prediction_error,
+            ewma_alpha=ewma_alpha,
+            cache_size=cache_size,
+            cache_mb=cache_mb,
+        )
+        self._allocate = get_allocator(allocator)
+        src = self.source
+        self.params = core.Params(
+            C=src.C,
+            K=src.K,
+            M=src.M,
+            n=src.n_candidates,
+            history=int(history),
+            mask_mode=mask_mode,
+            demand_scale=src.demand_scale,
+        )
+        self.single_observation_space, self.single_action_space = make_spaces(
+            src.C, src.n_candidates, int(history)
+        )
+        self.observation_space = batch_space(self.single_observation_space, self.num_envs)
+        self.action_space = batch_space(self.single_action_space, self.num_envs)
+        self.render_mode = render_mode
+        self._bt = core.Batch(self.num_envs, self.params)
+        self._st = core.State(self.num_envs, self.params)
+        self._rngs: list[np.random.Generator] = [
+            seeding.np_random()[0] for _ in range(self.num_envs)
+        ]
+        self._prev_done = np.zeros(self.num_envs, dtype=bool)
+        self._started = False
+        self._last_step: tuple[np.ndarray, dict[str, np.ndarray]] = (
+            np.zeros(0, dtype=np.int64),
+            {},
+        )
+        self._fresh = np.ones(self.num_envs, dtype=bool)
+        self._info_template: dict[str, tuple[tuple[int, ...], np.dtype]] = {}
+        self.timing = {"steps": 0, "env_steps": 0, "allocator_s": 0.0}
+        """Wall time in the allocator and steps taken (benchmarks only; not in ``info``)."""
+
+    # ------------------------------------------------------------------ helpers
+    @property
+    def scenarios(self) -> list[Scenario | None]:
+        """Current scenario of every sub-environment."""
+        return list(self._bt.scenarios)
+
+    def _start(self, i: int, options: dict[str, Any] | None) -> int:
+        sc, tab, base, factor = self.source.start(self._rngs[i], options)
+        self._bt.set(i, sc, tab, base, factor)
+        self._st.reset_rows(np.array([i]), sc.H)
+        self._fresh[i] = True
+        return int(sc.seed)
+
+    # ------------------------------------------------------------------ API
+    def reset(
+        self, *, seed: int | list[int | None] | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """Reset every (or every masked) sub-environment; sub-env ``i`` is seeded ``seed + i``."""
+        B = self.num_envs  # noqa: N806
+        opts = dict(options or {})
+        reset_mask = opts.pop("reset_mask", None)
+        rows = (
+            np.arange(B)
+            if reset_mask is None
+            else np.flatnonzero(np.asarray(reset_mask, dtype=bool))
+        )
+        if not self._started and len(rows) != B:
+            raise RuntimeError("the first reset must reset every sub-environment")
+        if seed is None:
+            seeds: list[int | None] = [None] * B
+        elif isinstance(seed, (int, np.integer)):
+            seeds = [int(seed) + i for i in range(B)]
+        else:
+            seeds = list(seed)
+            if len(seeds) != B:
+                raise ValueError(f"seed list must have {B} entries, got {len(seeds)}")
+        if isinstance(seed, (int, np.integer)):
+            self._np_random, self._np_random_seed = seeding.np_random(int(seed))
+        scen_seed = np.zeros(B, dtype=np.int64)
+        for i in rows:
+            if seeds[i] is not None:
+                self._rngs[i], _ = seeding.np_random(seeds[i])
+            scen_seed[i] = self._start(int(i), opts)
+        self._prev_done[rows] = False
+        self._started = True
+        obs = core.decide_observe(self._bt, self._st)
+        done = np.zeros(B, dtype=bool)
+        done[rows] = True
+        return obs, {"scenario_seed": scen_seed, "_scenario_seed": done}
+
+    def step(
+        self, actions: np.ndarray
+    ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        """Step every sub-environment (auto-resetting those whose episode ended last step)."""
+        if not self._started:
+            raise RuntimeError("call reset() before step()")
+        B, C = self.num_envs, self.params.C  # noqa: N806
+        act = np.asarray(actions)
+        if act.shape != (B, C):
+            raise ValueError(f"actions must have shape ({B}, {C}), got {act.shape}")
+        resetting = np.flatnonzero(self._prev_done)
+        for i in resetting:
+            self._start(int(i), None)
+        rows = np.flatnonzero(~self._prev_done)
+        reward = np.zeros(B)
+        terminated = np.zeros(B, dtype=bool)
+        infos: dict[str, Any] = {}
+        if rows.size:
+            r, info, dt = core.transition(self._bt, self._st, rows, act[rows], self._allocate)
+            self.timing["allocator_s"] += dt
+            self.timing["env_steps"] += int(rows.size)
+            reward[rows] = r
+            terminated[rows] = self._st.k[rows] >= self.params.K
+            present = np.zeros(B, dtype=bool)
+            present[rows] = True
+            for key, val in info.items():
+                full = np.zeros((B, *val.shape[1:]), dtype=val.dtype)
+                full[rows] = val
+                infos[key] = full
+                infos["_" + key] = present
+            self._last_step = (rows, info)
+            self._fresh[rows] = False
+            self._info_template = {key: (val.shape[1:], val.dtype) for key, val in info.items()}
+        else:  # every sub-environment reset: same keys, all masked out
+            absent = np.zeros(B, dtype=bool)
+            for key, (shape, dtype) in self._info_template.items():
+                infos[key] = np.zeros((B, *shape), dtype=dtype)
+                infos["_" + key] = absent
+        self.timing["steps"] += 1
+        self._prev_done = terminated.copy()
+        obs = core.decide_observe(self._bt, self._st)
+        return obs, reward, terminated, np.zeros(B, dtype=bool), infos
+
+    @property
+    def candidates(self) -> np.ndarray:
+        """Satellite index of every candidate entry, shape (num_envs, C, n) (``-1``: padding)."""
+        return self._st.cand.copy()
+
+    def action_masks(self) -> np.ndarray:
+        """Flat boolean masks, shape (num_envs, C * n)."""
+        return self._st.mask.reshape(self.num_envs, -1).copy()
+
+    def _last_of(self, i: int) -> dict[str, Any]:
+        rows, info = self._last_step
+        hit = np.flatnonzero(rows == i)
+        if self._fresh[i] or not hit.size:
+            return {}
+        return {
+            key: (val[hit[0]].item() if val.ndim == 1 else val[hit[0]]) for key, val in info.items()
+        }
+
+    def render(self) -> tuple[Any, ...] | None:
+        """One frame (``rgb_array``) or text (``ansi``) per sub-environment."""
+        if self.render_mode is None:
+            return None
+        out = []
+        for i in range(self.num_envs):
+            sc = self._bt.scenarios[i]
+            if sc is None:
+                raise RuntimeError("call reset() before render()")
+            view = _RowView(self._st, i)
+            fn = render.ansi if self.render_mode == "ansi" else render.rgb_array
+            out.append(fn(sc, view, self._last_of(i)))
+        return tuple(out)
+
+
+class _RowView:
+    """The attributes :mod:`leo_env.envs.render` reads, for one row of a batched state."""
+
+    def __init__(self, st: core.State, i: int) -> None:
+        self.k = st.k[i : i + 1]
+        self.cur = st.cur[i : i + 1]
+        self.budget = st.budget[i : i + 1]
