@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import json
 import os
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -438,7 +439,19 @@ def load_config(
         path = Path(name_or_config)
         stamp = path.stat().st_mtime_ns if path.suffix in {".yaml", ".yml"} and path.exists() else 0
         return copy.deepcopy(_load_cached(str(name_or_config), stamp, tuple(overrides or ())))
+    if isinstance(name_or_config, ScenarioConfig) and not overrides:
+        return copy.deepcopy(name_or_config).validate()  # already typed: no OmegaConf round trip
+    if isinstance(name_or_config, dict):
+        key = json.dumps([name_or_config, overrides], sort_keys=True, default=str)
+        return copy.deepcopy(_load_dict_cached(key))
     return _load(name_or_config, overrides)
+
+
+@lru_cache(maxsize=64)
+def _load_dict_cached(key: str) -> ScenarioConfig:
+    """Dict configs are parsed once per distinct content (the key is their canonical JSON)."""
+    data, overrides = json.loads(key)
+    return _load(data, overrides)
 
 
 @lru_cache(maxsize=64)

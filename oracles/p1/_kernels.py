@@ -1,0 +1,1544 @@
+"""Numba kernels of the fast exact P1 solver (internal).
+
+Everything here works on one satellite at a time in *normalised units*: PRB shares ``n`` and
+power shares ``p`` of the satellite's pools (so each pool is 1 per fast slot), served bits as a
+fraction of each cell's demand ``D_i``.  With ``ah = alpha P_max / N_PRB`` (the SNR of a PRB
+that gets an equal share of the power) and ``G_i = T_f W_PRB N_PRB / (ln 2 D_i)``, cell ``i``
+serves ``G_i n log(1 + ah p / n)`` of its demand in a fast slot.
+
+Notation used below: ``omega`` is a spectral efficiency [nat/s/Hz]; ``rho = lambda / mu`` is
+the ratio of the PRB price to the power price.  The power per PRB that serves a bit most
+cheaply, ``s*(rho, ah) = (exp(omega) - 1) / ah``, has ``omega = 1 + W0((rho ah - 1) / e)``,
+i.e. ``omega`` is the root of ``exp(omega) (omega - 1) + 1 = rho ah`` (see :func:`omega_of`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+INF = np.inf
+
+# numpy error model: no zero-division branches around every division (smaller, faster code;
+# the kernels guard their own domains), on-disk cache next to the module
+_JIT = {"cache": True, "error_model": "numpy"}
+
+
+@njit(**_JIT)
+def _argsort_small(v, order, k):
+    """Indices sorting ``v[:k]`` ascending into ``order[:k]`` (insertion sort, small k)."""
+    for i in range(k):
+        order[i] = i
+    for i in range(1, k):
+        j = order[i]
+        key = v[j]
+        pos = i - 1
+        while pos >= 0 and v[order[pos]] > key:
+            order[pos + 1] = order[pos]
+            pos -= 1
+        order[pos + 1] = j
+
+
+# per-satellite status codes (the "path" of the fast solver)
+ST_EMPTY = 0  # nothing to serve
+ST_CLOSED = 1  # closed form: single pool (even or rescheduled spread) or everybody served
+ST_IPM = 2  # primal-dual interior point (binding causality, fading)
+ST_IPM_MAXIT = 3  # interior point stopped early (iteration cap or line search); still feasible
+ST_PENDING = 4  # closed form does not apply: the interior point must run
+
+
+@njit(**_JIT)
+def omega_of(q):
+    """Root ``omega >= 0`` of ``exp(omega) (omega - 1) + 1 = q`` for ``q >= 0``.
+
+    Equals ``1 + W0((q - 1) / e)``; accurate also for tiny ``q`` (where ``omega ~ sqrt(2 q)``).
+    """
+    if q <= 0.0:
+        return 0.0
+    s = math.sqrt(2.0 * q)
+    if s < 1e-7:
+        return s - s * s / 3.0
+    if s < 1.0:
+        w = s - s * s / 3.0 + 7.0 * s * s * s / 36.0
+    else:
+        x = (q - 1.0) / math.e
+        if x < math.e:
+            lx = math.log1p(x)
+            w = 1.0 + lx * (1.0 - math.log1p(lx) / (2.0 + lx))
+        else:
+            l1 = math.log(x)
+            l2 = math.log(l1)
+            w = 1.0 + l1 - l2 + l2 / l1
+    for _ in range(30):
+        if w < 0.05:
+            # series of exp(w)(w - 1) + 1 = sum_{k>=2} (k - 1) w^k / k!
+            w2 = w * w
+            f = (
+                w2
+                * (
+                    0.5
+                    + w
+                    * (
+                        1.0 / 3.0
+                        + w
+                        * (
+                            1.0 / 8.0
+                            + w * (1.0 / 30.0 + w * (1.0 / 144.0 + w * (1.0 / 840.0 + w / 5760.0)))
+                        )
+                    )
+                )
+                - q
+            )
+        else:
+            f = math.expm1(w) * (w - 1.0) + w - q
+        ew = math.exp(w)
+        f1 = w * ew
+        f2 = (w + 1.0) * ew
+        den = 2.0 * f1 * f1 - f * f2
+        if den <= 0.0:
+            step = f / f1
+        else:
+            step = 2.0 * f * f1 / den
+        wn = w - step
+        if wn <= 0.0:
+            wn = 0.5 * w
+        if abs(wn - w) <= 1e-15 * wn:
+            return wn
+        w = wn
+    return w
+
+
+@njit(**_JIT)
+def bit_cost(lam, mu, ah, G):
+    """Cheapest cost of one unit of served demand fraction at prices ``(lam, mu)``.
+
+    ``min_s (lam + mu s) / (G log(1 + ah s))``, attained at ``s = expm1(omega) / ah``; equals
+    ``mu exp(omega) / (G ah)``.  ``inf`` when the cell cannot be served (``ah = 0``).
+    """
+    if ah <= 0.0 or G <= 0.0:
+        return INF
+    if mu <= 0.0:
+        return 0.0
+    w = omega_of(lam / mu * ah)
+    return mu * math.exp(w) / (G * ah)
+
+
+@njit(**_JIT)
+def cell_dual(kappa, ainc, w, eps, cst, order):
+    """Value of one cell's Lagrangian subproblem at per-slot bit costs ``kappa``.
+
+    ``max w log(eps + Y) - sum_m kappa_m z_m`` over causal schedules ``z >= 0`` of the demand
+    fractions ``ainc`` (arrivals per fast slot, summing to 1): the bits that arrive in slot
+    ``tau`` are served at the cheapest later slot, ``min_{m >= tau} kappa_m``, cheapest first.
+    ``cst`` and ``order`` are work arrays of length M.
+    """
+    M = kappa.shape[0]
+    run = INF
+    for m in range(M - 1, -1, -1):
+        if kappa[m] < run:
+            run = kappa[m]
+        cst[m] = run
+    _argsort_small(cst, order, M)
+    Y = 0.0
+    C = 0.0
+    for k in range(M):
+        m = order[k]
+        am = ainc[m]
+        if am <= 0.0:
+            continue
+        c = cst[m]
+        if c <= 0.0:
+            Y += am
+            continue
+        if c == INF:
+            break
+        ystar = w / c - eps
+        if ystar <= Y:
+            break
+        if ystar < Y + am:
+            C += c * (ystar - Y)
+            Y = ystar
+            break
+        C += c * am
+        Y += am
+    return w * math.log(eps + Y) - C
+
+
+@njit(**_JIT)
+def dual_value(ah, ainc, G, w, eps, lam, mu):
+    """Lagrangian dual function of one satellite's problem (an upper bound on its utility).
+
+    Parameters
+    ----------
+    ah : (nc, M) normalised SNRs; ainc : (nc, M) arrivals as demand fractions; G, w : (nc,)
+    eps : float; lam, mu : (M,) prices of the PRB and power pools (normalised units, >= 0).
+    """
+    nc, M = ah.shape
+    val = 0.0
+    for m in range(M):
+        val += lam[m] + mu[m]
+    kappa = np.empty(M)
+    cst = np.empty(M)
+    order = np.empty(M, dtype=np.int64)
+    for i in range(nc):
+        for m in range(M):
+            if m > 0 and lam[m] == lam[m - 1] and mu[m] == mu[m - 1] and ah[i, m] == ah[i, m - 1]:
+                kappa[m] = kappa[m - 1]  # uniform prices without fading: same cost
+            else:
+                kappa[m] = bit_cost(lam[m], mu[m], ah[i, m], G[i])
+        val += cell_dual(kappa, ainc[i], w[i], eps, cst, order)
+    return val
+
+
+# ----------------------------------------------------------------------------------------------
+# single pool (uniform prices over the fast slots)
+# ----------------------------------------------------------------------------------------------
+
+
+@njit(**_JIT)
+def _pool_eval(rho, ah, Gp, w, eps, om, s, nu, pi, beta, xi, vals, order):
+    """Allocation of the single-pool problem at price ratio ``rho``; returns ``(F, mu)``.
+
+    ``mu`` makes the power pool exact (or is 0 when serving everybody needs less power);
+    ``F = sum_i n_i - 1`` is the PRB excess.  Fills ``om, s, nu, pi, beta, xi``.
+    """
+    nc = ah.shape[0]
+    ptot = 0.0
+    for i in range(nc):
+        q = rho * ah[i]
+        o = omega_of(q)
+        if o <= 0.0:
+            o = 1e-300
+        om[i] = o
+        s[i] = math.expm1(o) / ah[i]
+        nu[i] = 1.0 / (Gp[i] * o)
+        pi[i] = s[i] * nu[i]
+        beta[i] = w[i] * Gp[i] * ah[i] * math.exp(-o)
+        ptot += pi[i]
+    if ptot <= 1.0:
+        mu = 0.0
+        for i in range(nc):
+            xi[i] = 1.0
+    else:
+        # power(mu) = sum_i pi_i clip(beta_i / mu - eps, 0, 1) is decreasing; breakpoints
+        for i in range(nc):
+            vals[2 * i] = beta[i] / eps  # above: cell i gets nothing
+            vals[2 * i + 1] = beta[i] / (1.0 + eps)  # below: cell i is satisfied
+        for k_ in range(2 * nc):
+            vals[k_] = -vals[k_]
+        _argsort_small(vals, order, 2 * nc)
+        for k_ in range(2 * nc):
+            vals[k_] = -vals[k_]
+        A = 0.0
+        Bc = 0.0
+        cur = INF
+        mu = -1.0
+        for k in range(2 * nc):
+            e = order[k]
+            lo = vals[e]
+            if Bc > 0.0 and A < 1.0:
+                cand = Bc / (1.0 - A)
+                if cand >= lo and cand <= cur:
+                    mu = cand
+                    break
+            i = e // 2
+            if e % 2 == 0:
+                A -= pi[i] * eps
+                Bc += pi[i] * beta[i]
+            else:
+                A += pi[i] * (1.0 + eps)
+                Bc -= pi[i] * beta[i]
+            cur = lo
+        if mu < 0.0:
+            # numerical corner: fall back to bisection on log mu
+            mlo = 1e-300
+            mhi = 0.0
+            for i in range(nc):
+                mhi = max(mhi, beta[i] / eps)
+            for _ in range(200):
+                mid = math.sqrt(mlo * mhi) if mlo > 0 else 0.5 * mhi
+                pw = 0.0
+                for i in range(nc):
+                    pw += pi[i] * min(1.0, max(0.0, beta[i] / mid - eps))
+                if pw > 1.0:
+                    mlo = mid
+                else:
+                    mhi = mid
+                if mhi - mlo <= 1e-15 * mhi:
+                    break
+            mu = mhi
+        for i in range(nc):
+            xi[i] = min(1.0, max(0.0, beta[i] / mu - eps))
+    F = -1.0
+    for i in range(nc):
+        F += nu[i] * xi[i]
+    return F, mu
+
+
+@njit(**_JIT)
+def single_pool(ah, Gp, w, eps, xi, nsh, psh):
+    """Exact single-pool problem ``max sum w log(eps + xi)`` with one PRB and one power pool.
+
+    Serving ``xi_i`` needs ``n_i = xi_i / (Gp_i omega_i)`` PRB shares at ``s_i`` power per PRB.
+    Solves for the price ratio ``rho`` by a bracketed secant/bisection on ``log rho`` (the PRB
+    excess is decreasing in ``rho``), the power price ``mu`` in closed form at each ``rho``.
+
+    Returns ``(lam, mu, iterations)`` and fills ``xi``, ``nsh`` (PRB shares) and ``psh``.
+    """
+    nc = ah.shape[0]
+    om = np.empty(nc)
+    s = np.empty(nc)
+    nu = np.empty(nc)
+    pi = np.empty(nc)
+    beta = np.empty(nc)
+    vals = np.empty(2 * nc)
+    order = np.empty(2 * nc, dtype=np.int64)
+    # initial guess: rho giving one unit of power per PRB share (s = 1)
+    lr = 0.0
+    for i in range(nc):
+        o = math.log1p(ah[i])
+        lr += math.log((math.exp(o) * (o - 1.0) + 1.0 + 1e-300) / ah[i])
+    lr /= nc
+    F0, mu0 = _pool_eval(math.exp(lr), ah, Gp, w, eps, om, s, nu, pi, beta, xi, vals, order)
+    it = 1
+    a = lr
+    fa = F0
+    step = 1.5
+    b = a
+    fb = fa
+    # bracket
+    while it < 200:
+        b = a + step if fa > 0 else a - step
+        fb, _ = _pool_eval(math.exp(b), ah, Gp, w, eps, om, s, nu, pi, beta, xi, vals, order)
+        it += 1
+        if (fa > 0) != (fb > 0) or fb == 0.0:
+            break
+        a = b
+        fa = fb
+        step *= 2.0
+    if fa == 0.0:
+        b = a
+        fb = fa
+    # Illinois-type regula falsi with bisection safeguard on [a, b]
+    lo, flo, hi, fhi = (a, fa, b, fb) if a < b else (b, fb, a, fa)
+    x = hi
+    fx = fhi
+    side = 0
+    while it < 200 and fx != 0.0:
+        if hi - lo <= 1e-15 * max(1.0, abs(lo)):
+            break
+        x = (lo * fhi - hi * flo) / (fhi - flo)
+        if not (x > lo and x < hi):
+            x = 0.5 * (lo + hi)
+        fx, _ = _pool_eval(math.exp(x), ah, Gp, w, eps, om, s, nu, pi, beta, xi, vals, order)
+        it += 1
+        if abs(fx) <= 1e-15:
+            break
+        if (fx > 0) == (flo > 0):
+            lo = x
+            flo = fx
+            if side == -1:
+                fhi *= 0.5
+            side = -1
+        else:
+            hi = x
+            fhi = fx
+            if side == 1:
+                flo *= 0.5
+            side = 1
+    rho = math.exp(x)
+    F, mu = _pool_eval(rho, ah, Gp, w, eps, om, s, nu, pi, beta, xi, vals, order)
+    scale = 1.0 / (1.0 + F) if F > 0.0 else 1.0
+    for i in range(nc):
+        nsh[i] = nu[i] * xi[i] * scale
+        psh[i] = s[i] * nu[i] * xi[i]
+    return rho * mu, mu, it
+
+
+@njit(**_JIT)
+def _gcm(Acum, target, M, out):
+    """Greatest convex minorant of ``(0, 0), (m, Acum[m-1]) ..., (M, target)``: increments.
+
+    The most even causal schedule serving ``target`` (<= Acum[M-1]); ``out[m]`` is what it
+    serves in slot m.
+    """
+    # points k = 0..M with values v_k
+    hx = np.empty(M + 1, dtype=np.int64)
+    hy = np.empty(M + 1)
+    nh = 0
+    for k in range(M + 1):
+        if k == 0:
+            v = 0.0
+        elif k == M:
+            v = target
+        else:
+            v = Acum[k - 1]
+        while nh >= 2:
+            x1 = hx[nh - 2]
+            y1 = hy[nh - 2]
+            x2 = hx[nh - 1]
+            y2 = hy[nh - 1]
+            # remove middle point if it lies on or above the chord
+            if (y2 - y1) * (k - x1) >= (v - y1) * (x2 - x1):
+                nh -= 1
+            else:
+                break
+        hx[nh] = k
+        hy[nh] = v
+        nh += 1
+    for j in range(nh - 1):
+        x1 = hx[j]
+        x2 = hx[j + 1]
+        sl = (hy[j + 1] - hy[j]) / (x2 - x1)
+        for m in range(x1, x2):
+            out[m] = sl
+
+
+@njit(**_JIT)
+def schedule_uniform(xi, nsh, psh, Acum, nmat, pmat):
+    """Spread the single-pool solution over the fast slots without breaking causality.
+
+    Cells whose even spreading would serve bits before they arrive follow their most even
+    causal schedule; the others absorb the difference so that every slot uses the same PRB and
+    power totals (minimum-norm split).  Returns True and fills ``nmat, pmat`` (nc, M) on
+    success; False when no such schedule was found (the caller then runs the barrier method).
+    """
+    nc, M = Acum.shape
+    tight = np.zeros(nc, dtype=np.bool_)
+    anyt = False
+    for i in range(nc):
+        if xi[i] <= 0.0:
+            continue
+        for m in range(M - 1):
+            if xi[i] * (m + 1) / M > Acum[i, m] * (1.0 + 1e-13) + 1e-300:
+                tight[i] = True
+                anyt = True
+                break
+    for i in range(nc):
+        for m in range(M):
+            nmat[i, m] = nsh[i]
+            pmat[i, m] = psh[i]
+    if not anyt:
+        return True
+    inc = np.empty(M)
+    dr = np.zeros(M)
+    dq = np.zeros(M)
+    for i in range(nc):
+        if not tight[i]:
+            continue
+        _gcm(Acum[i], xi[i], M, inc)
+        for m in range(M):
+            nn = nsh[i] * inc[m] * M / xi[i]
+            pp = psh[i] * inc[m] * M / xi[i]
+            dr[m] += nsh[i] - nn
+            dq[m] += psh[i] - pp
+            nmat[i, m] = nn
+            pmat[i, m] = pp
+    s0 = 0.0
+    s1 = 0.0
+    s2 = 0.0
+    for j in range(nc):
+        if tight[j] or nsh[j] <= 0.0:
+            continue
+        sj = psh[j] / nsh[j]
+        s0 += nsh[j]
+        s1 += nsh[j] * sj
+        s2 += nsh[j] * sj * sj
+    if s0 <= 0.0:
+        return False
+    det = s0 * s2 - s1 * s1
+    for m in range(M):
+        if det > 1e-12 * s0 * s2:
+            c1 = (s2 * dr[m] - s1 * dq[m]) / det
+            c2 = (s0 * dq[m] - s1 * dr[m]) / det
+        else:
+            sbar = s1 / s0
+            if abs(dq[m] - sbar * dr[m]) > 1e-12 * (abs(dq[m]) + abs(dr[m]) + 1e-300):
+                return False
+            c1 = dr[m] / s0
+            c2 = 0.0
+        for j in range(nc):
+            if tight[j] or nsh[j] <= 0.0:
+                continue
+            sj = psh[j] / nsh[j]
+            f = 1.0 + c1 + c2 * sj
+            if f < 0.0:
+                return False
+            nmat[j, m] = nsh[j] * f
+            pmat[j, m] = psh[j] * f
+    # causality of the absorbing cells
+    for j in range(nc):
+        if tight[j] or nsh[j] <= 0.0:
+            continue
+        cum = 0.0
+        for m in range(M - 1):
+            cum += nmat[j, m] / nsh[j] * xi[j] / M
+            if cum > Acum[j, m] * (1.0 + 1e-13) + 1e-300:
+                return False
+    return True
+
+
+@njit(**_JIT)
+def _slot_power(zeta, ah, q, om):
+    """PRB excess and power of serving ``q_i`` nat-PRBs per cell at PRB/power price ratio zeta."""
+    nsum = -1.0
+    psum = 0.0
+    for i in range(ah.shape[0]):
+        if q[i] <= 0.0:
+            om[i] = 0.0
+            continue
+        o = omega_of(zeta * ah[i])
+        if o <= 0.0:
+            o = 1e-300
+        om[i] = o
+        ni = q[i] / o
+        nsum += ni
+        psum += ni * math.expm1(o) / ah[i]
+    return nsum, psum
+
+
+@njit(**_JIT)
+def min_power_slot(ah, q, nout, pout):
+    """Least power that serves ``q_i`` nat-PRBs (demand / G) per cell within one PRB pool.
+
+    At PRB price ratio ``zeta`` each cell runs at ``omega_i = omega(zeta ah_i)`` nats per PRB;
+    ``zeta`` is chosen so that the PRB pool is used exactly (more PRBs never cost power).
+    Fills ``nout, pout`` and returns the total power share (feasible iff <= 1).
+    """
+    nc = ah.shape[0]
+    om = np.empty(nc)
+    tot = 0.0
+    for i in range(nc):
+        tot += q[i]
+    if tot <= 0.0:
+        for i in range(nc):
+            nout[i] = 0.0
+            pout[i] = 0.0
+        return 0.0
+    # initial guess: the common spectral efficiency if PRBs were shared in proportion to q
+    o0 = max(tot, 1e-12)
+    a0 = 0.0
+    for i in range(nc):
+        if q[i] > 0.0:
+            a0 += q[i] * math.log(ah[i])
+    a0 = math.exp(a0 / tot)
+    x0 = math.log((math.expm1(o0) * (o0 - 1.0) + o0 + 1e-300) / a0)
+    f0, _ = _slot_power(math.exp(x0), ah, q, om)
+    step = 1.0
+    x1 = x0
+    f1 = f0
+    for _ in range(200):
+        x1 = x0 + step if f0 > 0.0 else x0 - step
+        f1, _ = _slot_power(math.exp(x1), ah, q, om)
+        if (f1 > 0.0) != (f0 > 0.0) or f1 == 0.0:
+            break
+        if x1 < -700.0 or x1 > 700.0:
+            break
+        x0 = x1
+        f0 = f1
+        step *= 2.0
+    if (f1 > 0.0) == (f0 > 0.0) and f1 != 0.0:
+        if f1 > 0.0:
+            return INF  # does not fit even at enormous spectral efficiency
+        x1 = -700.0  # the pool is never filled: q is negligible
+    lo, flo, hi, fhi = (x0, f0, x1, f1) if x0 < x1 else (x1, f1, x0, f0)
+    side = 0
+    for _ in range(200):
+        if hi - lo <= 1e-14 * max(1.0, abs(lo)) or flo == 0.0 or fhi == 0.0:
+            break
+        x = (lo * fhi - hi * flo) / (fhi - flo)
+        if not (x > lo and x < hi):
+            x = 0.5 * (lo + hi)
+        fx, _ = _slot_power(math.exp(x), ah, q, om)
+        if abs(fx) <= 1e-15:
+            lo = hi = x
+            break
+        if fx > 0.0:
+            lo = x
+            flo = fx
+            if side == -1:
+                fhi *= 0.5
+            side = -1
+        else:
+            hi = x
+            fhi = fx
+            if side == 1:
+                flo *= 0.5
+            side = 1
+    x = hi
+    _, psum = _slot_power(math.exp(x), ah, q, om)
+    for i in range(nc):
+        if q[i] > 0.0:
+            nout[i] = q[i] / om[i]
+            pout[i] = nout[i] * math.expm1(om[i]) / ah[i]
+        else:
+            nout[i] = 0.0
+            pout[i] = 0.0
+    return psum
+
+
+@njit(**_JIT)
+def schedule_all_satisfied(ah, Acum, G, nmat, pmat):
+    """Serve every cell in full with its most even causal schedule, if the pools allow.
+
+    Returns True (and fills ``nmat, pmat``) when every fast slot's minimum-power allocation
+    fits the power pool; then the utility is the largest possible and the schedule is optimal.
+    """
+    nc, M = Acum.shape
+    inc = np.empty((nc, M))
+    row = np.empty(M)
+    for i in range(nc):
+        _gcm(Acum[i], 1.0, M, row)
+        for m in range(M):
+            inc[i, m] = row[m]
+    q = np.empty(nc)
+    nn = np.empty(nc)
+    pp = np.empty(nc)
+    ahm = np.empty(nc)
+    for m in range(M):
+        for i in range(nc):
+            q[i] = inc[i, m] / G[i] * (1.0 + 1e-12)
+            ahm[i] = ah[i, m]
+        pw = min_power_slot(ahm, q, nn, pp)
+        if not pw <= 1.0:
+            return False
+        sn = 0.0
+        for i in range(nc):
+            sn += nn[i]
+        fn = 1.0 / sn if sn > 1.0 else 1.0
+        for i in range(nc):
+            nmat[i, m] = nn[i] * fn
+            pmat[i, m] = pp[i]
+    return True
+
+
+# ----------------------------------------------------------------------------------------------
+# barrier method for one satellite (general case: binding causality, fading)
+# ----------------------------------------------------------------------------------------------
+
+
+@njit(**_JIT)
+def _chol_inplace(A, k):
+    """Cholesky of the leading k x k block of A in place (lower); False if not PD."""
+    for j in range(k):
+        d = A[j, j]
+        for k_ in range(j):
+            d -= A[j, k_] * A[j, k_]
+        if d <= 0.0:
+            return False
+        d = math.sqrt(d)
+        A[j, j] = d
+        for i in range(j + 1, k):
+            v = A[i, j]
+            for k_ in range(j):
+                v -= A[i, k_] * A[j, k_]
+            A[i, j] = v / d
+    return True
+
+
+@njit(**_JIT)
+def _inv3(B, out, A):
+    """Inverse of a 3x3 matrix by Gauss-Jordan with partial pivoting; ``A`` is (3, 6) work."""
+    for i in range(3):
+        for j in range(3):
+            A[i, j] = B[i, j]
+            A[i, 3 + j] = 1.0 if i == j else 0.0
+    for j in range(3):
+        best = j
+        bv = abs(A[j, j])
+        for i in range(j + 1, 3):
+            if abs(A[i, j]) > bv:
+                bv = abs(A[i, j])
+                best = i
+        if bv == 0.0:
+            return False
+        if best != j:
+            for k_ in range(6):
+                tmp = A[j, k_]
+                A[j, k_] = A[best, k_]
+                A[best, k_] = tmp
+        d = A[j, j]
+        for k_ in range(j, 6):
+            A[j, k_] /= d
+        for i in range(3):
+            if i != j:
+                f = A[i, j]
+                if f != 0.0:
+                    for k_ in range(j, 6):
+                        A[i, k_] -= f * A[j, k_]
+    for i in range(3):
+        for j in range(3):
+            out[i, j] = A[i, 3 + j]
+    return True
+
+
+@njit(**_JIT)
+def _local_solve(Bi, Wi, m, nc, rl, out):
+    """Solve one slot's local saddle system for right-hand side ``rl`` (3 nc + 2,).
+
+    Unknowns per cell ``(dn, dp, dl_rate)``, then ``(dl_N, dl_P)``.  ``Bi[i, m]`` holds the
+    inverse of cell i's 3x3 block, ``Wi[m]`` the inverse of the 2x2 pool Schur complement.
+    """
+    s0 = 0.0
+    s1 = 0.0
+    for i in range(nc):
+        r0 = rl[2 * i]
+        r1 = rl[2 * i + 1]
+        r2 = rl[2 * nc + i]
+        u0 = Bi[i, m, 0, 0] * r0 + Bi[i, m, 0, 1] * r1 + Bi[i, m, 0, 2] * r2
+        u1 = Bi[i, m, 1, 0] * r0 + Bi[i, m, 1, 1] * r1 + Bi[i, m, 1, 2] * r2
+        u2 = Bi[i, m, 2, 0] * r0 + Bi[i, m, 2, 1] * r1 + Bi[i, m, 2, 2] * r2
+        out[2 * i] = u0
+        out[2 * i + 1] = u1
+        out[2 * nc + i] = u2
+        s0 += u0
+        s1 += u1
+    s0 -= rl[3 * nc]
+    s1 -= rl[3 * nc + 1]
+    pi0 = Wi[m, 0, 0] * s0 + Wi[m, 0, 1] * s1
+    pi1 = Wi[m, 1, 0] * s0 + Wi[m, 1, 1] * s1
+    for i in range(nc):
+        out[2 * i] -= Bi[i, m, 0, 0] * pi0 + Bi[i, m, 0, 1] * pi1
+        out[2 * i + 1] -= Bi[i, m, 1, 0] * pi0 + Bi[i, m, 1, 1] * pi1
+        out[2 * nc + i] -= Bi[i, m, 2, 0] * pi0 + Bi[i, m, 2, 1] * pi1
+    out[3 * nc] = pi0
+    out[3 * nc + 1] = pi1
+
+
+@njit(**_JIT)
+def _pd_dir(
+    n,
+    p,
+    y,
+    ah,
+    Acum,
+    G,
+    w,
+    eps,
+    t,
+    lr,
+    ln_,
+    lp,
+    ly,
+    lN,
+    lP,
+    dn,
+    dp,
+    dy,
+    dlr,
+    dln,
+    dlp,
+    dly,
+    dlN,
+    dlP,
+    Bi,
+    Wi,
+    X,
+    q,
+    rl,
+    Sd,
+    So,
+    rhs,
+    ky,
+    by,
+    hh,
+    bb,
+    B3,
+    A36,
+):
+    """Primal-dual Newton direction for one satellite (Boyd & Vandenberghe, sec. 11.7).
+
+    Constraints ``f_k <= 0``: rate ``-h = dy / G - n log(1 + ah p / n) <= 0``, ``-n, -p <= 0``,
+    causality ``y - A <= 0``, pools ``sum_i n - 1, sum_i p - 1 <= 0`` per slot; objective
+    ``f0 = -sum_i w_i log(eps + y_iM)``.  The bound multipliers are eliminated (diagonal
+    terms); the rate and pool multiplier steps stay in a symmetric quasi-definite system whose
+    right-hand sides are residuals.
+
+    Per fast slot the local saddle-point system (PRB and power steps, rate-multiplier steps,
+    pool-multiplier steps) is solved cell by cell: each cell's 3x3 block
+    ``[[Q, -v], [-v^T, -h / l_r]]`` is inverted with pivoting -- ``Q`` alone is nearly singular
+    along the direction that scales PRBs and power together (the rate is linear there) and
+    must not be inverted on its own -- and the two pool multipliers follow from a 2x2 SPD
+    Schur complement.  That leaves a block-tridiagonal SPD system in the cumulative-service
+    steps ``dy`` with (nc x nc) blocks (block Cholesky).
+
+    ``lr, ln_, lp, ly, lN, lP`` are the multipliers; ``dn .. dlP`` receive the step; the rest
+    is work space.  Returns False if a factorisation fails.
+    """
+    nc, M = n.shape
+    it = 1.0 / t
+    for m in range(M):
+        sn = 1.0
+        sp = 1.0
+        for i in range(nc):
+            sn -= n[i, m]
+            sp -= p[i, m]
+        w00 = sn / lN[m]
+        w01 = 0.0
+        w11 = sp / lP[m]
+        for i in range(nc):
+            nn = n[i, m]
+            pp = p[i, m]
+            a = ah[i, m]
+            r = a * pp / nn
+            Lg = math.log1p(r)
+            ir = 1.0 / (1.0 + r)
+            fn = Lg - r * ir
+            fp = a * ir
+            ir2 = ir * ir / nn
+            ym1 = y[i, m - 1] if m > 0 else 0.0
+            h = nn * Lg - (y[i, m] - ym1) / G[i]
+            hh[i, m] = h
+            wr = lr[i, m]
+            B3[0, 0] = wr * r * r * ir2 + ln_[i, m] / nn
+            B3[1, 1] = wr * a * a * ir2 + lp[i, m] / pp
+            B3[0, 1] = -wr * a * r * ir2
+            B3[1, 0] = B3[0, 1]
+            B3[0, 2] = -fn
+            B3[2, 0] = -fn
+            B3[1, 2] = -fp
+            B3[2, 1] = -fp
+            B3[2, 2] = -h / wr
+            if not _inv3(B3, Bi[i, m], A36):
+                return False
+            w00 += Bi[i, m, 0, 0]
+            w01 += 0.5 * (Bi[i, m, 0, 1] + Bi[i, m, 1, 0])
+            w11 += Bi[i, m, 1, 1]
+            rn = -wr * fn - ln_[i, m] + lN[m]
+            rp = -wr * fp - lp[i, m] + lP[m]
+            rl[m, 2 * i] = -rn + (it / nn - ln_[i, m])
+            rl[m, 2 * i + 1] = -rp + (it / pp - lp[i, m])
+            rl[m, 2 * nc + i] = h - it / wr
+        rl[m, 3 * nc] = sn - it / lN[m]
+        rl[m, 3 * nc + 1] = sp - it / lP[m]
+        dw = w00 * w11 - w01 * w01
+        if not dw > 0.0:
+            return False
+        Wi[m, 0, 0] = w11 / dw
+        Wi[m, 0, 1] = -w01 / dw
+        Wi[m, 1, 0] = -w01 / dw
+        Wi[m, 1, 1] = w00 / dw
+        # X = [L^-1]_{zeta zeta} = diag(B_i^-1[2, 2]) - g_i W^-1 g_j^T, g_i = B_i^-1[2, 0:2]
+        for i in range(nc):
+            gi0 = Bi[i, m, 2, 0]
+            gi1 = Bi[i, m, 2, 1]
+            a0 = gi0 * Wi[m, 0, 0] + gi1 * Wi[m, 1, 0]
+            a1 = gi0 * Wi[m, 0, 1] + gi1 * Wi[m, 1, 1]
+            for j in range(nc):
+                X[m, i, j] = -(a0 * Bi[j, m, 0, 2] + a1 * Bi[j, m, 1, 2])
+            X[m, i, i] += Bi[i, m, 2, 2]
+        _local_solve(Bi, Wi, m, nc, rl[m], bb)
+        for j in range(nc):
+            q[m, j] = bb[2 * nc + j]
+    for i in range(nc):
+        for m in range(M):
+            sl = Acum[i, m] - y[i, m]
+            kk = ly[i, m] / sl
+            ry = lr[i, m] / G[i] + ly[i, m]
+            if m + 1 < M:
+                ry -= lr[i, m + 1] / G[i]
+            else:
+                u = eps + y[i, m]
+                ry -= w[i] / u
+                kk += w[i] / (u * u)
+            by[i, m] = -ry - (it / sl - ly[i, m])
+            ky[i, m] = kk
+    # y system: (ky + P_m + P_{m+1}) y_m - P_m y_{m-1} - P_{m+1} y_{m+1}
+    #           = by_m - Gamma q_m + Gamma q_{m+1},   P_m = -Gamma X_m Gamma
+    for m in range(M):
+        for i in range(nc):
+            gi = 1.0 / G[i]
+            for j in range(i + 1):
+                gj = 1.0 / G[j]
+                v = -gi * 0.5 * (X[m, i, j] + X[m, j, i]) * gj
+                if m + 1 < M:
+                    v -= gi * 0.5 * (X[m + 1, i, j] + X[m + 1, j, i]) * gj
+                Sd[m, i, j] = v
+                Sd[m, j, i] = v
+            Sd[m, i, i] += ky[i, m]
+            if m > 0:
+                for j in range(nc):
+                    So[m, i, j] = gi * X[m, i, j] / G[j]
+            v = by[i, m] - gi * q[m, i]
+            if m + 1 < M:
+                v += gi * q[m + 1, i]
+            rhs[m, i] = v
+    # block Cholesky; So[m] <- So[m] L_{m-1}^-T
+    for m in range(M):
+        if m > 0:
+            for r_ in range(nc):
+                for j in range(nc):
+                    v = So[m, r_, j]
+                    for k_ in range(j):
+                        v -= So[m, r_, k_] * Sd[m - 1, j, k_]
+                    So[m, r_, j] = v / Sd[m - 1, j, j]
+            for i in range(nc):
+                for j in range(i + 1):
+                    v = 0.0
+                    for k_ in range(nc):
+                        v += So[m, i, k_] * So[m, j, k_]
+                    Sd[m, i, j] -= v
+        if not _chol_inplace(Sd[m], nc):
+            return False
+    for m in range(M):
+        for i in range(nc):
+            v = rhs[m, i]
+            if m > 0:
+                for k_ in range(nc):
+                    v -= So[m, i, k_] * rhs[m - 1, k_]
+            for k_ in range(i):
+                v -= Sd[m, i, k_] * rhs[m, k_]
+            rhs[m, i] = v / Sd[m, i, i]
+    for m in range(M - 1, -1, -1):
+        for i in range(nc - 1, -1, -1):
+            v = rhs[m, i]
+            if m + 1 < M:
+                for k_ in range(nc):
+                    v -= So[m + 1, k_, i] * dy[k_, m + 1]
+            for k_ in range(i + 1, nc):
+                v -= Sd[m, k_, i] * dy[k_, m]
+            dy[i, m] = v / Sd[m, i, i]
+    # back-substitute the local blocks
+    for m in range(M):
+        rloc = rl[m]
+        for i in range(nc):
+            dym1 = dy[i, m - 1] if m > 0 else 0.0
+            rloc[2 * nc + i] -= (dy[i, m] - dym1) / G[i]
+        _local_solve(Bi, Wi, m, nc, rloc, bb)
+        for i in range(nc):
+            a_ = bb[2 * i]
+            b_ = bb[2 * i + 1]
+            dn[i, m] = a_
+            dp[i, m] = b_
+            dlr[i, m] = bb[2 * nc + i]
+            nn = n[i, m]
+            pp = p[i, m]
+            dln[i, m] = -ln_[i, m] / nn * a_ + (it / nn - ln_[i, m])
+            dlp[i, m] = -lp[i, m] / pp * b_ + (it / pp - lp[i, m])
+        dlN[m] = bb[3 * nc]
+        dlP[m] = bb[3 * nc + 1]
+    for i in range(nc):
+        for m in range(M):
+            sl = Acum[i, m] - y[i, m]
+            dly[i, m] = ly[i, m] / sl * dy[i, m] + (it / sl - ly[i, m])
+    return True
+
+
+@njit(**_JIT)
+def _residual(n, p, y, ah, Acum, G, w, eps, t, lr, ln_, lp, ly, lN, lP):
+    """Squared norm of the primal-dual residual; ``inf`` outside the domain.
+
+    Also returns the surrogate duality gap ``sum_k l_k (-f_k)``.
+    """
+    nc, M = n.shape
+    rd = 0.0
+    rc = 0.0
+    gap = 0.0
+    it = 1.0 / t
+    for m in range(M):
+        sn = 1.0
+        sp = 1.0
+        for i in range(nc):
+            sn -= n[i, m]
+            sp -= p[i, m]
+        if sn <= 0.0 or sp <= 0.0:
+            return INF, INF
+        rc += (lN[m] * sn - it) ** 2 + (lP[m] * sp - it) ** 2
+        gap += lN[m] * sn + lP[m] * sp
+        for i in range(nc):
+            nn = n[i, m]
+            pp = p[i, m]
+            if nn <= 0.0 or pp <= 0.0:
+                return INF, INF
+            a = ah[i, m]
+            r = a * pp / nn
+            L = math.log1p(r)
+            ir = 1.0 / (1.0 + r)
+            ym1 = y[i, m - 1] if m > 0 else 0.0
+            h = nn * L - (y[i, m] - ym1) / G[i]
+            sl = Acum[i, m] - y[i, m]
+            if h <= 0.0 or sl <= 0.0:
+                return INF, INF
+            rn = -lr[i, m] * (L - r * ir) - ln_[i, m] + lN[m]
+            rp = -lr[i, m] * a * ir - lp[i, m] + lP[m]
+            ry = lr[i, m] / G[i] + ly[i, m]
+            if m + 1 < M:
+                ry -= lr[i, m + 1] / G[i]
+            else:
+                u = eps + y[i, m]
+                if u <= 0.0:
+                    return INF, INF
+                ry -= w[i] / u
+            rd += rn * rn + rp * rp + ry * ry
+            rc += (lr[i, m] * h - it) ** 2 + (ln_[i, m] * nn - it) ** 2
+            rc += (lp[i, m] * pp - it) ** 2 + (ly[i, m] * sl - it) ** 2
+            gap += lr[i, m] * h + ln_[i, m] * nn + lp[i, m] * pp + ly[i, m] * sl
+    return rd + rc, gap
+
+
+@njit(**_JIT)
+def _max_dual_step(lv, dl, smax):
+    for idx in range(lv.size):
+        d = dl.flat[idx]
+        if d < 0.0:
+            smax = min(smax, -lv.flat[idx] / d)
+    return smax
+
+
+@njit(**_JIT)
+def _surrogate_gap(n, p, y, ah, Acum, G, lr, ln_, lp, ly, lN, lP):
+    nc, M = n.shape
+    gap = 0.0
+    for m in range(M):
+        sn = 1.0
+        sp = 1.0
+        for i in range(nc):
+            nn = n[i, m]
+            pp = p[i, m]
+            sn -= nn
+            sp -= pp
+            ym1 = y[i, m - 1] if m > 0 else 0.0
+            h = nn * math.log1p(ah[i, m] * pp / nn) - (y[i, m] - ym1) / G[i]
+            gap += lr[i, m] * h + ln_[i, m] * nn + lp[i, m] * pp + ly[i, m] * (Acum[i, m] - y[i, m])
+        gap += lN[m] * sn + lP[m] * sp
+    return gap
+
+
+@njit(**_JIT)
+def ipm(ah, Acum, G, w, eps, n, p, y, t0, gap_tol, mu_factor, max_iter, lam, mu):
+    """Primal-dual interior-point method for one satellite from a strictly feasible start.
+
+    Variables (in place): PRB shares ``n``, power shares ``p`` and cumulative served demand
+    fractions ``y`` (nc, M).  Constraints: rate ``y_m - y_{m-1} <= G n log(1 + ah p / n)``,
+    ``n, p >= 0``, causality ``y_m <= A_m``, pools ``sum_i n <= 1``, ``sum_i p <= 1`` per slot.
+    Objective ``max sum_i w_i log(eps + y_iM)``.  Boyd & Vandenberghe's algorithm 11.2:
+    ``t = mu_factor m / gap``, residual-norm backtracking.  Multipliers start at
+    ``1 / (t0 (-f_k))``.  Stops when the surrogate gap is ``<= gap_tol`` (the caller then
+    certifies the result with :func:`dual_value` at the pool multipliers), or when no step is
+    accepted (``converged = False``; the iterate is still strictly feasible).  Fills the pool
+    prices ``lam, mu`` (M) and returns ``(iterations, converged)``.
+    """
+    nc, M = n.shape
+    mcons = 4.0 * nc * M + 2.0 * M
+    b = 3 * nc + 2
+    Bi = np.empty((nc, M, 3, 3))
+    Wi = np.empty((M, 2, 2))
+    X = np.empty((M, nc, nc))
+    q = np.empty((M, nc))
+    rl = np.empty((M, b))
+    Sd = np.empty((M, nc, nc))
+    So = np.zeros((M, nc, nc))
+    rhs = np.empty((M, nc))
+    ky = np.empty((nc, M))
+    by = np.empty((nc, M))
+    hh = np.empty((nc, M))
+    bb = np.empty(b)
+    B3 = np.empty((3, 3))
+    A36 = np.empty((3, 6))
+    lr = np.empty((nc, M))
+    ln_ = np.empty((nc, M))
+    lp = np.empty((nc, M))
+    ly = np.empty((nc, M))
+    lN = np.empty(M)
+    lP = np.empty(M)
+    it0 = 1.0 / t0
+    for m in range(M):
+        sn = 1.0
+        sp = 1.0
+        for i in range(nc):
+            sn -= n[i, m]
+            sp -= p[i, m]
+            ym1 = y[i, m - 1] if m > 0 else 0.0
+            h = n[i, m] * math.log1p(ah[i, m] * p[i, m] / n[i, m]) - (y[i, m] - ym1) / G[i]
+            lr[i, m] = it0 / h
+            ln_[i, m] = it0 / n[i, m]
+            lp[i, m] = it0 / p[i, m]
+            ly[i, m] = it0 / (Acum[i, m] - y[i, m])
+        lN[m] = it0 / sn
+        lP[m] = it0 / sp
+    dn = np.empty((nc, M))
+    dp = np.empty((nc, M))
+    dy = np.empty((nc, M))
+    dlr = np.empty((nc, M))
+    dln = np.empty((nc, M))
+    dlp = np.empty((nc, M))
+    dly = np.empty((nc, M))
+    dlN = np.empty(M)
+    dlP = np.empty(M)
+    n2 = np.empty((nc, M))
+    p2 = np.empty((nc, M))
+    y2 = np.empty((nc, M))
+    lr2 = np.empty((nc, M))
+    ln2 = np.empty((nc, M))
+    lp2 = np.empty((nc, M))
+    ly2 = np.empty((nc, M))
+    lN2 = np.empty(M)
+    lP2 = np.empty(M)
+    converged = False
+    iters = 0
+    while iters < max_iter:
+        iters += 1
+        gap = _surrogate_gap(n, p, y, ah, Acum, G, lr, ln_, lp, ly, lN, lP)
+        t = mu_factor * mcons / gap
+        ok = _pd_dir(
+            n,
+            p,
+            y,
+            ah,
+            Acum,
+            G,
+            w,
+            eps,
+            t,
+            lr,
+            ln_,
+            lp,
+            ly,
+            lN,
+            lP,
+            dn,
+            dp,
+            dy,
+            dlr,
+            dln,
+            dlp,
+            dly,
+            dlN,
+            dlP,
+            Bi,
+            Wi,
+            X,
+            q,
+            rl,
+            Sd,
+            So,
+            rhs,
+            ky,
+            by,
+            hh,
+            bb,
+            B3,
+            A36,
+        )
+        if not ok:
+            break
+        smax = 1.0
+        smax = _max_dual_step(lr, dlr, smax)
+        smax = _max_dual_step(ln_, dln, smax)
+        smax = _max_dual_step(lp, dlp, smax)
+        smax = _max_dual_step(ly, dly, smax)
+        smax = _max_dual_step(lN, dlN, smax)
+        smax = _max_dual_step(lP, dlP, smax)
+        s = 0.99 * smax
+        r0, _ = _residual(n, p, y, ah, Acum, G, w, eps, t, lr, ln_, lp, ly, lN, lP)
+        r0 = math.sqrt(r0)
+        accepted = False
+        for _ in range(60):
+            for i in range(nc):
+                for m in range(M):
+                    n2[i, m] = n[i, m] + s * dn[i, m]
+                    p2[i, m] = p[i, m] + s * dp[i, m]
+                    y2[i, m] = y[i, m] + s * dy[i, m]
+                    lr2[i, m] = lr[i, m] + s * dlr[i, m]
+                    ln2[i, m] = ln_[i, m] + s * dln[i, m]
+                    lp2[i, m] = lp[i, m] + s * dlp[i, m]
+                    ly2[i, m] = ly[i, m] + s * dly[i, m]
+            for m in range(M):
+                lN2[m] = lN[m] + s * dlN[m]
+                lP2[m] = lP[m] + s * dlP[m]
+            r1, _ = _residual(n2, p2, y2, ah, Acum, G, w, eps, t, lr2, ln2, lp2, ly2, lN2, lP2)
+            if r1 < INF and math.sqrt(r1) <= (1.0 - 0.01 * s) * r0:
+                accepted = True
+                break
+            s *= 0.7
+        if not accepted:
+            break
+        n[:, :] = n2
+        p[:, :] = p2
+        y[:, :] = y2
+        lr[:, :] = lr2
+        ln_[:, :] = ln2
+        lp[:, :] = lp2
+        ly[:, :] = ly2
+        lN[:] = lN2
+        lP[:] = lP2
+        gap = _surrogate_gap(n, p, y, ah, Acum, G, lr, ln_, lp, ly, lN, lP)
+        if gap <= gap_tol:
+            converged = True
+            break
+    lam[:] = lN
+    mu[:] = lP
+    return iters, converged
+
+
+@njit(**_JIT)
+def interior_start(ah, Acum, ainc, G, eps, nmat, pmat, theta, n, p, y):
+    """Strictly feasible barrier start near a given allocation ``(nmat, pmat)``.
+
+    Mixes ``theta`` of the allocation with an equal split, then serves a causal schedule at
+    90 % of the greedy service with a small negative offset (strict causality, ``y > -eps``).
+    """
+    nc, M = ah.shape
+    eq = 1.0 / (nc + 1.0)
+    for i in range(nc):
+        for m in range(M):
+            n[i, m] = theta * nmat[i, m] + (1.0 - theta) * eq
+            p[i, m] = theta * pmat[i, m] + (1.0 - theta) * eq
+    delta = 0.5 * min(eps, 1e-3)
+    for i in range(nc):
+        back = 0.0
+        cum = 0.0
+        for m in range(M):
+            back += ainc[i, m]
+            r = G[i] * n[i, m] * math.log1p(ah[i, m] * p[i, m] / n[i, m])
+            z = min(back, 0.5 * r)
+            back -= z
+            cum += 0.9 * z
+            y[i, m] = cum - delta * (m + 1.0) / M
+    return delta
+
+
+# ----------------------------------------------------------------------------------------------
+# one satellite, and a whole batch
+# ----------------------------------------------------------------------------------------------
+
+
+@njit(**_JIT)
+def _utility_of(n, p, ah, ainc, G, w, eps):
+    """Utility of an allocation, serving greedily in time (the best causal schedule)."""
+    nc, M = n.shape
+    U = 0.0
+    for i in range(nc):
+        back = 0.0
+        Y = 0.0
+        for m in range(M):
+            back += ainc[i, m]
+            r = 0.0
+            if n[i, m] > 0.0 and p[i, m] > 0.0:
+                r = G[i] * n[i, m] * math.log1p(ah[i, m] * p[i, m] / n[i, m])
+            z = min(back, r)
+            back -= z
+            Y += z
+        U += w[i] * math.log(eps + min(1.0, Y))
+    return U
+
+
+@njit(**_JIT)
+def _cumulative(ainc, Acum):
+    nc, M = ainc.shape
+    for i in range(nc):
+        c = 0.0
+        for m in range(M):
+            c += ainc[i, m]
+            Acum[i, m] = c
+        Acum[i, M - 1] = 1.0
+
+
+@njit(**_JIT)
+def _is_fading(ah):
+    nc, M = ah.shape
+    for i in range(nc):
+        for m in range(1, M):
+            if ah[i, m] != ah[i, 0]:
+                return True
+    return False
+
+
+@njit(**_JIT)
+def closed_form(ah, ainc, G, w, eps, force_ipm, nmat, pmat, lam, mu, nsh, psh):
+    """Closed-form attempt for one satellite (no interior point).
+
+    Without fading: the single-pool solution at uniform prices, spread over the fast slots by
+    :func:`schedule_uniform` (or :func:`schedule_all_satisfied` when everybody can be served).
+    With fading: :func:`schedule_all_satisfied`.  Fills ``nmat, pmat`` (nc, M), the prices
+    ``lam, mu`` (M) and the single-pool shares ``nsh, psh`` (nc) that warm-start the interior
+    point.  Returns ``(solved, iterations, utility, bound)``; when not solved, ``bound`` is
+    still a valid upper bound (``inf`` if unknown).
+    """
+    nc, M = ah.shape
+    Acum = np.empty((nc, M))
+    _cumulative(ainc, Acum)
+    if _is_fading(ah):
+        for i in range(nc):
+            nsh[i] = 1.0 / (nc + 1.0)
+            psh[i] = 1.0 / (nc + 1.0)
+        lam[:] = 0.0
+        mu[:] = 0.0
+        if not force_ipm and schedule_all_satisfied(ah, Acum, G, nmat, pmat):
+            U = _utility_of(nmat, pmat, ah, ainc, G, w, eps)
+            return True, M, U, dual_value(ah, ainc, G, w, eps, lam, mu)
+        return False, M, -INF, INF
+    xi = np.empty(nc)
+    lam1, mu1, iters = single_pool(ah[:, 0].copy(), G * M, w, eps, xi, nsh, psh)
+    for m in range(M):
+        lam[m] = lam1 / M
+        mu[m] = mu1 / M
+    ok = schedule_uniform(xi, nsh, psh, Acum, nmat, pmat)
+    if not ok and mu1 == 0.0:
+        ok = schedule_all_satisfied(ah, Acum, G, nmat, pmat)
+    ub = dual_value(ah, ainc, G, w, eps, lam, mu)
+    if ok and not force_ipm:
+        return True, iters, _utility_of(nmat, pmat, ah, ainc, G, w, eps), ub
+    return False, iters, -INF, ub
+
+
+@njit(**_JIT)
+def _problem_arrays(x, a, g, N, P, scale, K, w, b, s, D, idx):
+    """Normalised arrays of satellite ``s`` in batch item ``b`` (cells it can serve)."""
+    C = x.shape[2]
+    M = a.shape[2]
+    Mg = g.shape[3]
+    nc = 0
+    for c in range(C):
+        if x[b, s, c] and D[c] > 0.0:
+            anyg = False
+            for mg in range(Mg):
+                if g[b, s, c, mg] > 0.0:
+                    anyg = True
+            if anyg:
+                idx[nc] = c
+                nc += 1
+    Ns = N[b, s]
+    Ps = P[b, s]
+    ah = np.empty((nc, M))
+    ainc = np.empty((nc, M))
+    Gc = np.empty(nc)
+    wc = np.empty(nc)
+    for k in range(nc):
+        c = idx[k]
+        for m in range(M):
+            ah[k, m] = g[b, s, c, m if Mg > 1 else 0] * scale * Ps / Ns
+            ainc[k, m] = a[b, c, m] / D[c]
+        Gc[k] = K * Ns / D[c]
+        wc[k] = w[b, c]
+    return nc, ah, ainc, Gc, wc
+
+
+@njit(**_JIT)
+def _demand(a, b):
+    C = a.shape[1]
+    M = a.shape[2]
+    D = np.zeros(C)
+    for c in range(C):
+        for m in range(M):
+            D[c] += a[b, c, m]
+    return D
+
+
+@njit(**_JIT)
+def solve_batch_kernel(x, a, g, N, P, scale, K, eps, w, force_ipm):
+    """Closed-form pass over every (batch item, satellite) of a validated batch.
+
+    Parameters are the canonical arrays of :class:`oracles.p1._validate.P1Data`: ``x`` (B, S,
+    C) bool, ``a`` (B, C, M) [bit], ``g`` (B, S, C, Mg) linear gains, ``N, P`` (B, S) pools,
+    ``scale = 1 / (W_PRB N0)``, ``K = T_f W_PRB / ln 2``, ``w`` (B, C).
+
+    Returns ``n, p`` (B, S, C, M) [PRB], [W]; pool prices ``lam, mu`` (B, S, M) in utility per
+    PRB and per watt; ``status, iters`` (B, S) (``ST_PENDING`` where the interior point must
+    run, see :func:`solve_pending_kernel`); per-satellite bounds ``ub`` (B, S); the
+    single-pool shares ``nsh, psh`` (B, S, C) that warm-start it; ``fixed`` (B,) the utility
+    of cells nobody can serve (``w log eps`` each).
+    """
+    B, S, C = x.shape
+    M = a.shape[2]
+    n = np.zeros((B, S, C, M))
+    p = np.zeros((B, S, C, M))
+    lam = np.zeros((B, S, M))
+    mu = np.zeros((B, S, M))
+    status = np.zeros((B, S), dtype=np.int64)
+    iters = np.zeros((B, S), dtype=np.int64)
+    ubs = np.zeros((B, S))
+    nsh_all = np.zeros((B, S, C))
+    psh_all = np.zeros((B, S, C))
+    fixed = np.zeros(B)
+    idx = np.empty(C, dtype=np.int64)
+    lamv = np.empty(M)
+    muv = np.empty(M)
+    for b in range(B):
+        served = np.zeros(C, dtype=np.bool_)
+        D = _demand(a, b)
+        for s in range(S):
+            nc, ah, ainc, Gc, wc = _problem_arrays(x, a, g, N, P, scale, K, w, b, s, D, idx)
+            if nc == 0:
+                continue
+            nmat = np.zeros((nc, M))
+            pmat = np.zeros((nc, M))
+            nsh = np.empty(nc)
+            psh = np.empty(nc)
+            ok, it, U, ub = closed_form(
+                ah, ainc, Gc, wc, eps, force_ipm, nmat, pmat, lamv, muv, nsh, psh
+            )
+            iters[b, s] = it
+            ubs[b, s] = ub
+            Ns = N[b, s]
+            Ps = P[b, s]
+            for k in range(nc):
+                c = idx[k]
+                served[c] = True
+                nsh_all[b, s, c] = nsh[k]
+                psh_all[b, s, c] = psh[k]
+                if ok:
+                    for m in range(M):
+                        n[b, s, c, m] = nmat[k, m] * Ns
+                        p[b, s, c, m] = pmat[k, m] * Ps
+            for m in range(M):
+                lam[b, s, m] = lamv[m] / Ns
+                mu[b, s, m] = muv[m] / Ps
+            status[b, s] = ST_CLOSED if ok else ST_PENDING
+        for c in range(C):
+            if D[c] > 0.0 and not served[c]:
+                fixed[b] += w[b, c] * math.log(eps)
+    return n, p, lam, mu, status, iters, ubs, nsh_all, psh_all, fixed
+
+
+@njit(**_JIT)
+def solve_pending_kernel(
+    x,
+    a,
+    g,
+    N,
+    P,
+    scale,
+    K,
+    eps,
+    w,
+    tol,
+    mu_factor,
+    max_iter,
+    pend,
+    nsh_all,
+    psh_all,
+    n,
+    p,
+    lam,
+    mu,
+    status,
+    iters,
+    ubs,
+):
+    """Interior point for the satellites ``pend`` (Q, 2) of (batch item, satellite); in place.
+
+    Each starts near its single-pool shares ``nsh_all, psh_all`` (from
+    :func:`solve_batch_kernel`); the bound kept is the better of the interior point's
+    certificate and the one already in ``ubs`` (with the matching prices).
+    """
+    C = x.shape[2]
+    M = a.shape[2]
+    idx = np.empty(C, dtype=np.int64)
+    lamv = np.empty(M)
+    muv = np.empty(M)
+    for qq in range(pend.shape[0]):
+        b = pend[qq, 0]
+        s = pend[qq, 1]
+        D = _demand(a, b)
+        nc, ah, ainc, Gc, wc = _problem_arrays(x, a, g, N, P, scale, K, w, b, s, D, idx)
+        Ns = N[b, s]
+        Ps = P[b, s]
+        nsh = np.empty(nc)
+        psh = np.empty(nc)
+        for k in range(nc):
+            nsh[k] = nsh_all[b, s, idx[k]]
+            psh[k] = psh_all[b, s, idx[k]]
+        for m in range(M):
+            lamv[m] = lam[b, s, m] * Ns
+            muv[m] = mu[b, s, m] * Ps
+        nmat = np.zeros((nc, M))
+        pmat = np.zeros((nc, M))
+        # interior point warm-started near the single-pool shares
+        Acum = np.empty((nc, M))
+        _cumulative(ainc, Acum)
+        for i in range(nc):
+            for m in range(M):
+                nmat[i, m] = nsh[i]
+                pmat[i, m] = psh[i]
+        nn = np.empty((nc, M))
+        pp = np.empty((nc, M))
+        yy = np.empty((nc, M))
+        interior_start(ah, Acum, ainc, Gc, eps, nmat, pmat, 0.9, nn, pp, yy)
+        U0 = 0.0
+        wsum = 0.0
+        for i in range(nc):
+            U0 += wc[i] * math.log(eps + yy[i, M - 1])
+            wsum += wc[i]
+        ub = ubs[b, s]
+        if ub == INF:
+            ub = wsum * math.log1p(eps)
+        mcons = 4.0 * nc * M + 2.0 * M
+        t0 = mcons / max(ub - U0, 1e-9 * (abs(U0) + 1.0))
+        lam2 = np.empty(M)
+        mu2 = np.empty(M)
+        it, conv = ipm(
+            ah,
+            Acum,
+            Gc,
+            wc,
+            eps,
+            nn,
+            pp,
+            yy,
+            t0,
+            tol * max(abs(U0), 1.0),
+            mu_factor,
+            max_iter,
+            lam2,
+            mu2,
+        )
+        st = ST_IPM if conv else ST_IPM_MAXIT
+        # fill the pools (rates only grow)
+        for m in range(M):
+            sn = 0.0
+            sp = 0.0
+            for i in range(nc):
+                sn += nn[i, m]
+                sp += pp[i, m]
+            fn = 1.0 / sn if sn > 0 else 1.0
+            fp = 1.0 / sp if sp > 0 else 1.0
+            for i in range(nc):
+                nmat[i, m] = nn[i, m] * fn
+                pmat[i, m] = pp[i, m] * fp
+        ub2 = dual_value(ah, ainc, Gc, wc, eps, lam2, mu2)
+        if ub2 <= ub:  # else the warm-start prices certify better: keep those
+            ub = ub2
+            lamv[:] = lam2
+            muv[:] = mu2
+        status[b, s] = st
+        iters[b, s] += it
+        ubs[b, s] = ub
+        for k in range(nc):
+            c = idx[k]
+            for m in range(M):
+                n[b, s, c, m] = nmat[k, m] * Ns
+                p[b, s, c, m] = pmat[k, m] * Ps
+        for m in range(M):
+            lam[b, s, m] = lamv[m] / Ns
+            mu[b, s, m] = muv[m] / Ps
+
+
+@njit(**_JIT)
+def bound_kernel(x, a, g, N, P, scale, K, eps, w, lam, mu):
+    """Dual upper bound (B,) at given pool prices ``lam, mu`` (B, S, M) [utility/PRB, /W]."""
+    B, S, C = x.shape
+    M = a.shape[2]
+    bound = np.zeros(B)
+    idx = np.empty(C, dtype=np.int64)
+    lamv = np.empty(M)
+    muv = np.empty(M)
+    for b in range(B):
+        served = np.zeros(C, dtype=np.bool_)
+        D = _demand(a, b)
+        for s in range(S):
+            nc, ah, ainc, Gc, wc = _problem_arrays(x, a, g, N, P, scale, K, w, b, s, D, idx)
+            if nc == 0:
+                continue
+            for k in range(nc):
+                served[idx[k]] = True
+            for m in range(M):
+                lamv[m] = max(lam[b, s, m], 0.0) * N[b, s]
+                muv[m] = max(mu[b, s, m], 0.0) * P[b, s]
+            bound[b] += dual_value(ah, ainc, Gc, wc, eps, lamv, muv)
+        for c in range(C):
+            if D[c] > 0.0 and not served[c]:
+                bound[b] += w[b, c] * math.log(eps)
+    return bound
