@@ -500,12 +500,28 @@ def _slot_power(zeta, ah, q, om):
 
 
 @njit(**_JIT)
-def min_power_slot(ah, q, nout, pout):
+def _fill_slot(ah, q, om, nout, pout):
+    for i in range(ah.shape[0]):
+        if q[i] > 0.0:
+            nout[i] = q[i] / om[i]
+            pout[i] = nout[i] * math.expm1(om[i]) / ah[i]
+        else:
+            nout[i] = 0.0
+            pout[i] = 0.0
+
+
+@njit(**_JIT)
+def min_power_slot(ah, q, nout, pout, first_feasible=False):
     """Least power that serves ``q_i`` nat-PRBs (demand / G) per cell within one PRB pool.
 
     At PRB price ratio ``zeta`` each cell runs at ``omega_i = omega(zeta ah_i)`` nats per PRB;
     ``zeta`` is chosen so that the PRB pool is used exactly (more PRBs never cost power).
     Fills ``nout, pout`` and returns the total power share (feasible iff <= 1).
+
+    With ``first_feasible``, the search stops at the first ``zeta`` it evaluates whose
+    allocation fits both pools (PRB excess <= 0 and power <= 1) and returns that allocation
+    (feasible, not necessarily least power).  The least power exceeds 1 exactly when no
+    ``zeta`` fits, so the feasibility verdict is the same.
     """
     nc = ah.shape[0]
     om = np.empty(nc)
@@ -525,13 +541,19 @@ def min_power_slot(ah, q, nout, pout):
             a0 += q[i] * math.log(ah[i])
     a0 = math.exp(a0 / tot)
     x0 = math.log((math.expm1(o0) * (o0 - 1.0) + o0 + 1e-300) / a0)
-    f0, _ = _slot_power(math.exp(x0), ah, q, om)
+    f0, ps = _slot_power(math.exp(x0), ah, q, om)
+    if first_feasible and f0 <= 0.0 and ps <= 1.0:
+        _fill_slot(ah, q, om, nout, pout)
+        return ps
     step = 1.0
     x1 = x0
     f1 = f0
     for _ in range(200):
         x1 = x0 + step if f0 > 0.0 else x0 - step
-        f1, _ = _slot_power(math.exp(x1), ah, q, om)
+        f1, ps = _slot_power(math.exp(x1), ah, q, om)
+        if first_feasible and f1 <= 0.0 and ps <= 1.0:
+            _fill_slot(ah, q, om, nout, pout)
+            return ps
         if (f1 > 0.0) != (f0 > 0.0) or f1 == 0.0:
             break
         if x1 < -700.0 or x1 > 700.0:
@@ -551,7 +573,10 @@ def min_power_slot(ah, q, nout, pout):
         x = (lo * fhi - hi * flo) / (fhi - flo)
         if not (x > lo and x < hi):
             x = 0.5 * (lo + hi)
-        fx, _ = _slot_power(math.exp(x), ah, q, om)
+        fx, ps = _slot_power(math.exp(x), ah, q, om)
+        if first_feasible and fx <= 0.0 and ps <= 1.0:
+            _fill_slot(ah, q, om, nout, pout)
+            return ps
         if abs(fx) <= 1e-15:
             lo = hi = x
             break
@@ -569,13 +594,7 @@ def min_power_slot(ah, q, nout, pout):
             side = 1
     x = hi
     _, psum = _slot_power(math.exp(x), ah, q, om)
-    for i in range(nc):
-        if q[i] > 0.0:
-            nout[i] = q[i] / om[i]
-            pout[i] = nout[i] * math.expm1(om[i]) / ah[i]
-        else:
-            nout[i] = 0.0
-            pout[i] = 0.0
+    _fill_slot(ah, q, om, nout, pout)
     return psum
 
 
@@ -585,6 +604,8 @@ def schedule_all_satisfied(ah, Acum, G, nmat, pmat):
 
     Returns True (and fills ``nmat, pmat``) when every fast slot's minimum-power allocation
     fits the power pool; then the utility is the largest possible and the schedule is optimal.
+    Each slot takes the first allocation found that fits both pools (the minimum-power search
+    stops there); it is feasible iff the minimum-power one is.
     """
     nc, M = Acum.shape
     inc = np.empty((nc, M))
@@ -598,10 +619,21 @@ def schedule_all_satisfied(ah, Acum, G, nmat, pmat):
     pp = np.empty(nc)
     ahm = np.empty(nc)
     for m in range(M):
+        same = m > 0
         for i in range(nc):
             q[i] = inc[i, m] / G[i] * (1.0 + 1e-12)
             ahm[i] = ah[i, m]
-        pw = min_power_slot(ahm, q, nn, pp)
+            if same and (inc[i, m] != inc[i, m - 1] or ah[i, m] != ah[i, m - 1]):
+                same = False
+        if same:
+            # same service and gains as the previous slot (the most even schedules are
+            # piecewise constant): same allocation, already checked
+            for i in range(nc):
+                nmat[i, m] = nmat[i, m - 1]
+                pmat[i, m] = pmat[i, m - 1]
+            continue
+        # any allocation that fits both pools serves everybody in full (optimal)
+        pw = min_power_slot(ahm, q, nn, pp, True)
         if not pw <= 1.0:
             return False
         sn = 0.0
