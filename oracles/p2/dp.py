@@ -42,52 +42,62 @@ def _dp_kernel(
     path = np.full((C, K), -1, np.int64)
     best = np.full(C, -np.inf)
     used = np.zeros(C, np.int64)
+    lst_prev = np.empty(L, np.int64)
+    lst_cur = np.empty(L, np.int64)
+    pos_prev = np.full(L, -1, np.int64)
     for c in range(C):
         bc = budget[c]
         nb = min(bc, K) + 1
-        V = np.full((L, nb), -np.inf)  # noqa: N806
+        V = np.full((L, nb), -np.inf)  # noqa: N806 - rows by position in the visible list
         W = np.full((L, nb), -np.inf)  # noqa: N806
-        back = np.full((K, L, nb), -1, np.int32)
+        back = np.empty((K, L, nb), np.int32)  # written for every visible (k, l, j)
         top1 = np.empty(nb)
         top2 = np.empty(nb)
         arg1 = np.empty(nb, np.int64)
         arg2 = np.empty(nb, np.int64)
         il = init_l[c]
+        n_prev = 0
         for li in range(L):
-            if not vis[c, li, 0]:
-                continue
-            if il == -1 or il == li:
-                V[li, 0] = val[c, li, 0]
-            elif nb > 1:
-                V[li, 1] = val[c, li, 0] - lam
+            if vis[c, li, 0]:
+                lst_prev[n_prev] = li
+                for j in range(nb):
+                    V[n_prev, j] = -np.inf
+                if il == -1 or il == li:
+                    V[n_prev, 0] = val[c, li, 0]
+                elif nb > 1:
+                    V[n_prev, 1] = val[c, li, 0] - lam
+                n_prev += 1
         for k in range(1, K):
+            for i in range(n_prev):
+                pos_prev[lst_prev[i]] = i
             for j in range(nb):
                 t1 = -np.inf
                 t2 = -np.inf
                 a1 = -1
                 a2 = -1
-                for li in range(L):
-                    x = V[li, j]
+                for i in range(n_prev):
+                    x = V[i, j]
                     if x > t1:
                         t2 = t1
                         a2 = a1
                         t1 = x
-                        a1 = li
+                        a1 = lst_prev[i]
                     elif x > t2:
                         t2 = x
-                        a2 = li
+                        a2 = lst_prev[i]
                 top1[j] = t1
                 top2[j] = t2
                 arg1[j] = a1
                 arg2[j] = a2
+            n_cur = 0
             for li in range(L):
                 if not vis[c, li, k]:
-                    for j in range(nb):
-                        W[li, j] = -np.inf
                     continue
+                lst_cur[n_cur] = li
                 vk = val[c, li, k]
+                ip = pos_prev[li]
                 for j in range(nb):
-                    stay = V[li, j]
+                    stay = V[ip, j] if ip >= 0 else -np.inf
                     sw = -np.inf
                     src = -1
                     if j >= 1:
@@ -98,18 +108,25 @@ def _dp_kernel(
                             sw = top2[j - 1] - lam
                             src = arg2[j - 1]
                     if sw > stay:
-                        W[li, j] = sw + vk
+                        W[n_cur, j] = sw + vk
                         back[k, li, j] = src
                     else:
-                        W[li, j] = stay + vk
+                        W[n_cur, j] = stay + vk
+                        back[k, li, j] = -1
+                n_cur += 1
+            for i in range(n_prev):
+                pos_prev[lst_prev[i]] = -1
             V, W = W, V  # noqa: N806
+            lst_prev, lst_cur = lst_cur, lst_prev
+            n_prev = n_cur
         bv = -np.inf
         bl = -1
         bj = -1
-        for li in range(L):
+        for i in range(n_prev):
+            li = lst_prev[i]
             for j in range(nb):
                 if j + term_req[c, li] <= bc:
-                    x = V[li, j] - term_cost[c, li]
+                    x = V[i, j] - term_cost[c, li]
                     if x > bv:
                         bv = x
                         bl = li

@@ -50,10 +50,40 @@ from oracles.p2.result import P2Result, infeasible_result, make_result, relative
 __all__ = ["solve_lagrangian", "local_search", "dual_value"]
 
 
-def _prices_on_view(problem: Problem, pi: np.ndarray) -> np.ndarray:
-    """Dense prices (S, K) -> candidate view (C, L, K) (0 on padding)."""
-    cand = problem.cand
-    return np.where((cand >= 0)[:, :, None], pi[np.maximum(cand, 0)], 0.0)
+@njit(cache=True)
+def _dual_values(
+    pi: np.ndarray, cand: np.ndarray, w: np.ndarray, vis: np.ndarray, eps: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Closed-form per-slot values and shares on the candidate view (see :func:`dual_slot_value`)."""
+    C, L, K = w.shape  # noqa: N806
+    phi = np.full((C, L, K), -np.inf)
+    ys = np.zeros((C, L, K))
+    log_eps = np.log(eps)
+    for c in range(C):
+        for li in range(L):
+            s = cand[c, li]
+            if s < 0:
+                continue
+            for k in range(K):
+                if not vis[c, li, k]:
+                    continue
+                wc = w[c, li, k]
+                if wc == 0.0:
+                    phi[c, li, k] = 0.0
+                    continue
+                if wc == np.inf:
+                    phi[c, li, k] = log_eps
+                    continue
+                p = pi[s, k]
+                cap = wc if wc < 1.0 else 1.0
+                if p > 0.0:
+                    y = 1.0 / p - eps * wc
+                    y = 0.0 if y < 0.0 else (cap if y > cap else y)
+                else:
+                    y = cap
+                ys[c, li, k] = y
+                phi[c, li, k] = np.log(eps + y / wc) - p * y
+    return phi, ys
 
 
 def dual_value(
@@ -82,7 +112,10 @@ def dual_value(
     usage : ndarray, shape (S, K)
         ``sum_c y*`` per pool under that association.
     """
-    phi, ystar = _proxy.dual_slot_value(_prices_on_view(problem, pi), problem.w, problem.eps)
+    phi, ystar = _dual_values(
+        np.ascontiguousarray(pi, dtype=float), problem.cand, np.ascontiguousarray(problem.w),
+        np.ascontiguousarray(problem.vis), float(problem.eps),
+    )
     path, vals, _ = dp_paths(problem, phi, terminal_cost=cost_t, terminal_req=req_t)
     C, K = problem.C, problem.K  # noqa: N806
     kk = np.broadcast_to(np.arange(K), (C, K))
@@ -119,13 +152,17 @@ def _local_search(
     term_req: np.ndarray,
     max_passes: int,
     tol: float,
+    order: np.ndarray,
+    price: np.ndarray,
+    spread: float,
 ) -> tuple[np.ndarray, int, int]:
     C, K = path.shape  # noqa: N806
     L = cand.shape[1]  # noqa: N806
-    sat = np.empty((C, K), np.int64)
+    sat = np.full((C, K), -1, np.int64)
     for c in range(C):
         for k in range(K):
-            sat[c, k] = cand[c, path[c, k]]
+            if path[c, k] >= 0:
+                sat[c, k] = cand[c, path[c, k]]
     ws = np.empty(C + 1)
     xb = np.empty(C + 1)
     yb = np.empty(C + 1)
@@ -147,10 +184,10 @@ def _local_search(
     for _ in range(max_passes):
         passes += 1
         improved = False
-        for c in range(C):
+        for c in order:
+            placed = path[c, 0] >= 0
             for k in range(K):
                 s0 = sat[c, k]
-                wc0 = w[c, path[c, k], k]
                 for li in range(L):
                     if not vis[c, li, k]:
                         val[0, li, k] = -np.inf
@@ -165,11 +202,13 @@ def _local_search(
                         continue
                     # members of pool s at k other than c
                     n = 0
+                    wsum = wc
                     for c2 in range(C):
                         if c2 != c and sat[c2, k] == s:
                             w2 = w[c2, path[c2, k], k]
                             if w2 > 0.0 and w2 < np.inf:
                                 ws[n] = w2
+                                wsum += w2
                                 n += 1
                     if s == s0:
                         u_without = _group_utility(ws, n, eps, xb, yb)
@@ -178,18 +217,24 @@ def _local_search(
                         ws[n] = wc
                         u_with = _group_utility(ws, n + 1, eps, xb, yb)
                         val[0, li, k] = u_with - ucur[s, k]
-                _ = wc0
+                    if not placed:
+                        # capacity still wanted by the cells not yet placed
+                        val[0, li, k] -= price[s, k] * (wc if wc < 1.0 else 1.0)
+                    if spread > 0.0:
+                        # tie-break towards pools with spare capacity
+                        val[0, li, k] += spread * (1.0 - wsum)
             # current path value under these marginals
-            cur = 0.0
-            for k in range(K):
-                cur += val[0, path[c, k], k]
-            hcur = 0
-            if init_l[c] != -1 and path[c, 0] != init_l[c]:
-                hcur += 1
-            for k in range(1, K):
-                if path[c, k] != path[c, k - 1]:
+            cur = 0.0 if placed else -np.inf
+            if placed:
+                for k in range(K):
+                    cur += val[0, path[c, k], k]
+                hcur = 0
+                if init_l[c] != -1 and path[c, 0] != init_l[c]:
                     hcur += 1
-            cur -= lam * hcur + term_cost[c, path[c, K - 1]]
+                for k in range(1, K):
+                    if path[c, k] != path[c, k - 1]:
+                        hcur += 1
+                cur -= lam * hcur + term_cost[c, path[c, K - 1]]
             newp, best, _used = _dp_kernel(
                 val, vis[c:c + 1], budget[c:c + 1], init_l[c:c + 1], lam,
                 term_cost[c:c + 1], term_req[c:c + 1],
@@ -208,6 +253,8 @@ def _local_search(
                 path[c, k] = lnew
                 sat[c, k] = s_new
                 for s in (s_old, s_new):
+                    if s < 0:
+                        continue
                     n = 0
                     for c2 in range(C):
                         if sat[c2, k] == s:
@@ -228,8 +275,22 @@ def local_search(
     max_passes: int = 20,
     cost_t: np.ndarray | None = None,
     req_t: np.ndarray | None = None,
+    order: np.ndarray | None = None,
+    price: np.ndarray | None = None,
+    spread: float = 0.0,
 ) -> tuple[np.ndarray, int, int]:
     """Best-response improvement of a feasible association (coupled proxy).
+
+    Rows of ``path_l`` equal to ``-1`` are cells not yet placed: the first pass inserts them
+    (in ``order``) with their best response to the cells placed so far, which makes
+    ``local_search(problem, -1)`` a greedy constructive heuristic.  While inserting, the
+    opportunity cost ``price[s, k] * min(1, w)`` (pool prices, e.g. the Lagrangian
+    multipliers) is charged for the capacity a cell takes, so that early cells leave the
+    contested pools to the cells that need them.  ``spread > 0`` adds
+    ``spread * (1 - load)`` for the pool's load after joining: among (nearly) equal options
+    cells move to pools with spare capacity, which frees contested satellites for the cells
+    that have no alternative; the result is then only approximately a local optimum of the
+    true objective, so callers finish with ``spread = 0``.
 
     Returns
     -------
@@ -241,13 +302,17 @@ def local_search(
         Passes over the cells.
     """
     C, L = problem.C, problem.L  # noqa: N806
+    path0 = np.array(np.broadcast_to(path_l, (C, problem.K)), dtype=np.int64)
     return _local_search(
-        np.array(path_l, dtype=np.int64), problem.cand, np.ascontiguousarray(problem.w),
+        path0, problem.cand, np.ascontiguousarray(problem.w),
         np.ascontiguousarray(problem.vis), problem.budget.astype(np.int64), problem.init_l,
         float(problem.lambda_h), float(problem.eps), problem.S,
         np.zeros((C, L)) if cost_t is None else np.ascontiguousarray(cost_t, dtype=float),
         np.zeros((C, L), np.int64) if req_t is None else np.ascontiguousarray(req_t, dtype=np.int64),
         int(max_passes), 1e-9,
+        np.arange(C, dtype=np.int64) if order is None else np.asarray(order, dtype=np.int64),
+        np.zeros((problem.S, problem.K)) if price is None else np.ascontiguousarray(price, dtype=float),
+        float(spread),
     )
 
 
@@ -265,10 +330,14 @@ def solve_lagrangian(
     time_limit: float = 60.0,
     gap_tol: float = 1e-3,
     theta0: float = 1.0,
-    patience: int = 10,
+    patience: int = 20,
     theta_min: float = 1e-4,
     local_search_passes: int = 20,
-    init: str | np.ndarray = "separable",
+    price_guided: bool = True,
+    spread_tiebreak: float = 1e-3,
+    dual_share: float = 0.7,
+    init: str | np.ndarray = "insertion",
+    price_init: str = "zero",
     terminal_cost: np.ndarray | None = None,
     terminal_req: np.ndarray | None = None,
     record: bool = False,
@@ -290,9 +359,22 @@ def solve_lagrangian(
         factor at which to stop.
     local_search_passes : int
         Passes of best-response improvement on the best association (0: none).
-    init : {"separable", "greedy"} or ndarray
-        Initial primal: the separable-proxy DP optimum, a gain-greedy association, or an
+    price_guided : bool
+        Also build an association by greedy insertion charged with the best prices (see
+        :func:`local_search`) and improve it, when the gap is above ``gap_tol``.
+    spread_tiebreak : float
+        Weight of the spare-capacity tie-break in a first local-search round (0: none); a
+        second round without it restores a true local optimum.
+    dual_share : float
+        Share of ``time_limit`` the dual iterations may use; the rest is left to primal
+        recovery.
+    init : {"insertion", "separable"} or ndarray
+        Initial primal: greedy insertion of the cells (largest demand first, each on its best
+        response to the cells already placed), the separable-proxy DP optimum, or an
         association (C, K) of satellite indices.
+    price_init : {"zero", "waterfill"}
+        Initial prices: zero (then ``L(0)`` is the separable bound) or the water-filling
+        multipliers of the initial association.
     terminal_cost, terminal_req : ndarray, shape (S, C), optional
         Rolling-window terminal cost and handover reserve.
     record : bool
@@ -317,16 +399,18 @@ def solve_lagrangian(
     S, K = problem.S, problem.K  # noqa: N806
 
     # --- initial primal and prices
+    C = problem.C  # noqa: N806
     if isinstance(init, str):
-        if init == "separable":
+        if init == "insertion":
+            order = np.argsort(-problem.D.sum(axis=1), kind="stable")
+            path0, _, _ = local_search(problem, -1, max_passes=1, cost_t=cost_t, req_t=req_t, order=order)
+        elif init == "separable":
             path0, _, _ = dp_paths(problem, problem.sep_value, terminal_cost=cost_t, terminal_req=req_t)
-        elif init == "greedy":
-            path0, _, _ = dp_paths(problem, np.log(problem.rho + 1.0), terminal_cost=cost_t, terminal_req=req_t)
         else:
-            raise ValueError(f"init must be 'separable', 'greedy' or an array, got {init!r}")
+            raise ValueError(f"init must be 'insertion', 'separable' or an array, got {init!r}")
     else:
         path0 = problem.l_from_assoc(np.asarray(init))
-        if path0.shape != (problem.C, K) or np.any(path0 < 0):
+        if path0.shape != (C, K) or np.any(path0 < 0):
             raise ValueError("init must be an association (C, K) of candidate satellites")
     if np.any(path0[:, 0] < 0):
         c = int(np.nonzero(path0[:, 0] < 0)[0][0])
@@ -334,14 +418,16 @@ def solve_lagrangian(
                                  time.perf_counter() - t0)
     best_path = path0
     best_primal = _primal_value(problem, path0, cost_t)
-    _, _, pi = _proxy.coupled_allocation(path0, problem.cand, problem.w, problem.eps, S)
     usable = np.zeros((S, K), bool)
     cc, ll, kk = np.nonzero(problem.vis & (problem.w > 0) & np.isfinite(problem.w))
     usable[problem.cand[cc, ll], kk] = True
-    pi = np.where(usable, pi, 0.0)
-    # satellites nobody is on start at the mean price of their slot
-    slot_mean = np.where(usable.any(axis=0), (pi * (pi > 0)).sum(axis=0) / np.maximum((pi > 0).sum(axis=0), 1), 0.0)
-    pi = np.where(usable & (pi <= 0), slot_mean[None, :], pi)
+    if price_init == "waterfill":
+        _, _, pi = _proxy.coupled_allocation(path0, problem.cand, problem.w, problem.eps, S)
+        pi = np.where(usable, pi, 0.0)
+    elif price_init == "zero":
+        pi = np.zeros((S, K))
+    else:
+        raise ValueError(f"price_init must be 'zero' or 'waterfill', got {price_init!r}")
 
     best_bound = np.inf
     best_pi = pi.copy()
@@ -368,7 +454,7 @@ def solve_lagrangian(
             history.append((val, best_primal))
         if relative_gap(best_bound, best_primal) <= gap_tol or theta < theta_min:
             break
-        if time.perf_counter() - t0 > time_limit:
+        if time.perf_counter() - t0 > dual_share * time_limit:
             break
         g = np.where(usable, 1.0 - usage, 0.0)
         g = np.where((pi <= 0) & (g > 0), 0.0, g)
@@ -381,10 +467,23 @@ def solve_lagrangian(
     t_dual = time.perf_counter() - t0
 
     moves = passes = 0
-    if local_search_passes > 0:
-        cand_path, moves, passes = local_search(
-            problem, best_path, max_passes=local_search_passes, cost_t=cost_t, req_t=req_t
-        )
+    starts = [best_path]
+    if price_guided and relative_gap(best_bound, best_primal) > gap_tol:
+        # greedy insertion charged with the best prices (capacity wanted by later cells)
+        order = np.argsort(-problem.D.sum(axis=1), kind="stable")
+        ins, _, _ = local_search(problem, -1, max_passes=1, cost_t=cost_t, req_t=req_t,
+                                 order=order, price=best_pi)
+        starts.append(ins)
+    for start in starts:
+        cand_path = start
+        if local_search_passes > 0:
+            for spread in ((spread_tiebreak, 0.0) if spread_tiebreak > 0 else (0.0,)):
+                cand_path, m_, p_ = local_search(
+                    problem, cand_path, max_passes=local_search_passes, cost_t=cost_t,
+                    req_t=req_t, spread=spread,
+                )
+                moves += m_
+                passes += p_
         pv = _primal_value(problem, cand_path, cost_t)
         if pv > best_primal:
             best_primal, best_path = pv, cand_path

@@ -24,13 +24,13 @@ Objective, coupled proxy
     variable ``t[c,k] <= log(eps + xi)`` through tangent cuts.
 
 Tangent cuts
-    ``n_cuts`` tangents of ``log(u)``, ``u = eps + xi``, at points geometric in ``u`` from
-    ``eps`` to ``1 + eps`` (ratio ``r = ((1 + eps) / eps)^(1 / (n_cuts - 1))``).  Between two
-    neighbouring points the envelope over-estimates ``log`` by at most
-    ``r ln r / (r - 1) - 1 - ln(r ln r / (r - 1))`` (0.0048 for 48 cuts with ``eps = 1e-4``),
-    exactly 0 at the points.  The reported ``objective`` is always recomputed with the exact
-    log (exact water-filling for the MILP's association); HiGHS's dual bound on the cut
-    model is still a valid upper bound on the exact optimum.
+    ``log`` is replaced by the envelope of ``n_cuts`` tangents (48 by default, maximum
+    over-estimate 0.0048 per cell-slot with ``eps = 1e-4``); see :mod:`oracles.p2.logpwl` for
+    the placement, the error bound and the two encodings (bounded segments, the default, or
+    one cut row per tangent).  The reported ``objective`` is always recomputed with the exact
+    log (exact water-filling for the MILP's association); HiGHS's dual bound on the envelope
+    model is still a valid upper bound on the exact optimum because the envelope
+    over-estimates ``log``.
 """
 
 from __future__ import annotations
@@ -44,25 +44,11 @@ import scipy.sparse as sp
 
 from oracles.p2 import proxy as _proxy
 from oracles.p2.dp import terminal_arrays
+from oracles.p2.logpwl import LOG_FORMS, LogBlock, cut_error_bound, log_block
 from oracles.p2.problem import Problem
 from oracles.p2.result import P2Result, infeasible_result, make_result
 
-__all__ = ["solve_milp", "tangent_points", "cut_error_bound"]
-
-
-def tangent_points(eps: float, n_cuts: int) -> np.ndarray:
-    """Satisfaction values ``xi_j`` of the tangent points (geometric in ``eps + xi``)."""
-    if n_cuts < 2:
-        raise ValueError(f"n_cuts must be >= 2, got {n_cuts}")
-    u = eps * ((1.0 + eps) / eps) ** (np.arange(n_cuts) / (n_cuts - 1))
-    return np.clip(u - eps, 0.0, 1.0)
-
-
-def cut_error_bound(eps: float, n_cuts: int) -> float:
-    """Largest over-estimate of ``log(eps + xi)`` by the tangent envelope on [0, 1]."""
-    r = ((1.0 + eps) / eps) ** (1.0 / (n_cuts - 1))
-    z = r * np.log(r) / (r - 1.0)
-    return float(z - 1.0 - np.log(z))
+__all__ = ["solve_milp"]
 
 
 @dataclass
@@ -74,20 +60,92 @@ class _Model:
     pairs: tuple[np.ndarray, np.ndarray, np.ndarray]
     hcol: np.ndarray  # per pair, hin column or -1
     qcol: np.ndarray  # per pair, q column or -1
-    xicol: np.ndarray  # (C, K) or -1
-    tcol: np.ndarray  # (C, K) or -1
-    xi_pts: np.ndarray
+    log_ck: tuple[np.ndarray, np.ndarray] | None  # cell-slots modelled by the log block
+    log_start: int
+    log: LogBlock | None
+
+
+class _Rows:
+    """Accumulates sparse rows as triplets."""
+
+    def __init__(self) -> None:
+        self.r: list[np.ndarray] = []
+        self.c: list[np.ndarray] = []
+        self.v: list[np.ndarray] = []
+        self.lo: list[np.ndarray] = []
+        self.hi: list[np.ndarray] = []
+        self.n = 0
+
+    def add(self, r: np.ndarray, c: np.ndarray, v: np.ndarray, n_new: int,
+            lo: np.ndarray, hi: np.ndarray) -> None:
+        self.r.append(np.asarray(r) + self.n)
+        self.c.append(np.asarray(c))
+        self.v.append(np.asarray(v, dtype=float))
+        self.lo.append(np.asarray(lo, dtype=float))
+        self.hi.append(np.asarray(hi, dtype=float))
+        self.n += n_new
+
+    def to_lp(self, n_col: int, cost: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+              n_int: int, offset: float = 0.0) -> Any:
+        """HiGHS LP (maximise); the first ``n_int`` columns are integer."""
+        import highspy
+
+        A = sp.csr_matrix(  # noqa: N806
+            (np.concatenate(self.v), (np.concatenate(self.r), np.concatenate(self.c))),
+            shape=(self.n, n_col),
+        )
+        A.sum_duplicates()
+        lp = highspy.HighsLp()
+        lp.num_col_ = n_col
+        lp.num_row_ = self.n
+        lp.col_cost_ = cost
+        lp.col_lower_ = lo
+        lp.col_upper_ = hi
+        lp.row_lower_ = np.concatenate(self.lo)
+        lp.row_upper_ = np.concatenate(self.hi)
+        lp.offset_ = float(offset)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+        lp.a_matrix_.start_ = A.indptr.astype(np.int32)
+        lp.a_matrix_.index_ = A.indices.astype(np.int32)
+        lp.a_matrix_.value_ = A.data
+        lp.integrality_ = (
+            [highspy.HighsVarType.kInteger] * n_int
+            + [highspy.HighsVarType.kContinuous] * (n_col - n_int)
+        )
+        lp.sense_ = highspy.ObjSense.kMaximize
+        return lp
+
+
+def add_log_block(
+    rows: _Rows, n: int, m: int, eps: float, n_cuts: int, form: str,
+    link_row: np.ndarray, link_col: np.ndarray, link_coef: np.ndarray,
+) -> tuple[LogBlock, int]:
+    """Append a log block for ``m`` cell-slots and their link rows.
+
+    Link row ``i``: ``xi_i - sum(link_coef * column) <= 0`` over the entries with
+    ``link_row == i``.  Returns the block and the new column count.
+    """
+    blk = log_block(m, eps, n_cuts, form)
+    rows.add(
+        np.concatenate([blk.xi_row, link_row]),
+        np.concatenate([n + blk.xi_cols, link_col]),
+        np.concatenate([blk.xi_coef, -link_coef]),
+        m, np.full(m, -np.inf), np.zeros(m),
+    )
+    if blk.cut_rows is not None:
+        r, c, v, lo, hi = blk.cut_rows
+        rows.add(r, n + c, v, lo.size, lo, hi)
+    return blk, n + blk.n_col
 
 
 def _build(
     problem: Problem,
     n_cuts: int,
     separable_form: str,
+    log_form: str,
     cost_t: np.ndarray,
     req_t: np.ndarray,
 ) -> tuple[Any, _Model]:
-    import highspy
-
     C, L, K = problem.C, problem.L, problem.K  # noqa: N806
     vis = problem.vis
     pc, pl, pk = np.nonzero(vis)
@@ -100,156 +158,98 @@ def _build(
     hcol = np.full(P, -1, np.int64)
     hcol[has_h] = n + np.arange(int(has_h.sum()))
     n += int(has_h.sum())
-
-    cuts = problem.proxy == "coupled" or separable_form == "cuts"
     D = problem.D  # noqa: N806
     qcol = np.full(P, -1, np.int64)
-    xicol = np.full((C, K), -1, np.int64)
-    tcol = np.full((C, K), -1, np.int64)
-    xi_pts = tangent_points(problem.eps, n_cuts) if cuts else np.zeros(0)
     if problem.proxy == "coupled":
         wp = problem.w[pc, pl, pk]
         has_q = (wp > 0) & np.isfinite(wp)
         qcol[has_q] = n + np.arange(int(has_q.sum()))
         n += int(has_q.sum())
-    if cuts:
-        pos = D > 0
-        npos = int(pos.sum())
-        xicol[pos] = n + np.arange(npos)
-        n += npos
-        tcol[pos] = n + np.arange(npos)
-        n += npos
+    n_base = n
 
-    lo = np.zeros(n)
-    hi = np.ones(n)
-    cost = np.zeros(n)
     lam = problem.lambda_h
-    cost[hcol[has_h]] = -lam
     last = pk == K - 1
-    cost[np.arange(P)[last]] -= cost_t[pc[last], pl[last]]
-    if not cuts:
-        cost[:P] += problem.sep_value[pc, pl, pk]
-    else:
-        tc = tcol[tcol >= 0]
-        cost[tc] = 1.0
-        lo[tc] = -np.inf
-        hi[tc] = np.log(1.0 + problem.eps)
-
-    rows: list[np.ndarray] = []
-    cols: list[np.ndarray] = []
-    vals: list[np.ndarray] = []
-    rlo: list[np.ndarray] = []
-    rhi: list[np.ndarray] = []
-    nrow = 0
-
-    def add(r: np.ndarray, c: np.ndarray, v: np.ndarray, n_new: int, lo_: np.ndarray, hi_: np.ndarray) -> None:
-        nonlocal nrow
-        rows.append(r + nrow)
-        cols.append(c)
-        vals.append(v)
-        rlo.append(lo_)
-        rhi.append(hi_)
-        nrow += n_new
-
+    rows = _Rows()
     # one satellite per (c, k)
-    ck = pc * K + pk
-    add(ck, np.arange(P), np.ones(P), C * K, np.ones(C * K), np.ones(C * K))
+    rows.add(pc * K + pk, np.arange(P), np.ones(P), C * K, np.ones(C * K), np.ones(C * K))
     # hin - x + x_prev >= 0
     hp = np.nonzero(has_h)[0]
     nh = hp.size
     r = np.arange(nh)
     prev = np.where(pk[hp] >= 1, pidx[pc[hp], pl[hp], np.maximum(pk[hp] - 1, 0)], -1)
     hasprev = prev >= 0
-    add(
+    rows.add(
         np.concatenate([r, r, r[hasprev]]),
         np.concatenate([hcol[hp], hp, prev[hasprev]]),
         np.concatenate([np.ones(nh), -np.ones(nh), np.ones(int(hasprev.sum()))]),
         nh, np.zeros(nh), np.full(nh, np.inf),
     )
-    # budget (+ terminal reserve)
+    # budget, and the terminal reserve j + req <= budget (rolling windows)
+    budget = problem.budget.astype(float)
+    rows.add(pc[hp], hcol[hp], np.ones(nh), C, np.full(C, -np.inf), budget)
     reqp = req_t[pc[last], pl[last]].astype(float)
     nz = reqp != 0
-    add(
-        np.concatenate([pc[hp], pc[last][nz]]),
-        np.concatenate([hcol[hp], np.arange(P)[last][nz]]),
-        np.concatenate([np.ones(nh), reqp[nz]]),
-        C, np.full(C, -np.inf), problem.budget.astype(float),
-    )
+    if nz.any():
+        rows.add(
+            np.concatenate([pc[hp], pc[last][nz]]),
+            np.concatenate([hcol[hp], np.arange(P)[last][nz]]),
+            np.concatenate([np.ones(nh), reqp[nz]]),
+            C, np.full(C, -np.inf), budget,
+        )
+    blk = None
+    log_ck = None
     if problem.proxy == "coupled":
         qp = np.nonzero(qcol >= 0)[0]
         nq = qp.size
         wq = problem.w[pc[qp], pl[qp], pk[qp]]
         cap = np.minimum(1.0, 1.0 / wq)
-        hi[qcol[qp]] = cap
         r = np.arange(nq)
-        # q - cap x <= 0
-        add(np.concatenate([r, r]), np.concatenate([qcol[qp], qp]), np.concatenate([np.ones(nq), -cap]),
-            nq, np.full(nq, -np.inf), np.zeros(nq))
-        # pools: sum_c w q <= 1 per (s, k)
+        rows.add(np.concatenate([r, r]), np.concatenate([qcol[qp], qp]),
+                 np.concatenate([np.ones(nq), -cap]), nq, np.full(nq, -np.inf), np.zeros(nq))
         sat = problem.cand[pc[qp], pl[qp]]
         key = sat * K + pk[qp]
-        uniq, inv, counts = np.unique(key, return_inverse=True, return_counts=True)
+        _, inv, counts = np.unique(key, return_inverse=True, return_counts=True)
         keep = counts[inv] >= 2
-        ukeep = np.unique(inv[keep])
-        remap = np.full(uniq.size, -1, np.int64)
-        remap[ukeep] = np.arange(ukeep.size)
-        add(remap[inv[keep]], qcol[qp][keep], wq[keep], ukeep.size,
-            np.full(ukeep.size, -np.inf), np.ones(ukeep.size))
-        # xi - sum_l q <= 0
-        link_src = qp
-        link_coef = np.ones(nq)
-    else:
+        ukeep, rid = np.unique(inv[keep], return_inverse=True)
+        rows.add(rid, qcol[qp][keep], wq[keep], ukeep.size,
+                 np.full(ukeep.size, -np.inf), np.ones(ukeep.size))
+        link_src, link_cols, link_coef = qp, qcol[qp], np.ones(nq)
+    elif separable_form == "cuts":
         link_src = np.arange(P)
+        link_cols = link_src
         rhop = problem.rho[pc, pl, pk]
+        Dp = D[pc, pk]  # noqa: N806
         with np.errstate(divide="ignore", invalid="ignore"):
-            link_coef = np.where(D[pc, pk] > 0, np.minimum(1.0, rhop / np.where(D[pc, pk] > 0, D[pc, pk], 1.0)), 0.0)
-    if cuts:
-        pos_c, pos_k = np.nonzero(xicol >= 0)
-        npos = pos_c.size
+            link_coef = np.where(Dp > 0, np.minimum(1.0, rhop / np.where(Dp > 0, Dp, 1.0)), 0.0)
+    if problem.proxy == "coupled" or separable_form == "cuts":
+        pos_c, pos_k = np.nonzero(D > 0)
+        m = pos_c.size
         ridx = np.full((C, K), -1, np.int64)
-        ridx[pos_c, pos_k] = np.arange(npos)
-        src_c, src_k = pc[link_src], pk[link_src]
-        okl = ridx[src_c, src_k] >= 0
-        link_cols = qcol[link_src] if problem.proxy == "coupled" else link_src
-        add(
-            np.concatenate([np.arange(npos), ridx[src_c, src_k][okl]]),
-            np.concatenate([xicol[pos_c, pos_k], link_cols[okl]]),
-            np.concatenate([np.ones(npos), -link_coef[okl]]),
-            npos, np.full(npos, -np.inf), np.zeros(npos),
-        )
-        u = problem.eps + xi_pts
-        ncut = u.size
-        rr = np.arange(npos * ncut)
-        cc_t = np.repeat(tcol[pos_c, pos_k], ncut)
-        cc_x = np.repeat(xicol[pos_c, pos_k], ncut)
-        add(
-            np.concatenate([rr, rr]), np.concatenate([cc_t, cc_x]),
-            np.concatenate([np.ones(npos * ncut), np.tile(-1.0 / u, npos)]),
-            npos * ncut, np.full(npos * ncut, -np.inf), np.tile(np.log(u) - xi_pts / u, npos),
-        )
+        ridx[pos_c, pos_k] = np.arange(m)
+        lr = ridx[pc[link_src], pk[link_src]]
+        ok = lr >= 0
+        blk, n = add_log_block(rows, n, m, problem.eps, n_cuts, log_form,
+                               lr[ok], link_cols[ok], link_coef[ok])
+        log_ck = (pos_c, pos_k)
 
-    A = sp.csr_matrix(  # noqa: N806
-        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(nrow, n)
-    )
-    A.sum_duplicates()
-    lp = highspy.HighsLp()
-    lp.num_col_ = n
-    lp.num_row_ = nrow
-    lp.col_cost_ = cost
-    lp.col_lower_ = lo
-    lp.col_upper_ = hi
-    lp.row_lower_ = np.concatenate(rlo)
-    lp.row_upper_ = np.concatenate(rhi)
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-    lp.a_matrix_.start_ = A.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = A.indices.astype(np.int32)
-    lp.a_matrix_.value_ = A.data
-    integ = [highspy.HighsVarType.kContinuous] * n
-    for i in range(P):
-        integ[i] = highspy.HighsVarType.kInteger
-    lp.integrality_ = integ
-    lp.sense_ = highspy.ObjSense.kMaximize
-    model = _Model(n, pidx, (pc, pl, pk), hcol, qcol, xicol, tcol, xi_pts)
+    lo = np.zeros(n)
+    hi = np.ones(n)
+    cost = np.zeros(n)
+    cost[hcol[has_h]] = -lam
+    cost[np.arange(P)[last]] -= cost_t[pc[last], pl[last]]
+    offset = 0.0
+    if problem.proxy == "coupled":
+        qp = np.nonzero(qcol >= 0)[0]
+        hi[qcol[qp]] = np.minimum(1.0, 1.0 / problem.w[pc[qp], pl[qp], pk[qp]])
+    if blk is None:
+        cost[:P] += problem.sep_value[pc, pl, pk]
+    else:
+        lo[n_base:] = blk.lo
+        hi[n_base:] = blk.hi
+        cost[n_base:] = blk.cost
+        offset = blk.offset
+    lp = rows.to_lp(n, cost, lo, hi, P, offset)
+    model = _Model(n, pidx, (pc, pl, pk), hcol, qcol, log_ck, n_base, blk)
     return lp, model
 
 
@@ -263,24 +263,37 @@ def _warm_vector(problem: Problem, model: _Model, path_l: np.ndarray) -> np.ndar
     prev = np.where(pk[hp] >= 1, model.pidx[pc[hp], pl[hp], np.maximum(pk[hp] - 1, 0)], -1)
     xprev = np.where(prev >= 0, xv[np.maximum(prev, 0)], 0.0)
     col[model.hcol[hp]] = np.maximum(0.0, xv[hp] - xprev)
-    if model.xi_pts.size:
+    if model.log is not None and model.log_ck is not None:
         if problem.proxy == "coupled":
             xi, _, _ = _proxy.coupled_allocation(path_l, problem.cand, problem.w, problem.eps, problem.S)
             qp = np.nonzero(model.qcol >= 0)[0]
             on = xv[qp] > 0.5
-            col[model.qcol[qp[on]]] = xi[pc[qp[on]], pk[qp[on]]]
+            col[model.qcol[qp[on]]] = np.nan_to_num(xi[pc[qp[on]], pk[qp[on]]])
         else:
             rho = np.take_along_axis(problem.rho, path_l[:, None, :], axis=1)[:, 0, :]
             D = problem.D  # noqa: N806
             with np.errstate(divide="ignore", invalid="ignore"):
                 xi = np.where(D > 0, np.minimum(1.0, rho / np.where(D > 0, D, 1.0)), np.nan)
-        pos = model.xicol >= 0
-        xv_ck = np.nan_to_num(xi[pos])
-        col[model.xicol[pos]] = xv_ck
-        u = problem.eps + model.xi_pts
-        tang = np.log(u)[None, :] + (xv_ck[:, None] - model.xi_pts[None, :]) / u[None, :]
-        col[model.tcol[pos]] = tang.min(axis=1)
+        pos_c, pos_k = model.log_ck
+        col[model.log_start:] = model.log.warm(xi[pos_c, pos_k])
     return col
+
+
+def _wall_clock_guard(h: Any, time_limit: float) -> None:
+    """Interrupt simplex / IPM / MIP from a callback once ``time_limit`` (+5 %) has passed.
+
+    HiGHS checks its own ``time_limit`` only between some phases; a root LP of a few hundred
+    thousand columns can run far past it.
+    """
+    deadline = time.perf_counter() + 1.05 * float(time_limit) + 1.0
+
+    def _guard(event: Any) -> None:
+        if time.perf_counter() > deadline:
+            event.interrupt()
+
+    h.cbSimplexInterrupt += _guard
+    h.cbIpmInterrupt += _guard
+    h.cbMipInterrupt += _guard
 
 
 def solve_milp(
@@ -291,6 +304,7 @@ def solve_milp(
     threads: int | None = None,
     mip_lp_solver: str | None = None,
     n_cuts: int = 48,
+    log_form: str = "segments",
     separable_form: str = "exact",
     warm_start: str | np.ndarray | None = None,
     terminal_cost: np.ndarray | None = None,
@@ -314,7 +328,10 @@ def solve_milp(
         HiGHS ``mip_lp_solver`` (``"choose"``, ``"simplex"``, ``"ipm"``, ...); ``"ipx"`` is
         accepted as an alias of ``"ipm"``.
     n_cuts : int
-        Tangent cuts per cell-slot for ``log`` (coupled, or separable with ``"cuts"``).
+        Tangents per cell-slot for ``log`` (coupled, or separable with ``"cuts"``).
+    log_form : {"segments", "rows"}
+        Encoding of the tangent envelope (:mod:`oracles.p2.logpwl`): bounded segment
+        variables (one row per cell-slot, default) or one cut row per tangent.
     separable_form : {"exact", "cuts"}
         Separable objective as exact per-pair coefficients (default) or APEX's ``xi`` +
         tangent-cut form.
@@ -337,6 +354,8 @@ def solve_milp(
     """
     import highspy
 
+    if log_form not in LOG_FORMS:
+        raise ValueError(f"log_form must be one of {LOG_FORMS}, got {log_form!r}")
     if separable_form not in ("exact", "cuts"):
         raise ValueError(f"separable_form must be 'exact' or 'cuts', got {separable_form!r}")
     if time_limit <= 0:
@@ -354,7 +373,7 @@ def solve_milp(
         tw = time.perf_counter()
         warm_path = _warm_path(problem, warm_start, terminal_cost, terminal_req)
         warm_time = time.perf_counter() - tw
-    lp, model = _build(problem, n_cuts, separable_form, cost_t, req_t)
+    lp, model = _build(problem, n_cuts, separable_form, log_form, cost_t, req_t)
     t_build = time.perf_counter() - t0
     h = highspy.Highs()
     h.setOptionValue("output_flag", bool(verbose))
@@ -367,6 +386,7 @@ def solve_milp(
     for key, val in (highs_options or {}).items():
         h.setOptionValue(key, val)
     h.passModel(lp)
+    _wall_clock_guard(h, time_limit)
     if warm_path is not None:
         sol = highspy.HighsSolution()
         sol.col_value = _warm_vector(problem, model, warm_path)
@@ -387,8 +407,9 @@ def solve_milp(
         "n_row": int(lp.num_row_),
         "build_time_s": t_build,
         "warm_start_time_s": warm_time,
-        "n_cuts": int(model.xi_pts.size),
-        "cut_error_bound": cut_error_bound(problem.eps, n_cuts) if model.xi_pts.size else 0.0,
+        "n_cuts": int(n_cuts) if model.log is not None else 0,
+        "log_form": log_form if model.log is not None else "exact",
+        "cut_error_bound": cut_error_bound(problem.eps, n_cuts) if model.log is not None else 0.0,
     }
     if mstat == highspy.HighsModelStatus.kInfeasible:
         return infeasible_result(problem, f"HiGHS: {status_txt}", "milp", elapsed)
@@ -445,3 +466,4 @@ def _warm_path(
     if np.any(path < 0) or not np.all(np.take_along_axis(problem.vis, path[:, None, :], 1)):
         raise ValueError("warm_start assigns a cell to a satellite it cannot see")
     return path
+

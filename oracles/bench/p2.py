@@ -1,0 +1,320 @@
+"""P2 benchmark: ``python -m oracles.bench p2 --preset stress --instances 5 --out results/p2.json``.
+
+For every instance (seeds ``0 .. instances-1``) of three variants -- the preset as is, an
+overloaded copy (``demand.scale``) and ``europe-starlink`` -- it solves
+
+* separable proxy: full MILP (HiGHS), exact DP, rolling window (MILP windows, value
+  look-ahead) and the myopic APEX-style rolling window (no look-ahead);
+* coupled proxy: full MILP (HiGHS, tangent envelope), Lagrangian DP, and the MILP again
+  warm-started from the Lagrangian solution (an independent check of its quality);
+
+(``europe-starlink``: no rolling windows and no warm-started MILP), and scores every association
+exactly with fast P1 in every slot (:func:`oracles.p2.evaluate`).
+Gaps are relative to the MILP's proxy objective, ``(obj_milp - obj) / |obj_milp|`` (negative:
+better than the MILP), speedups are ``time_milp / time``.  A rich table is printed and JSON
+(plus a Markdown table) written atomically.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from oracles.bench.calibrate import atomic_write_text
+
+__all__ = ["main", "run_instance", "ALL_METHODS"]
+
+ALL_METHODS = ("sep-milp", "dp", "rolling", "rolling-myopic", "cpl-milp", "lagrangian", "cpl-milp-warm")
+#: europe-starlink: no rolling windows (each window is itself a large MILP)
+LARGE_METHODS = ("sep-milp", "dp", "cpl-milp", "lagrangian")
+
+
+def _warm_up() -> float:
+    """Compile the numba kernels on a tiny instance; returns the time it took [s]."""
+    from oracles.p2 import solve
+    from oracles.p2.synthetic import random_problem
+
+    t0 = time.perf_counter()
+    prob = random_problem(np.random.default_rng(0), S=3, C=4, K=6, H=2, load=3.0)
+    solve(prob, method="dp")
+    solve(prob.replace(proxy="coupled"), method="lagrangian", max_iter=5)
+    return time.perf_counter() - t0
+
+
+def _child(conn: Any, prob: Any, method: str, opts: dict[str, Any]) -> None:  # pragma: no cover
+    from oracles.p2 import solve
+
+    try:
+        conn.send(("ok", solve(prob, method=method, **opts)))
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent
+        conn.send(("error", repr(exc)))
+    conn.close()
+
+
+def _solve_guarded(prob: Any, method: str, opts: dict[str, Any], wall_s: float | None) -> Any:
+    """Solve in a forked child with a hard wall-clock limit (HiGHS can overrun its own)."""
+    from oracles.p2 import solve
+    from oracles.p2.result import infeasible_result
+
+    if wall_s is None:
+        return solve(prob, method=method, **opts)
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork")
+    parent, child = ctx.Pipe(duplex=False)
+    t0 = time.perf_counter()
+    proc = ctx.Process(target=_child, args=(child, prob, method, opts), daemon=True)
+    proc.start()
+    child.close()
+    got = parent.recv() if parent.poll(wall_s) else None
+    proc.join(timeout=5)
+    if proc.is_alive():
+        proc.kill()
+        proc.join()
+    if got is None:
+        return infeasible_result(
+            prob, f"no result within the hard wall-clock limit of {wall_s:.0f} s (process killed)",
+            method, time.perf_counter() - t0, status="no_solution",
+        )
+    if got[0] == "error":
+        raise RuntimeError(f"{method} failed: {got[1]}")
+    return got[1]
+
+
+def run_instance(
+    preset: str,
+    seed: int,
+    overrides: list[str],
+    *,
+    milp_time: float,
+    lagrangian_time: float,
+    window: int,
+    step: int,
+    threads: int | None,
+    evaluate_exact: bool,
+    methods: tuple[str, ...] = ALL_METHODS,
+) -> dict[str, Any]:
+    """Solve one instance with every method; plain data."""
+    import leo_env
+    from oracles.p2 import Problem, evaluate
+
+    t0 = time.perf_counter()
+    sc = leo_env.make_scenario(preset, seed=seed, overrides=overrides)
+    build = time.perf_counter() - t0
+    ps = Problem.from_scenario(sc, proxy="separable")
+    pc = Problem.from_scenario(sc, proxy="coupled")
+    ok, msg = ps.feasibility()
+    info: dict[str, Any] = {
+        "preset": preset, "seed": seed, "overrides": overrides, "scenario_build_s": build,
+        **ps.describe(), "feasible": ok, "message": msg,
+        "min_handovers_total": int(ps.min_handovers.sum()),
+    }
+    milp_opts: dict[str, Any] = {"time_limit": milp_time}
+    if threads is not None:
+        milp_opts["threads"] = threads
+    plan = {
+        "sep-milp": (ps, "milp", milp_opts),
+        "dp": (ps, "dp", {}),
+        "rolling": (ps, "rolling", {"window": window, "step": step, "inner": "milp",
+                                    "inner_options": {"time_limit": milp_time}}),
+        "rolling-myopic": (ps, "rolling", {"window": window, "step": step, "inner": "milp",
+                                           "lookahead": "none",
+                                           "inner_options": {"time_limit": milp_time}}),
+        "cpl-milp": (pc, "milp", milp_opts),
+        "lagrangian": (pc, "lagrangian", {"time_limit": lagrangian_time}),
+        "cpl-milp-warm": (pc, "milp", {**milp_opts, "warm_start": "lagrangian"}),
+    }
+    results: dict[str, Any] = {}
+    for name in methods:
+        prob, method, opts = plan[name]
+        wall = 1.5 * milp_time + 60.0 if method == "milp" else None
+        res = _solve_guarded(prob, method, opts, wall)
+        ev = evaluate(prob, res.x) if (evaluate_exact and res.feasible) else None
+        entry = res.summary()
+        entry["budget_violations"] = int(np.sum(res.handovers > prob.budget)) if res.feasible else None
+        if ev is not None:
+            entry["exact"] = ev.summary()
+        results[name] = entry
+    _relate(results, info)
+    return {"instance": info, "methods": results}
+
+
+def _relate(results: dict[str, Any], info: dict[str, Any]) -> None:
+    """Gaps / speedups against the MILP of the same proxy."""
+    for ref, names in (("sep-milp", ("dp", "rolling", "rolling-myopic")), ("cpl-milp", ("lagrangian", "cpl-milp-warm"))):
+        r = results.get(ref)
+        if r is None or r["status"] not in ("optimal", "feasible"):
+            continue
+        for n in names:
+            e = results.get(n)
+            if e is None or e["status"] not in ("optimal", "feasible"):
+                continue
+            e["gap_vs_milp"] = (r["objective"] - e["objective"]) / max(abs(r["objective"]), 1e-12)
+            e["speedup_vs_milp"] = r["solve_time_s"] / max(e["solve_time_s"], 1e-12)
+            e["extra_handovers_vs_milp"] = (
+                e["handovers_total"] / max(r["handovers_total"], 1) - 1.0
+            )
+            if "exact" in e and "exact" in r:
+                e["exact_utility_diff_vs_milp"] = e["exact"]["utility"] - r["exact"]["utility"]
+
+
+def _median(vals: list[float]) -> float | None:
+    vals = [v for v in vals if v is not None and np.isfinite(v)]
+    return float(np.median(vals)) if vals else None
+
+
+def _summarise(instances: list[dict[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    names = instances[0]["methods"].keys()
+    for n in names:
+        rows = [inst["methods"][n] for inst in instances]
+        s: dict[str, Any] = {
+            "statuses": [r["status"] for r in rows],
+            "median_time_s": _median([r["solve_time_s"] for r in rows]),
+            "max_time_s": float(max(r["solve_time_s"] for r in rows)),
+            "median_objective": _median([r["objective"] for r in rows]),
+            "median_handovers": _median([r["handovers_total"] for r in rows]),
+            "budget_violations_total": int(sum(r.get("budget_violations") or 0 for r in rows)),
+        }
+        for key in ("gap_vs_milp", "speedup_vs_milp", "extra_handovers_vs_milp", "gap", "mip_gap",
+                    "exact_utility_diff_vs_milp"):
+            vals = [r.get(key) for r in rows]
+            if any(v is not None for v in vals):
+                s[f"median_{key}"] = _median(vals)
+                s[f"max_{key}"] = float(max(v for v in vals if v is not None))
+                s[f"min_{key}"] = float(min(v for v in vals if v is not None))
+        ex = [r["exact"] for r in rows if "exact" in r]
+        if ex:
+            s["median_exact_utility"] = _median([e["utility"] for e in ex])
+            s["exact_budget_violations_total"] = int(sum(e["budget_violations"] for e in ex))
+            s["exact_emergency_handovers_total"] = int(sum(e["emergency_handovers"] for e in ex))
+            s["median_exact_jain"] = _median([e["jain"] for e in ex])
+        out[n] = s
+    return out
+
+
+def _fmt(x: Any, pct: bool = False, nd: int = 3) -> str:
+    if x is None:
+        return "-"
+    if pct:
+        return f"{100 * x:.{nd}f} %"
+    if isinstance(x, float):
+        return f"{x:.{nd}g}"
+    return str(x)
+
+
+def _rows(report: dict[str, Any]) -> list[list[str]]:
+    rows = []
+    for vname, v in report["variants"].items():
+        for m, s in v["summary"].items():
+            rows.append([
+                vname, m, ",".join(sorted(set(s["statuses"]))), _fmt(s["median_time_s"]),
+                _fmt(s.get("median_speedup_vs_milp"), nd=3),
+                _fmt(s.get("median_gap_vs_milp"), pct=True),
+                _fmt(s.get("max_gap"), pct=True) if "max_gap" in s else "-",
+                _fmt(s["median_handovers"]), _fmt(s.get("median_extra_handovers_vs_milp"), pct=True, nd=1),
+                _fmt(s.get("median_exact_utility"), nd=6),
+                str(s["budget_violations_total"] + s.get("exact_budget_violations_total", 0)),
+            ])
+    return rows
+
+
+HEADER = ["variant", "method", "status", "median time [s]", "speedup vs MILP", "gap vs MILP",
+          "max certified gap", "handovers", "extra HO vs MILP", "exact P1 utility", "budget viol."]
+
+
+def _print(report: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table(title="P2 benchmark (medians over instances)")
+    for h in HEADER:
+        t.add_column(h)
+    for r in _rows(report):
+        t.add_row(*r)
+    Console().print(t)
+
+
+def _markdown(report: dict[str, Any]) -> str:
+    lines = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
+    lines += ["| " + " | ".join(r) + " |" for r in _rows(report)]
+    return "\n".join(lines) + "\n"
+
+
+def _json_default(o: Any) -> Any:
+    if isinstance(o, np.integer):
+        return int(o)
+    if isinstance(o, np.floating):
+        return float(o)
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    return str(o)
+
+
+def main(argv: list[str]) -> int:
+    """Command line entry point."""
+    ap = argparse.ArgumentParser(prog="python -m oracles.bench p2", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--preset", default="stress")
+    ap.add_argument("--instances", type=int, default=5)
+    ap.add_argument("--out", type=Path, default=Path("results/p2.json"))
+    ap.add_argument("--overload-scale", type=float, default=3.0,
+                    help="demand.scale of the overloaded variant (0: skip it)")
+    ap.add_argument("--europe-instances", type=int, default=1, help="europe-starlink seeds (0: skip)")
+    ap.add_argument("--milp-time", type=float, default=60.0, help="HiGHS time limit per MILP [s]")
+    ap.add_argument("--europe-milp-time", type=float, default=120.0,
+                    help="HiGHS time limit per europe-starlink MILP [s]")
+    ap.add_argument("--lagrangian-time", type=float, default=60.0)
+    ap.add_argument("--window", type=int, default=10)
+    ap.add_argument("--step", type=int, default=5)
+    ap.add_argument("--threads", type=int, default=None, help="HiGHS threads")
+    ap.add_argument("--no-evaluate", action="store_true", help="skip the exact P1 scoring")
+    ap.add_argument("--methods", nargs="+", default=None, help="subset of methods to run")
+    args = ap.parse_args(argv)
+
+    compile_s = _warm_up()
+    methods = tuple(args.methods) if args.methods else ALL_METHODS
+    variants: list[tuple[str, str, list[str], int, float, tuple[str, ...]]] = [
+        (args.preset, args.preset, [], args.instances, args.milp_time, methods)
+    ]
+    if args.overload_scale > 0:
+        variants.append((f"{args.preset}-overloaded", args.preset,
+                         [f"demand.scale={args.overload_scale}"], args.instances, args.milp_time,
+                         methods))
+    if args.europe_instances > 0:
+        variants.append(("europe-starlink", "europe-starlink", [], args.europe_instances,
+                         args.europe_milp_time, tuple(m for m in methods if m in LARGE_METHODS)))
+    report: dict[str, Any] = {"variants": {}}
+    t0 = time.perf_counter()
+    for vname, preset, overrides, n, milp_time, meths in variants:
+        insts = []
+        for seed in range(n):
+            r = run_instance(
+                preset, seed, overrides, milp_time=milp_time, lagrangian_time=args.lagrangian_time,
+                window=args.window, step=args.step, threads=args.threads,
+                evaluate_exact=not args.no_evaluate, methods=meths,
+            )
+            insts.append(r)
+            print(f"{vname} seed {seed}: " + ", ".join(
+                f"{m} {e['objective']:.4f} ({e['status']}, {e['solve_time_s']:.2f} s)"
+                for m, e in r["methods"].items()), flush=True)
+        report["variants"][vname] = {"instances": insts, "summary": _summarise(insts)}
+    report["meta"] = {
+        "command": "python -m oracles.bench p2 " + " ".join(argv),
+        "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "python": platform.python_version(), "machine": platform.machine(),
+        "numba_compile_s": compile_s, "wall_time_s": time.perf_counter() - t0,
+        "gap_definition": "(objective_milp - objective) / |objective_milp| on the proxy objective",
+        "certified_gap_definition": "(bound - objective) / max(1, |objective|)",
+    }
+    atomic_write_text(args.out, json.dumps(report, indent=1, default=_json_default, allow_nan=True))
+    atomic_write_text(args.out.with_suffix(".md"), _markdown(report))
+    _print(report)
+    print(f"wrote {args.out} and {args.out.with_suffix('.md')}")
+    return 0
