@@ -1,0 +1,326 @@
+"""Oracle labels for behaviour cloning: the hindsight (B1) association replayed in the environment.
+
+For every training scenario seed the P2 oracle solves the episode in hindsight
+(:class:`leo_env.policies.HindsightPolicy`, the same solver and options as B1 in the
+evaluation); the environment is then played with the oracle's choices, so every recorded
+observation is exactly what the agent would see at that slot (forecasts, budgets, previous
+association, masks), and the label of a slot is the candidate index per cell that selects the
+oracle's satellite (B0's choice where the plan's satellite is not in the candidate list; such
+fallbacks are counted).
+
+Generation runs in worker processes (:mod:`concurrent.futures`, ``spawn`` start method), one task per shard
+of ``shard_size`` seeds, with a progress bar.  Every shard is written atomically
+(``shard_00003.npz``) into a cache folder named by a fingerprint of the environment and oracle
+configuration; a shard file is complete or absent, so an interrupted generation resumes by
+skipping the shards on disk, and no seed is ever labelled twice.
+
+Command line::
+
+    python -m agents.labels --config configs/experiments/medium_b5.yaml [--set k=v ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import asdict, dataclass
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from agents.config import ROOT, EnvConfig, LabelConfig, load_experiment
+from agents.envs import ObsLayout, make_env
+from leo_env.io import atomic_write, atomic_write_json
+
+__all__ = ["LabelSet", "label_dir", "label_episode", "generate_labels", "load_labels", "FORMAT_VERSION"]
+
+FORMAT_VERSION = 1
+
+
+@dataclass
+class LabelSet:
+    """Decision slots of oracle trajectories, one row per (scenario, slot).
+
+    Attributes
+    ----------
+    obs : ndarray of float32, shape (N, D)
+        Flat observations (:class:`agents.envs.ObsLayout` order).
+    mask : ndarray of bool, shape (N, C * n)
+        Action masks.
+    label : ndarray of int64, shape (N, C)
+        Oracle's candidate index per cell.
+    reward : ndarray of float32, shape (N,)
+        Environment reward of the slot (unscaled).
+    seed : ndarray of int64, shape (N,)
+        Scenario seed of the row's episode.
+    slot : ndarray of int64, shape (N,)
+        Slot index ``k``.
+    fallbacks : int
+        Cell decisions where the oracle's satellite was not a listed candidate.
+    """
+
+    obs: np.ndarray
+    mask: np.ndarray
+    label: np.ndarray
+    reward: np.ndarray
+    seed: np.ndarray
+    slot: np.ndarray
+    fallbacks: int = 0
+
+    def __len__(self) -> int:
+        return int(self.obs.shape[0])
+
+    def returns(self, gamma: float, scale: float = 1.0) -> np.ndarray:
+        """Discounted reward-to-go of every row within its episode, rewards times ``scale``."""
+        out = np.zeros(len(self), dtype=np.float64)
+        r = self.reward.astype(np.float64) * scale
+        nxt = 0.0
+        for i in range(len(self) - 1, -1, -1):
+            last = i == len(self) - 1 or self.seed[i + 1] != self.seed[i] or self.slot[i + 1] != self.slot[i] + 1
+            nxt = r[i] + (0.0 if last else gamma * nxt)
+            out[i] = nxt
+        return out.astype(np.float32)
+
+
+def _fingerprint(env_cfg: EnvConfig, lab: LabelConfig) -> dict[str, Any]:
+    env = asdict(env_cfg)
+    return {
+        "version": FORMAT_VERSION,
+        "env": env,
+        "oracle": {"method": lab.method, "proxy": lab.proxy, "options": dict(lab.options)},
+        "shard_size": int(lab.shard_size),
+        "first_seed": int(lab.first_seed),
+    }
+
+
+def label_dir(env_cfg: EnvConfig, lab: LabelConfig) -> Path:
+    """Cache folder of a configuration: ``<cache_dir>/<preset>-<hash>``."""
+    key = json.dumps(_fingerprint(env_cfg, lab), sort_keys=True, default=str)
+    digest = hashlib.sha256(key.encode()).hexdigest()[:12]
+    root = Path(lab.cache_dir)
+    if not root.is_absolute():
+        root = ROOT / root
+    return root / f"{Path(env_cfg.preset).stem}-{digest}"
+
+
+def label_episode(env: Any, scenario_seed: int, oracle: Any, satellite_ids: bool = True) -> dict[str, np.ndarray]:
+    """Replay one scenario with the oracle and record what the agent would see.
+
+    Parameters
+    ----------
+    env : gymnasium.Env
+        A downlink environment (possibly wrapped).
+    scenario_seed : int
+        Scenario seed (also the reset seed, which fixes the forecast error draws).
+    oracle : leo_env.policies.Policy
+        The hindsight policy (B1).
+    satellite_ids : bool
+        Record the candidates' satellite indices with the observations.
+
+    Returns
+    -------
+    dict
+        Arrays ``obs``, ``mask``, ``label``, ``reward``, ``slot`` (one row per slot) and the
+        scalars ``fallbacks`` and ``solve_time_s``.
+    """
+    u = env.unwrapped
+    layout = ObsLayout.from_space(u.observation_space, ids=satellite_ids)
+    obs, _ = env.reset(seed=int(scenario_seed), options={"scenario_seed": int(scenario_seed)})
+    oracle.reset(env)
+    rows: dict[str, list[Any]] = {"obs": [], "mask": [], "label": [], "reward": [], "slot": []}
+    done = False
+    while not done:
+        action = np.asarray(oracle.act(obs, env), dtype=np.int64)
+        rows["obs"].append(layout.observe(env, obs))
+        rows["mask"].append(u.action_masks())
+        rows["label"].append(action)
+        rows["slot"].append(u.k)
+        obs, reward, term, trunc, _ = env.step(action)
+        rows["reward"].append(reward)
+        done = term or trunc
+    return {
+        "obs": np.stack(rows["obs"]).astype(np.float32),
+        "mask": np.stack(rows["mask"]).astype(bool),
+        "label": np.stack(rows["label"]).astype(np.int64),
+        "reward": np.asarray(rows["reward"], dtype=np.float32),
+        "slot": np.asarray(rows["slot"], dtype=np.int64),
+        "fallbacks": np.int64(oracle.stats.get("fallbacks", 0)),
+        "solve_time_s": np.float64(oracle.stats.get("solve_time_s", 0.0)),
+    }
+
+
+def _shard_path(directory: Path, i: int) -> Path:
+    return directory / f"shard_{i:05d}.npz"
+
+
+def _write_shard(path: Path, episodes: list[tuple[int, dict[str, np.ndarray]]]) -> None:
+    arrays = {
+        "obs": np.concatenate([e["obs"] for _, e in episodes]),
+        "mask": np.concatenate([e["mask"] for _, e in episodes]),
+        "label": np.concatenate([e["label"] for _, e in episodes]),
+        "reward": np.concatenate([e["reward"] for _, e in episodes]),
+        "slot": np.concatenate([e["slot"] for _, e in episodes]),
+        "seed": np.concatenate([np.full(len(e["slot"]), s, dtype=np.int64) for s, e in episodes]),
+        "fallbacks": np.array([int(e["fallbacks"]) for _, e in episodes], dtype=np.int64),
+        "solve_time_s": np.array([float(e["solve_time_s"]) for _, e in episodes]),
+        "seeds": np.array([s for s, _ in episodes], dtype=np.int64),
+    }
+
+    def _w(tmp: str) -> None:
+        with open(tmp, "wb") as f:
+            np.savez(f, **arrays)
+
+    atomic_write(path, _w)
+
+
+def _label_shard(env_cfg: dict[str, Any], lab: dict[str, Any], directory: str, shard: int, seeds: list[int]) -> dict[str, Any]:
+    """Worker task: label ``seeds`` and write shard ``shard``; returns a small summary."""
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    from leo_env.policies import HindsightPolicy
+
+    t0 = time.perf_counter()
+    cfg = EnvConfig(**env_cfg)
+    env = make_env(cfg)
+    oracle = HindsightPolicy(method=lab["method"], proxy=lab["proxy"], **dict(lab["options"]))
+    episodes = [(s, label_episode(env, s, oracle, cfg.satellite_ids)) for s in seeds]
+    _write_shard(_shard_path(Path(directory), shard), episodes)
+    return {"shard": shard, "seeds": len(seeds), "time_s": time.perf_counter() - t0}
+
+
+def generate_labels(
+    env_cfg: EnvConfig,
+    lab: LabelConfig,
+    *,
+    progress: bool = True,
+    max_shards: int | None = None,
+) -> Path:
+    """Label ``lab.n_seeds`` training scenarios (resuming from the shards already on disk).
+
+    Parameters
+    ----------
+    env_cfg : EnvConfig
+        Environment the agent trains on (observations are recorded from it).
+    lab : LabelConfig
+        Seeds, oracle, workers, shard size and cache folder.
+    progress : bool
+        Show a progress bar over shards.
+    max_shards : int, optional
+        Stop after this many new shards (tests simulate an interruption with it).
+
+    Returns
+    -------
+    Path
+        The cache folder (read it with :func:`load_labels`).
+    """
+    from tqdm.auto import tqdm
+
+    directory = label_dir(env_cfg, lab)
+    directory.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(directory / "manifest.json", _fingerprint(env_cfg, lab))
+    seeds = list(range(lab.first_seed, lab.first_seed + lab.n_seeds))
+    size = max(1, int(lab.shard_size))
+    # shard i always covers the same seeds (first_seed + i*size ...), whatever n_seeds is
+    shards = {
+        i: [s for s in seeds if (s - lab.first_seed) // size == i]
+        for i in sorted({(s - lab.first_seed) // size for s in seeds})
+    }
+    todo = [i for i in shards if not _shard_path(directory, i).exists() or _shard_seeds(directory, i) != shards[i]]
+    if max_shards is not None:
+        todo = todo[: max(0, int(max_shards))]
+    if not todo:
+        return directory
+    env_d, lab_d = asdict(env_cfg), asdict(lab)
+    bar = tqdm(total=len(todo), desc=f"oracle labels ({directory.name})", unit="shard", disable=not progress)
+    try:
+        if lab.workers <= 1 or len(todo) == 1:
+            for i in todo:
+                _label_shard(env_d, lab_d, str(directory), i, shards[i])
+                bar.update(1)
+        else:
+            # spawn, not fork: the parent may already run torch's OpenMP pool, and forking
+            # such a process is unsafe.  (Scripts calling this need a ``__main__`` guard.)
+            ctx = get_context("spawn")
+            with ProcessPoolExecutor(max_workers=int(lab.workers), mp_context=ctx) as pool:
+                pending: set[Future[dict[str, Any]]] = {
+                    pool.submit(_label_shard, env_d, lab_d, str(directory), i, shards[i]) for i in todo
+                }
+                while pending:
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for fut in done:
+                        fut.result()  # re-raise worker errors
+                        bar.update(1)
+    finally:
+        bar.close()
+    return directory
+
+
+def _shard_seeds(directory: Path, i: int) -> list[int]:
+    try:
+        with np.load(_shard_path(directory, i)) as z:
+            return [int(s) for s in z["seeds"]]
+    except (OSError, KeyError, ValueError):
+        return []
+
+
+def load_labels(directory: str | os.PathLike[str], seeds: list[int] | None = None) -> LabelSet:
+    """Read the shards of a cache folder (in shard order); keep only ``seeds`` if given.
+
+    Raises
+    ------
+    FileNotFoundError
+        No shard in ``directory``.
+    ValueError
+        A seed appears in two shards (never happens with :func:`generate_labels`).
+    """
+    directory = Path(directory)
+    files = sorted(directory.glob("shard_*.npz"))
+    if not files:
+        raise FileNotFoundError(f"no label shards in {directory}")
+    keep = None if seeds is None else set(int(s) for s in seeds)
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("obs", "mask", "label", "reward", "seed", "slot")}
+    seen: set[int] = set()
+    fallbacks = 0
+    for f in files:
+        with np.load(f) as z:
+            shard_seeds = [int(s) for s in z["seeds"]]
+            dup = seen.intersection(shard_seeds)
+            if dup:
+                raise ValueError(f"seeds {sorted(dup)} labelled twice ({f.name})")
+            seen.update(shard_seeds)
+            sel = np.ones(len(z["seed"]), dtype=bool) if keep is None else np.isin(z["seed"], list(keep))
+            for k in parts:
+                parts[k].append(z[k][sel])
+            fb = z["fallbacks"]
+            fallbacks += int(fb[[keep is None or s in keep for s in shard_seeds]].sum())
+    return LabelSet(**{k: np.concatenate(v) for k, v in parts.items()}, fallbacks=fallbacks)
+
+
+def labels_for(env_cfg: EnvConfig, lab: LabelConfig, progress: bool = True) -> LabelSet:
+    """Generate (or reuse) and load the labels of a configuration."""
+    directory = generate_labels(env_cfg, lab, progress=progress)
+    seeds = list(range(lab.first_seed, lab.first_seed + lab.n_seeds))
+    return load_labels(directory, seeds)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m agents.labels --config EXP.yaml [--set key=value ...]``."""
+    ap = argparse.ArgumentParser(description="Generate oracle (B1) labels for behaviour cloning.")
+    ap.add_argument("--config", required=True)
+    ap.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE")
+    args = ap.parse_args(argv)
+    cfg = load_experiment(args.config, args.set)
+    t0 = time.perf_counter()
+    ls = labels_for(cfg.env, cfg.agent.labels)
+    print(f"{len(ls)} labelled slots from {len(np.unique(ls.seed))} scenarios in "
+          f"{time.perf_counter() - t0:.1f} s ({ls.fallbacks} fallbacks) -> {label_dir(cfg.env, cfg.agent.labels)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

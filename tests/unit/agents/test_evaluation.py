@@ -1,0 +1,69 @@
+import json
+
+import numpy as np
+import pytest
+
+from agents.config import EnvConfig
+from agents.evaluation import (
+    PolicySpec,
+    baseline_spec,
+    markdown_table,
+    run_evaluation,
+    summarise,
+    wilcoxon_pairs,
+)
+from leo_env.policies import GreedyPolicy
+
+ENV = EnvConfig(preset="toy", allocator="equal")
+
+
+def _episodes(values):
+    return [
+        {"utility": u, "pf_utility": u, "xi_mean": 0.5, "jain": 0.9, "worst_cell_xi": 0.2, "served_bits": 1e6,
+         "handovers_total": 3, "handovers_max_cell": 1, "budget_violations": 0, "emergencies": 0, "repairs": 0,
+         "decision_ms": 0.1, "decision_ms_slots": [0.1, 0.1]}
+        for u in values
+    ]
+
+
+def test_summary_gap_and_wilcoxon_on_known_numbers():
+    b1 = [-10.0, -20.0, -10.0, -5.0, -8.0, -12.0]
+    ag = [-11.0, -22.0, -10.5, -5.5, -9.0, -12.6]
+    eps = {("B1", 0.1): _episodes(b1), ("B5", 0.1): _episodes(ag), ("B0", 0.1): _episodes([x - 5 for x in b1])}
+    rows = {r["policy"]: r for r in summarise(eps)}
+    assert rows["B1"]["gap_to_b1"] == 0.0
+    expected = np.mean([(a - b) / abs(a) for a, b in zip(b1, ag, strict=True)])
+    assert rows["B5"]["gap_to_b1"] == pytest.approx(expected)
+    assert rows["B5"]["utility_mean"] == pytest.approx(np.mean(ag))
+    assert rows["B5"]["utility_std"] == pytest.approx(np.std(ag, ddof=1))
+    tests = wilcoxon_pairs(eps)
+    t = next(t for t in tests if (t["a"], t["b"]) == ("B5", "B1"))
+    assert t["wins"] == 0 and t["mean_diff"] < 0 and t["p_value"] == pytest.approx(0.03125)
+    t0 = next(t for t in tests if (t["a"], t["b"]) == ("B5", "B0"))
+    assert t0["wins"] == 6 and t0["p_greater"] == pytest.approx(0.015625)
+    md = markdown_table(summarise(eps), tests, 6)
+    assert "| B5 |" in md and "Wilcoxon" in md
+
+
+class _Crash(GreedyPolicy):
+    calls = 0
+
+    def act(self, obs, env):
+        _Crash.calls += 1
+        if _Crash.calls > 25:
+            raise KeyboardInterrupt("simulated crash")
+        return super().act(obs, env)
+
+
+def test_interrupted_evaluation_resumes_from_partial_results(tmp_path):
+    ref = run_evaluation([baseline_spec("b0", None, None)], ENV, 4, [0.1], tmp_path / "ref", progress=False)
+    spec = PolicySpec("B0", _Crash, forecast_free=True, key={"policy": "b0"})
+    with pytest.raises(KeyboardInterrupt):
+        run_evaluation([spec], ENV, 4, [0.1], tmp_path / "out", progress=False)
+    part = json.loads((tmp_path / "out" / "partial" / "B0__shared.json").read_text())
+    assert len(part["episodes"]) == 2  # two whole episodes of 10 slots were saved
+    _Crash.calls = -1000
+    again = run_evaluation([spec], ENV, 4, [0.1], tmp_path / "out", progress=False)
+    assert _Crash.calls == -1000 + 20  # only the two missing episodes were played
+    got = [e["utility"] for e in again[("B0", 0.1)]]
+    assert got == [e["utility"] for e in ref[("B0", 0.1)]]

@@ -1,0 +1,205 @@
+#!/usr/bin/env python
+"""Train a learning agent on a downlink environment.
+
+Usage::
+
+    python train.py --config configs/experiments/<name>.yaml [--set key=value ...]
+    python train.py --resume runs/<env>__<algo>__<seed>__<time> [--set train.total_timesteps=...]
+
+The experiment YAML is loaded into :class:`agents.config.ExperimentConfig` (typed; dotted
+overrides with ``--set``).  Algorithms (``agent.algo``): ``ppo`` (B3), ``maskable_ppo`` (B4),
+``bc_maskable_ppo`` (B5: oracle labels -> behaviour cloning -> masked PPO with a decaying BC
+term) and ``wolpertinger`` (TD3 + exact k-NN over valid joint actions).
+
+A run folder ``runs/<env>__<algo>__<seed>__<time>/`` receives the resolved ``config.yaml``,
+TensorBoard logs (``tb/``), ``episodes.csv``, validation history (``evaluations.json``),
+atomic checkpoints, ``best_model.zip``, ``final_model.zip`` and ``final_eval.json`` (see
+:mod:`agents.runs`).  The same seed gives the same training curve.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+def build_env(cfg: Any) -> tuple[Any, Any]:
+    """Training environment: ``(DownlinkVecEnv, wrapped VecEnv)`` (monitor, reward scale 1/C)."""
+    from stable_baselines3.common.vec_env import VecMonitor
+
+    from agents.envs import env_kwargs
+    from agents.vec_env import DownlinkVecEnv, VecScaleReward
+    from agents.wolpertinger import proto_action_space
+
+    forecaster = None
+    if cfg.env.predictor == "lstm":
+        from agents.predictors import load_forecaster
+
+        forecaster = load_forecaster(cfg.env)
+    base = DownlinkVecEnv(
+        cfg.train.n_envs, env_kwargs(cfg.env), forecaster=forecaster, satellite_ids=cfg.env.satellite_ids
+    )
+    if cfg.agent.algo == "wolpertinger":
+        base.action_space = proto_action_space(base.layout.C, base.layout.n, cfg.agent.wolpertinger.embedding)
+    env = VecScaleReward(VecMonitor(base), 1.0 / base.layout.C)
+    return base, env
+
+
+def train(
+    cfg: Any,
+    *,
+    resume: str | os.PathLike[str] | None = None,
+    progress: bool | None = None,
+) -> Path:
+    """Train ``cfg`` (or resume a run folder) and return the run folder.
+
+    Parameters
+    ----------
+    cfg : ExperimentConfig
+        Experiment (ignored except for overrides when resuming: the run's own config is used).
+    resume : path, optional
+        Run folder to continue from its latest checkpoint.
+    progress : bool, optional
+        Progress bars (default: ``cfg.train.progress_bar``).
+    """
+    import numpy as np
+    import torch as th
+    from stable_baselines3.common.callbacks import CallbackList
+
+    from agents.bc import BCData, BCMaskablePPO, pretrain
+    from agents.callbacks import (
+        CheckpointCallback,
+        EpisodeLogCallback,
+        ValidationCallback,
+        save_model,
+    )
+    from agents.config import to_dict, to_yaml
+    from agents.registry import algo_class, build_model
+    from agents.runs import latest_checkpoint, make_run_dir
+    from leo_env.io import atomic_write_json, atomic_write_text
+
+    th.set_num_threads(int(cfg.train.torch_threads))
+    show = cfg.train.progress_bar if progress is None else progress
+    t_start = time.perf_counter()
+    steps0: int | None = None
+    if resume is not None:
+        run_dir = Path(resume)
+        ckpt = latest_checkpoint(run_dir)
+        if ckpt is None:
+            raise FileNotFoundError(f"{run_dir} has no checkpoint to resume from")
+        state = json.loads(ckpt.with_suffix(".json").read_text())
+        steps0 = int(state["timesteps"])
+    else:
+        run_dir = make_run_dir(cfg)
+        atomic_write_text(run_dir / "config.yaml", to_yaml(cfg))
+    base, env = build_env(cfg)
+    algo = cfg.agent.algo
+    if resume is not None:
+        model = algo_class(algo).load(str(ckpt), env=env, device=cfg.train.device)
+        base._reset_seeds()  # load() re-seeds; continue the saved scenario streams instead
+        base.set_rng_states(state["rng_states"])
+        model._last_obs = None  # in-flight episodes restart from a fresh reset
+        model.tensorboard_log = str(run_dir / "tb")
+        print(f"resuming {run_dir.name} from {ckpt.name} ({steps0} env steps)")
+    else:
+        model = build_model(cfg, env, base.layout, tensorboard_log=run_dir / "tb")
+
+    if isinstance(model, BCMaskablePPO):
+        from agents.labels import label_dir, labels_for
+
+        t0 = time.perf_counter()
+        labels = labels_for(cfg.env, cfg.agent.labels, progress=show)
+        t_labels = time.perf_counter() - t0
+        data = BCData.from_labels(labels, cfg.agent.ppo.gamma, 1.0 / base.layout.C, device=cfg.train.device)
+        bc = cfg.agent.bc
+        if resume is None:
+            t0 = time.perf_counter()
+            stats = pretrain(
+                model.policy, data, epochs=bc.epochs, batch_size=bc.batch_size, learning_rate=bc.learning_rate,
+                value=bc.value_pretrain, rng=np.random.default_rng(cfg.seed),
+            )
+            stats.update(
+                slots=len(labels), scenarios=int(len(np.unique(labels.seed))), fallbacks=labels.fallbacks,
+                label_dir=str(label_dir(cfg.env, cfg.agent.labels)), label_time_s=t_labels,
+                bc_time_s=time.perf_counter() - t0, oracle_env_steps=len(labels),
+            )
+            atomic_write_json(run_dir / "bc.json", stats)
+            print(f"behaviour cloning: {len(labels)} labelled slots, training accuracy {stats['accuracy']:.3f}")
+        model.bc_data = data
+        model.bc_schedule = (bc.loss_coef, bc.loss_decay_steps, bc.loss_batches, bc.batch_size)
+
+    ckpt_cb = CheckpointCallback(run_dir, cfg.train.checkpoint_freq, cfg.train.keep_checkpoints, base)
+    val_cb = ValidationCallback(run_dir, cfg.env, algo, cfg.train.eval_freq, cfg.train.eval_episodes)
+    if steps0 is not None:
+        val_cb.trim(steps0)
+    callbacks = CallbackList([EpisodeLogCallback(run_dir / "episodes.csv", resume_from=steps0), val_cb, ckpt_cb])
+    remaining = int(cfg.train.total_timesteps) - int(model.num_timesteps)
+    if remaining > 0:
+        model.learn(
+            total_timesteps=remaining, callback=callbacks, progress_bar=show, tb_log_name=algo,
+            reset_num_timesteps=resume is None, log_interval=1,
+        )
+    ckpt_cb.model = model
+    ckpt_cb.save()
+    save_model(model, run_dir / "final_model.zip")
+    train_s = time.perf_counter() - t_start
+
+    summary: dict[str, Any] = {
+        "run_dir": str(run_dir), "algo": algo, "env_steps": int(model.num_timesteps), "train_time_s": train_s,
+        "best_validation_return": val_cb.best if np.isfinite(val_cb.best) else None,
+    }
+    if cfg.train.final_eval_episodes > 0:
+        from agents.evaluation import agent_spec, run_evaluation, summarise
+
+        spec = agent_spec(run_dir, which="final")
+        eps = run_evaluation(
+            [spec], cfg.env, cfg.train.final_eval_episodes, [cfg.env.prediction_error],
+            run_dir / "final_eval", progress=False,
+        )
+        summary["final_eval"] = summarise(eps)[0]
+    summary["config"] = to_dict(cfg)
+    atomic_write_json(run_dir / "final_eval.json", summary)
+    fe = summary.get("final_eval")
+    line = f"run folder: {run_dir} ({model.num_timesteps} env steps, {train_s:.0f} s)"
+    if fe:
+        line += (f"; held-out return {fe['utility_mean']:.2f} +- {fe['utility_std']:.2f} over "
+                 f"{fe['episodes']} seeds, violations {fe['budget_violations']}, emergencies {fe['emergencies']}")
+    print(line)
+    return run_dir
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Command-line arguments."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    ap.add_argument("--config", help="experiment YAML (configs/experiments/<name>.yaml)")
+    ap.add_argument("--set", nargs="+", action="extend", default=[], metavar="KEY=VALUE",
+                    help="dotted overrides, e.g. --set agent.ppo.learning_rate=1e-4 train.total_timesteps=5000")
+    ap.add_argument("--resume", metavar="RUN_DIR", help="continue a run folder from its latest checkpoint")
+    ap.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    return ap.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point."""
+    from agents.config import load_experiment
+
+    args = parse_args(argv)
+    if args.resume:
+        cfg = load_experiment(Path(args.resume) / "config.yaml", args.set)
+    else:
+        cfg = load_experiment(args.config, args.set)
+    train(cfg, resume=args.resume, progress=False if args.no_progress else None)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
