@@ -1,6 +1,7 @@
 import dataclasses
 import subprocess
 import sys
+from datetime import UTC
 
 import numpy as np
 import pytest
@@ -177,11 +178,11 @@ def _small_orbit_overrides(tle_path=None):
 
 
 def test_tle_file_scenario_matches_walker_scenario(tmp_path):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from leo_env.core import orbit, tle
 
-    epoch = datetime(2026, 1, 1, 12, tzinfo=timezone.utc)
+    epoch = datetime(2026, 1, 1, 12, tzinfo=UTC)
     const = orbit.Constellation((orbit.walker_shell("starlink-1"),))
     path = tmp_path / "starlink.tle"
     path.write_text(tle.export_tles(orbit.walker_satrecs(const, epoch), list(const.names)))
