@@ -23,9 +23,12 @@ look-ahead cost
 
 Budget split policies
     ``"reserve"``: a window may spend everything except the reserve above.
-    ``"proportional"``: in addition at most ``max(ceil(remaining * len / slots_left), m*)``
-    handovers, with ``m*`` the fewest the window needs to keep the reserve -- so early windows
-    cannot use up the budget.
+    ``"proportional"`` (default): in addition at most
+    ``max(ceil(remaining * len / slots_left), m*)`` handovers, with ``m*`` the fewest the
+    window needs to keep the reserve -- so early windows cannot use up the budget.  On
+    ``stress`` with 8x demand (budgets binding) it cut the median gap to the full MILP from
+    0.19 % to 0.06 % (max 0.70 % -> 0.09 %); with slack budgets both policies give the same
+    objective.
 """
 
 from __future__ import annotations
@@ -88,7 +91,7 @@ def solve_rolling(
     window: int = 10,
     step: int = 5,
     inner: str = "milp",
-    budget_policy: str = "reserve",
+    budget_policy: str = "proportional",
     lookahead: str = "value",
     lookahead_slots: int | None = None,
     inner_options: dict[str, Any] | None = None,
