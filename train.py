@@ -132,8 +132,10 @@ def train(
                 label_dir=str(label_dir(cfg.env, cfg.agent.labels)), label_time_s=t_labels,
                 bc_time_s=time.perf_counter() - t0, oracle_env_steps=len(labels),
             )
-            atomic_write_json(run_dir / "bc.json", stats)
             print(f"behaviour cloning: {len(labels)} labelled slots, training accuracy {stats['accuracy']:.3f}")
+            if bc.dagger_rounds > 0:
+                labels, data = _dagger(model, cfg, base, labels, run_dir, stats, show)
+            atomic_write_json(run_dir / "bc.json", stats)
         model.bc_data = data
         model.bc_schedule = (bc.loss_coef, bc.loss_decay_steps, bc.loss_batches, bc.batch_size)
 
@@ -175,6 +177,35 @@ def train(
                  f"{fe['episodes']} seeds, violations {fe['budget_violations']}, emergencies {fe['emergencies']}")
     print(line)
     return run_dir
+
+
+def _dagger(model: Any, cfg: Any, base: Any, labels: Any, run_dir: Path, stats: dict[str, Any], show: bool) -> Any:
+    """DAgger rounds after the first cloning (:mod:`agents.dagger`); returns (labels, data)."""
+    import numpy as np
+
+    from agents.bc import BCData, accuracy, pretrain
+    from agents.dagger import concat, run_round
+
+    bc = cfg.agent.bc
+    rounds = []
+    for r in range(int(bc.dagger_rounds)):
+        t0 = time.perf_counter()
+        new = run_round(model, cfg.agent.algo, cfg.env, cfg.agent.labels, bc, r, run_dir, progress=show)
+        new_data = BCData.from_labels(new, cfg.agent.ppo.gamma, 1.0 / base.layout.C, device=cfg.train.device)
+        agreement = accuracy(model.policy, new_data)  # learner vs expert on the learner's own states
+        labels = concat([labels, new])
+        data = BCData.from_labels(labels, cfg.agent.ppo.gamma, 1.0 / base.layout.C, device=cfg.train.device)
+        st = pretrain(
+            model.policy, data, epochs=bc.dagger_epochs, batch_size=bc.batch_size, learning_rate=bc.learning_rate,
+            value=bc.value_pretrain, rng=np.random.default_rng([cfg.seed, r + 1]),
+        )
+        rounds.append({"round": r, "slots": len(new), "agreement_before": agreement, "accuracy": st["accuracy"],
+                       "time_s": time.perf_counter() - t0})
+        print(f"DAgger round {r}: {len(new)} learner states, agreement with the expert {agreement:.3f}, "
+              f"accuracy on all {len(labels)} rows after training {st['accuracy']:.3f}")
+    stats["dagger"] = rounds
+    stats["oracle_env_steps"] = len(labels)
+    return labels, data
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

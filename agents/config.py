@@ -218,6 +218,16 @@ class BCConfig:
         Environment steps over which that weight decays linearly to 0.
     loss_batches : int
         BC minibatches after every PPO update while the weight is positive.
+    dagger_rounds : int
+        DAgger rounds after the first cloning (0: plain BC).  Each round plays the current
+        policy on ``dagger_seeds`` new training scenarios, labels every visited state with the
+        hindsight expert re-planned from that state (P2 on the realised arrivals of the rest of
+        the episode, current association and budgets left), adds the rows to the data and
+        trains ``dagger_epochs`` more passes; see :mod:`agents.dagger`.
+    dagger_seeds : int
+        New scenarios per round (seeds after the label seeds, disjoint across rounds).
+    dagger_epochs : int
+        Passes over the aggregated data after each round.
     """
 
     epochs: int = 30
@@ -227,6 +237,9 @@ class BCConfig:
     loss_coef: float = 1.0
     loss_decay_steps: int = 50_000
     loss_batches: int = 4
+    dagger_rounds: int = 0
+    dagger_seeds: int = 64
+    dagger_epochs: int = 10
 
 
 @dataclass
@@ -501,6 +514,12 @@ def validate(cfg: ExperimentConfig) -> None:
         raise ValueError("agent.wolpertinger.k must be >= 1")
     if cfg.agent.wolpertinger.embedding not in ("onehot", "scalar"):
         raise ValueError("agent.wolpertinger.embedding must be 'onehot' or 'scalar'")
+    bc = cfg.agent.bc
+    for name in ("dagger_rounds", "dagger_epochs"):
+        if getattr(bc, name) < 0:
+            raise ValueError(f"agent.bc.{name} must be >= 0, got {getattr(bc, name)}")
+    if bc.dagger_seeds < 1:
+        raise ValueError(f"agent.bc.dagger_seeds must be >= 1, got {bc.dagger_seeds}")
 
 
 def to_dict(cfg: ExperimentConfig) -> dict[str, Any]:

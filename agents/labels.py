@@ -38,7 +38,10 @@ from agents.config import ROOT, EnvConfig, LabelConfig, load_experiment
 from agents.envs import ObsLayout, make_env
 from leo_env.io import atomic_write, atomic_write_json
 
-__all__ = ["LabelSet", "label_dir", "label_episode", "generate_labels", "load_labels", "FORMAT_VERSION"]
+__all__ = [
+    "LabelSet", "label_dir", "label_episode", "generate_labels", "load_labels", "run_shards", "write_shard",
+    "shard_path", "FORMAT_VERSION",
+]
 
 FORMAT_VERSION = 1
 
@@ -109,7 +112,9 @@ def label_dir(env_cfg: EnvConfig, lab: LabelConfig) -> Path:
     return root / f"{Path(env_cfg.preset).stem}-{digest}"
 
 
-def label_episode(env: Any, scenario_seed: int, oracle: Any, satellite_ids: bool = True) -> dict[str, np.ndarray]:
+def label_episode(
+    env: Any, scenario_seed: int, oracle: Any, satellite_ids: bool = True, behaviour: Any = None
+) -> dict[str, np.ndarray]:
     """Replay one scenario with the oracle and record what the agent would see.
 
     Parameters
@@ -119,9 +124,12 @@ def label_episode(env: Any, scenario_seed: int, oracle: Any, satellite_ids: bool
     scenario_seed : int
         Scenario seed (also the reset seed, which fixes the forecast error draws).
     oracle : leo_env.policies.Policy
-        The hindsight policy (B1).
+        The labelling policy (B1, or the re-planning hindsight expert of DAgger).
     satellite_ids : bool
         Record the candidates' satellite indices with the observations.
+    behaviour : leo_env.policies.Policy, optional
+        Policy whose actions are played (DAgger: the learner); default: the oracle's.
+        Rewards are those of the played actions.
 
     Returns
     -------
@@ -133,15 +141,18 @@ def label_episode(env: Any, scenario_seed: int, oracle: Any, satellite_ids: bool
     layout = ObsLayout.from_space(u.observation_space, ids=satellite_ids)
     obs, _ = env.reset(seed=int(scenario_seed), options={"scenario_seed": int(scenario_seed)})
     oracle.reset(env)
+    if behaviour is not None:
+        behaviour.reset(env)
     rows: dict[str, list[Any]] = {"obs": [], "mask": [], "label": [], "reward": [], "slot": []}
     done = False
     while not done:
         action = np.asarray(oracle.act(obs, env), dtype=np.int64)
+        played = action if behaviour is None else np.asarray(behaviour.act(obs, env), dtype=np.int64)
         rows["obs"].append(layout.observe(env, obs))
         rows["mask"].append(u.action_masks())
         rows["label"].append(action)
         rows["slot"].append(u.k)
-        obs, reward, term, trunc, _ = env.step(action)
+        obs, reward, term, trunc, _ = env.step(played)
         rows["reward"].append(reward)
         done = term or trunc
     return {
@@ -155,11 +166,13 @@ def label_episode(env: Any, scenario_seed: int, oracle: Any, satellite_ids: bool
     }
 
 
-def _shard_path(directory: Path, i: int) -> Path:
+def shard_path(directory: Path, i: int) -> Path:
+    """File of shard ``i`` in a cache folder."""
     return directory / f"shard_{i:05d}.npz"
 
 
-def _write_shard(path: Path, episodes: list[tuple[int, dict[str, np.ndarray]]]) -> None:
+def write_shard(path: Path, episodes: list[tuple[int, dict[str, np.ndarray]]]) -> None:
+    """Write ``(seed, label_episode(...))`` pairs as one shard file, atomically."""
     arrays = {
         "obs": np.concatenate([e["obs"] for _, e in episodes]),
         "mask": np.concatenate([e["mask"] for _, e in episodes]),
@@ -189,7 +202,7 @@ def _label_shard(env_cfg: dict[str, Any], lab: dict[str, Any], directory: str, s
     env = make_env(cfg)
     oracle = HindsightPolicy(method=lab["method"], proxy=lab["proxy"], **dict(lab["options"]))
     episodes = [(s, label_episode(env, s, oracle, cfg.satellite_ids)) for s in seeds]
-    _write_shard(_shard_path(Path(directory), shard), episodes)
+    write_shard(shard_path(Path(directory), shard), episodes)
     return {"shard": shard, "seeds": len(seeds), "time_s": time.perf_counter() - t0}
 
 
@@ -218,8 +231,6 @@ def generate_labels(
     Path
         The cache folder (read it with :func:`load_labels`).
     """
-    from tqdm.auto import tqdm
-
     directory = label_dir(env_cfg, lab)
     directory.mkdir(parents=True, exist_ok=True)
     atomic_write_json(directory / "manifest.json", _fingerprint(env_cfg, lab))
@@ -230,39 +241,47 @@ def generate_labels(
         i: [s for s in seeds if (s - lab.first_seed) // size == i]
         for i in sorted({(s - lab.first_seed) // size for s in seeds})
     }
-    todo = [i for i in shards if not _shard_path(directory, i).exists() or _shard_seeds(directory, i) != shards[i]]
+    todo = [i for i in shards if not shard_path(directory, i).exists() or _shard_seeds(directory, i) != shards[i]]
     if max_shards is not None:
         todo = todo[: max(0, int(max_shards))]
     if not todo:
         return directory
     env_d, lab_d = asdict(env_cfg), asdict(lab)
-    bar = tqdm(total=len(todo), desc=f"oracle labels ({directory.name})", unit="shard", disable=not progress)
+    tasks = [(env_d, lab_d, str(directory), i, shards[i]) for i in todo]
+    run_shards(_label_shard, tasks, lab.workers, f"oracle labels ({directory.name})", progress)
+    return directory
+
+
+def run_shards(fn: Any, tasks: list[tuple[Any, ...]], workers: int, desc: str, progress: bool = True) -> None:
+    """Run ``fn(*task)`` for every task, in ``workers`` processes, with a progress bar.
+
+    Worker errors are re-raised here.  The processes are started with ``spawn``, not
+    ``fork``: the parent may already run torch's OpenMP pool, and forking such a process is
+    unsafe (scripts calling this need a ``__main__`` guard).
+    """
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=len(tasks), desc=desc, unit="shard", disable=not progress)
     try:
-        if lab.workers <= 1 or len(todo) == 1:
-            for i in todo:
-                _label_shard(env_d, lab_d, str(directory), i, shards[i])
+        if workers <= 1 or len(tasks) == 1:
+            for t in tasks:
+                fn(*t)
                 bar.update(1)
-        else:
-            # spawn, not fork: the parent may already run torch's OpenMP pool, and forking
-            # such a process is unsafe.  (Scripts calling this need a ``__main__`` guard.)
-            ctx = get_context("spawn")
-            with ProcessPoolExecutor(max_workers=int(lab.workers), mp_context=ctx) as pool:
-                pending: set[Future[dict[str, Any]]] = {
-                    pool.submit(_label_shard, env_d, lab_d, str(directory), i, shards[i]) for i in todo
-                }
-                while pending:
-                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                    for fut in done:
-                        fut.result()  # re-raise worker errors
-                        bar.update(1)
+            return
+        with ProcessPoolExecutor(max_workers=int(workers), mp_context=get_context("spawn")) as pool:
+            pending: set[Future[Any]] = {pool.submit(fn, *t) for t in tasks}
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    fut.result()
+                    bar.update(1)
     finally:
         bar.close()
-    return directory
 
 
 def _shard_seeds(directory: Path, i: int) -> list[int]:
     try:
-        with np.load(_shard_path(directory, i)) as z:
+        with np.load(shard_path(directory, i)) as z:
             return [int(s) for s in z["seeds"]]
     except (OSError, KeyError, ValueError):
         return []

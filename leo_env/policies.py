@@ -253,6 +253,10 @@ class MPCPolicy(Policy):
         P2 solver.
     proxy : {"separable", "coupled"}
         Capacity proxy.
+    arrivals : {"forecast", "realised"}
+        What the plan uses as demand: the environment's forecasts (B2), or the realised
+        arrivals of the coming slots -- a hindsight expert that re-plans from whatever state
+        the environment is in (the DAgger expert of :mod:`agents.dagger`; not a causal policy).
     **options
         Passed to :func:`oracles.p2.solve`.
     """
@@ -264,12 +268,16 @@ class MPCPolicy(Policy):
         window: int | None = None,
         method: str = "lagrangian",
         proxy: str = "coupled",
+        arrivals: str = "forecast",
         **options: Any,
     ) -> None:
         super().__init__()
         if window is not None and window < 1:
             raise ValueError(f"window must be >= 1, got {window}")
+        if arrivals not in ("forecast", "realised"):
+            raise ValueError(f"arrivals must be 'forecast' or 'realised', got {arrivals!r}")
         self.window, self.method, self.proxy, self.options = window, method, proxy, options
+        self.arrivals = arrivals
 
     def act(self, obs: dict[str, np.ndarray], env: gym.Env[Any, Any]) -> np.ndarray:
         """Solve the slot's P2 on forecasts and return its first decision."""
@@ -279,8 +287,11 @@ class MPCPolicy(Policy):
         sc = u.scenario
         k = u.k
         h = sc.K - k if self.window is None else min(self.window, sc.K - k)
-        pred = u.forecast(h)  # (C, h) bits per slot
-        a_pred = np.repeat(pred[:, :, None] / sc.M, sc.M, axis=2)
+        if self.arrivals == "realised":
+            a_pred = sc.a[:, k : k + h, :]
+        else:
+            pred = u.forecast(h)  # (C, h) bits per slot
+            a_pred = np.repeat(pred[:, :, None] / sc.M, sc.M, axis=2)
         problem = p2.Problem.from_arrays(
             sc.v[:, :, k : k + h],
             sc.g[:, :, k : k + h],
