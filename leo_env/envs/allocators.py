@@ -5,7 +5,8 @@ An allocator maps a batch of associations and the slot's realised arrivals to th
 once per environment step for every environment of a batch:
 
 ``"p1"``
-    exact P1, fast solver (:func:`oracles.p1.solve_batch` with ``method="fast"``); the default.
+    exact P1, fast solver (:func:`oracles.p1.fast.allocate`, the lean form of
+    :func:`oracles.p1.solve_batch` with ``method="fast"``); the default.
 ``"cvx"``
     exact P1, CVXPY reference (:func:`oracles.p1.solve`, one instance at a time; slow).
 ``"equal"``
@@ -143,22 +144,17 @@ def p1_fast(
     T_f: float,  # noqa: N803
     eps: float = 1e-4,
 ) -> Allocation:
-    """Exact P1 with the fast solver, one batched call (same arguments as :func:`equal_share`)."""
-    from oracles import p1
+    """Exact P1 with the fast solver, one batched call (same arguments as :func:`equal_share`).
 
-    res = p1.solve_batch(
-        _onehot(assoc, g.shape[1]),
-        a,
-        g,
-        N_PRB=N_PRB,
-        P_max=P_max,
-        W_PRB=W_PRB,
-        N0=N0,
-        T_f=T_f,
-        eps=eps,
-        method="fast",
+    Uses the solver's lean entry point :func:`oracles.p1.fast.allocate` (the environment's
+    arrays are valid by construction): same numbers as :func:`oracles.p1.solve_batch`.
+    """
+    from oracles.p1.fast import allocate
+
+    xi, served = allocate(
+        assoc, a, g, N_PRB=N_PRB, P_max=P_max, W_PRB=W_PRB, N0=N0, T_f=T_f, eps=eps
     )
-    return Allocation(np.asarray(res.xi, dtype=float), np.asarray(res.z, dtype=float).sum(-1))
+    return Allocation(xi, served)
 
 
 def p1_cvx(

@@ -481,6 +481,175 @@ def schedule_uniform(xi, nsh, psh, Acum, nmat, pmat):
 
 
 @njit(**_JIT)
+def _slot_fill(c1, c2, t, s, U, n):
+    """``n_i = clip(t_i (1 + c1 + c2 s_i), 0, U_i)``; returns ``(sum n, sum s n)``."""
+    sn = 0.0
+    sp = 0.0
+    for i in range(t.shape[0]):
+        v = t[i] * (1.0 + c1 + c2 * s[i])
+        v = min(max(v, 0.0), U[i])
+        n[i] = v
+        sn += v
+        sp += s[i] * v
+    return sn, sp
+
+
+@njit(**_JIT)
+def _slot_c1(c2, t, s, U, PN, n):
+    """Shift ``c1`` making ``sum n = PN`` at a given ``c2`` (Illinois on a monotone function).
+
+    Returns ``(c1, sum s n, ok)``; ``ok`` is False when no ``c1`` fits (caps too small).
+    """
+    nc = t.shape[0]
+    lo = INF
+    hi = -INF
+    for i in range(nc):
+        if t[i] > 0.0:
+            lo = min(lo, -1.0 - c2 * s[i])
+            hi = max(hi, U[i] / t[i] - 1.0 - c2 * s[i])
+    flo = -PN
+    fhi, sp = _slot_fill(hi, c2, t, s, U, n)
+    fhi -= PN
+    if fhi < -1e-13 * PN:
+        return hi, sp, False
+    side = 0
+    c1 = hi
+    for _ in range(100):
+        if fhi <= 1e-15 * PN:
+            c1 = hi
+            break
+        c1 = (lo * fhi - hi * flo) / (fhi - flo)
+        if not (c1 > lo and c1 < hi):
+            c1 = 0.5 * (lo + hi)
+        f, sp = _slot_fill(c1, c2, t, s, U, n)
+        f -= PN
+        if abs(f) <= 1e-15 * PN or hi - lo <= 1e-16 * (abs(lo) + abs(hi)):
+            break
+        if f < 0.0:
+            lo = c1
+            flo = f
+            if side == -1:
+                fhi *= 0.5
+            side = -1
+        else:
+            hi = c1
+            fhi = f
+            if side == 1:
+                flo *= 0.5
+            side = 1
+    _, sp = _slot_fill(c1, c2, t, s, U, n)
+    return c1, sp, True
+
+
+@njit(**_JIT)
+def schedule_greedy(xi, nsh, psh, Acum, nmat, pmat):
+    """Causal schedule of the single-pool solution with per-slot pool totals kept, if found.
+
+    Goes forward in time.  In slot ``m`` every cell aims at an even spread of its remaining
+    PRBs over the remaining slots, capped by what causality still allows it; the caps are
+    absorbed by the two-parameter correction ``n_i = clip(t_i (1 + c1 + c2 s_i), 0, cap_i)``
+    (``s_i`` the cell's power per PRB) that keeps the slot's PRB and power totals equal to the
+    single-pool ones (``c1`` by an Illinois search at each ``c2``, ``c2`` by an outer one; both
+    sums are monotone).  Success means every cell gets its single-pool PRBs and power per PRB,
+    so the allocation attains the uniform-price dual bound (optimal).  Returns True and fills
+    ``nmat, pmat`` (nc, M) on success.
+    """
+    nc, M = Acum.shape
+    PN = 0.0
+    PP = 0.0
+    s = np.zeros(nc)
+    W = np.empty(nc)
+    cum = np.zeros(nc)
+    tot = np.empty(nc)
+    for i in range(nc):
+        PN += nsh[i]
+        PP += psh[i]
+        tot[i] = M * nsh[i]
+        W[i] = tot[i]
+        if nsh[i] > 0.0:
+            s[i] = psh[i] / nsh[i]
+    t = np.empty(nc)
+    U = np.empty(nc)
+    n = np.empty(nc)
+    for m in range(M):
+        rem = M - m
+        for i in range(nc):
+            t[i] = W[i] / rem
+            if m == M - 1 or xi[i] <= 0.0:
+                U[i] = W[i]
+            else:
+                cap = Acum[i, m] * tot[i] / xi[i] * (1.0 - 1e-13) - cum[i]
+                U[i] = min(W[i], max(cap, 0.0))
+        if m == M - 1:
+            for i in range(nc):
+                n[i] = W[i]
+        else:
+            # outer Illinois on c2: the power total is nondecreasing in c2
+            c1, sp, ok = _slot_c1(0.0, t, s, U, PN, n)
+            if not ok:
+                return False
+            f0 = sp - PP
+            if abs(f0) > 1e-14 * PP:
+                a_ = 0.0
+                fa = f0
+                step = 1.0
+                b_ = a_
+                fb = fa
+                found = False
+                for _ in range(60):
+                    b_ = a_ - step if fa > 0.0 else a_ + step
+                    c1, sp, ok = _slot_c1(b_, t, s, U, PN, n)
+                    if not ok:
+                        return False
+                    fb = sp - PP
+                    if (fb > 0.0) != (fa > 0.0) or fb == 0.0:
+                        found = True
+                        break
+                    a_ = b_
+                    fa = fb
+                    step *= 2.0
+                if not found:
+                    return False
+                lo, flo, hi, fhi = (a_, fa, b_, fb) if a_ < b_ else (b_, fb, a_, fa)
+                side = 0
+                for _ in range(100):
+                    c2 = (lo * fhi - hi * flo) / (fhi - flo)
+                    if not (c2 > lo and c2 < hi):
+                        c2 = 0.5 * (lo + hi)
+                    c1, sp, ok = _slot_c1(c2, t, s, U, PN, n)
+                    if not ok:
+                        return False
+                    f = sp - PP
+                    if abs(f) <= 1e-14 * PP or hi - lo <= 1e-16 * (abs(lo) + abs(hi)):
+                        break
+                    if f < 0.0:
+                        lo = c2
+                        flo = f
+                        if side == -1:
+                            fhi *= 0.5
+                        side = -1
+                    else:
+                        hi = c2
+                        fhi = f
+                        if side == 1:
+                            flo *= 0.5
+                        side = 1
+        sn = 0.0
+        sp = 0.0
+        for i in range(nc):
+            sn += n[i]
+            sp += s[i] * n[i]
+        if abs(sn - PN) > 1e-10 * PN or abs(sp - PP) > 1e-10 * PP:
+            return False
+        for i in range(nc):
+            nmat[i, m] = n[i]
+            pmat[i, m] = s[i] * n[i]
+            W[i] = max(W[i] - n[i], 0.0)
+            cum[i] += n[i]
+    return True
+
+
+@njit(**_JIT)
 def _slot_power(zeta, ah, q, om):
     """PRB excess and power of serving ``q_i`` nat-PRBs per cell at PRB/power price ratio zeta."""
     nsum = -1.0
@@ -1311,8 +1480,18 @@ def closed_form(ah, ainc, G, w, eps, force_ipm, nmat, pmat, lam, mu, nsh, psh):
     if not ok and mu1 == 0.0:
         ok = schedule_all_satisfied(ah, Acum, G, nmat, pmat)
     ub = dual_value(ah, ainc, G, w, eps, lam, mu)
-    if ok and not force_ipm:
+    if force_ipm:
+        return False, iters, -INF, ub
+    if ok:
         return True, iters, _utility_of(nmat, pmat, ah, ainc, G, w, eps), ub
+    if mu1 > 0.0 and schedule_greedy(xi, nsh, psh, Acum, nmat, pmat):
+        # accept only what the uniform-price bound certifies (round-off aside)
+        U = _utility_of(nmat, pmat, ah, ainc, G, w, eps)
+        wsum = 0.0
+        for i in range(nc):
+            wsum += w[i]
+        if ub - U <= 1e-11 * (abs(U) + wsum):
+            return True, iters, U, ub
     return False, iters, -INF, ub
 
 
@@ -1369,9 +1548,9 @@ def solve_batch_kernel(x, a, g, N, P, scale, K, eps, w, force_ipm):
 
     Returns ``n, p`` (B, S, C, M) [PRB], [W]; pool prices ``lam, mu`` (B, S, M) in utility per
     PRB and per watt; ``status, iters`` (B, S) (``ST_PENDING`` where the interior point must
-    run, see :func:`solve_pending_kernel`); per-satellite bounds ``ub`` (B, S); the
-    single-pool shares ``nsh, psh`` (B, S, C) that warm-start it; ``fixed`` (B,) the utility
-    of cells nobody can serve (``w log eps`` each).
+    run, see :func:`solve_pending`); per-satellite bounds ``ub`` (B, S); the single-pool shares
+    ``nsh, psh`` (B, S, C) that warm-start it; ``fixed`` (B,) the utility of cells nobody can
+    serve (``w log eps`` each); ``usat`` (B, S) the utility of each closed-form satellite.
     """
     B, S, C = x.shape
     M = a.shape[2]
@@ -1382,6 +1561,7 @@ def solve_batch_kernel(x, a, g, N, P, scale, K, eps, w, force_ipm):
     status = np.zeros((B, S), dtype=np.int64)
     iters = np.zeros((B, S), dtype=np.int64)
     ubs = np.zeros((B, S))
+    usat = np.zeros((B, S))
     nsh_all = np.zeros((B, S, C))
     psh_all = np.zeros((B, S, C))
     fixed = np.zeros(B)
@@ -1404,6 +1584,7 @@ def solve_batch_kernel(x, a, g, N, P, scale, K, eps, w, force_ipm):
             )
             iters[b, s] = it
             ubs[b, s] = ub
+            usat[b, s] = U
             Ns = N[b, s]
             Ps = P[b, s]
             for k in range(nc):
@@ -1422,11 +1603,39 @@ def solve_batch_kernel(x, a, g, N, P, scale, K, eps, w, force_ipm):
         for c in range(C):
             if D[c] > 0.0 and not served[c]:
                 fixed[b] += w[b, c] * math.log(eps)
-    return n, p, lam, mu, status, iters, ubs, nsh_all, psh_all, fixed
+    return n, p, lam, mu, status, iters, ubs, nsh_all, psh_all, fixed, usat
 
 
 @njit(**_JIT)
-def solve_pending_kernel(
+def _pending_setup(x, a, g, N, P, scale, K, eps, w, b, s, D, idx, nsh_all, psh_all):
+    """Normalised arrays and strictly feasible interior-point start of satellite ``(b, s)``.
+
+    The start lies near the single-pool shares ``nsh_all, psh_all`` (see
+    :func:`interior_start`).  Returns ``(nc, ah, ainc, Gc, wc, Acum, nn, pp, yy, U0)`` with
+    ``U0`` the start's utility (a lower bound on the satellite's optimum).
+    """
+    M = a.shape[2]
+    nc, ah, ainc, Gc, wc = _problem_arrays(x, a, g, N, P, scale, K, w, b, s, D, idx)
+    nmat = np.empty((nc, M))
+    pmat = np.empty((nc, M))
+    for i in range(nc):
+        for m in range(M):
+            nmat[i, m] = nsh_all[b, s, idx[i]]
+            pmat[i, m] = psh_all[b, s, idx[i]]
+    Acum = np.empty((nc, M))
+    _cumulative(ainc, Acum)
+    nn = np.empty((nc, M))
+    pp = np.empty((nc, M))
+    yy = np.empty((nc, M))
+    interior_start(ah, Acum, ainc, Gc, eps, nmat, pmat, 0.9, nn, pp, yy)
+    U0 = 0.0
+    for i in range(nc):
+        U0 += wc[i] * math.log(eps + yy[i, M - 1])
+    return nc, ah, ainc, Gc, wc, Acum, nn, pp, yy, U0
+
+
+@njit(**_JIT)
+def solve_pending(
     x,
     a,
     g,
@@ -1436,10 +1645,13 @@ def solve_pending_kernel(
     K,
     eps,
     w,
-    tol,
+    b,
+    s,
+    D,
+    idx,
+    gap_tol,
     mu_factor,
     max_iter,
-    pend,
     nsh_all,
     psh_all,
     n,
@@ -1450,102 +1662,286 @@ def solve_pending_kernel(
     iters,
     ubs,
 ):
-    """Interior point for the satellites ``pend`` (Q, 2) of (batch item, satellite); in place.
+    """Interior point for satellite ``s`` of batch item ``b``; results written in place.
 
-    Each starts near its single-pool shares ``nsh_all, psh_all`` (from
-    :func:`solve_batch_kernel`); the bound kept is the better of the interior point's
-    certificate and the one already in ``ubs`` (with the matching prices).
+    Stops at a surrogate duality gap ``<= gap_tol`` (absolute, in utility).  The bound kept is
+    the better of the interior point's certificate and the one already in ``ubs`` (with the
+    matching prices ``lam, mu``).  ``D`` (C,) are the item's demands, ``idx`` (C,) work space.
     """
-    C = x.shape[2]
     M = a.shape[2]
-    idx = np.empty(C, dtype=np.int64)
+    nc, ah, ainc, Gc, wc, Acum, nn, pp, yy, U0 = _pending_setup(
+        x, a, g, N, P, scale, K, eps, w, b, s, D, idx, nsh_all, psh_all
+    )
+    Ns = N[b, s]
+    Ps = P[b, s]
     lamv = np.empty(M)
     muv = np.empty(M)
-    for qq in range(pend.shape[0]):
-        b = pend[qq, 0]
-        s = pend[qq, 1]
-        D = _demand(a, b)
-        nc, ah, ainc, Gc, wc = _problem_arrays(x, a, g, N, P, scale, K, w, b, s, D, idx)
-        Ns = N[b, s]
-        Ps = P[b, s]
-        nsh = np.empty(nc)
-        psh = np.empty(nc)
-        for k in range(nc):
-            nsh[k] = nsh_all[b, s, idx[k]]
-            psh[k] = psh_all[b, s, idx[k]]
+    for m in range(M):
+        lamv[m] = lam[b, s, m] * Ns
+        muv[m] = mu[b, s, m] * Ps
+    wsum = 0.0
+    for i in range(nc):
+        wsum += wc[i]
+    ub = ubs[b, s]
+    if ub == INF:
+        ub = wsum * math.log1p(eps)
+    mcons = 4.0 * nc * M + 2.0 * M
+    t0 = mcons / max(ub - U0, 1e-9 * (abs(U0) + 1.0))
+    lam2 = np.empty(M)
+    mu2 = np.empty(M)
+    it, conv = ipm(ah, Acum, Gc, wc, eps, nn, pp, yy, t0, gap_tol, mu_factor, max_iter, lam2, mu2)
+    # fill the pools (rates only grow)
+    for m in range(M):
+        sn = 0.0
+        sp = 0.0
+        for i in range(nc):
+            sn += nn[i, m]
+            sp += pp[i, m]
+        fn = 1.0 / sn if sn > 0 else 1.0
+        fp = 1.0 / sp if sp > 0 else 1.0
+        for i in range(nc):
+            nn[i, m] *= fn
+            pp[i, m] *= fp
+    ub2 = dual_value(ah, ainc, Gc, wc, eps, lam2, mu2)
+    if ub2 <= ub:  # else the warm-start prices certify better: keep those
+        ub = ub2
+        lamv[:] = lam2
+        muv[:] = mu2
+    status[b, s] = ST_IPM if conv else ST_IPM_MAXIT
+    iters[b, s] += it
+    ubs[b, s] = ub
+    for k in range(nc):
+        c = idx[k]
         for m in range(M):
-            lamv[m] = lam[b, s, m] * Ns
-            muv[m] = mu[b, s, m] * Ps
-        nmat = np.zeros((nc, M))
-        pmat = np.zeros((nc, M))
-        # interior point warm-started near the single-pool shares
-        Acum = np.empty((nc, M))
-        _cumulative(ainc, Acum)
-        for i in range(nc):
-            for m in range(M):
-                nmat[i, m] = nsh[i]
-                pmat[i, m] = psh[i]
-        nn = np.empty((nc, M))
-        pp = np.empty((nc, M))
-        yy = np.empty((nc, M))
-        interior_start(ah, Acum, ainc, Gc, eps, nmat, pmat, 0.9, nn, pp, yy)
-        U0 = 0.0
-        wsum = 0.0
-        for i in range(nc):
-            U0 += wc[i] * math.log(eps + yy[i, M - 1])
-            wsum += wc[i]
-        ub = ubs[b, s]
-        if ub == INF:
-            ub = wsum * math.log1p(eps)
-        mcons = 4.0 * nc * M + 2.0 * M
-        t0 = mcons / max(ub - U0, 1e-9 * (abs(U0) + 1.0))
-        lam2 = np.empty(M)
-        mu2 = np.empty(M)
-        it, conv = ipm(
-            ah,
-            Acum,
-            Gc,
-            wc,
-            eps,
-            nn,
-            pp,
-            yy,
-            t0,
-            tol * max(abs(U0), 1.0),
-            mu_factor,
-            max_iter,
-            lam2,
-            mu2,
-        )
-        st = ST_IPM if conv else ST_IPM_MAXIT
-        # fill the pools (rates only grow)
+            n[b, s, c, m] = nn[k, m] * Ns
+            p[b, s, c, m] = pp[k, m] * Ps
+    for m in range(M):
+        lam[b, s, m] = lamv[m] / Ns
+        mu[b, s, m] = muv[m] / Ps
+
+
+@njit(**_JIT)
+def evaluate_kernel(x, n, p, g, scale, a, N, P, K, project):
+    """Greedy causal service of an allocation; optional projection onto the pools.
+
+    Returns served bits ``z`` (B, C, M), their sums ``served`` and the demands ``D`` (B, C),
+    the ``no_satellite`` mask (demand but no satellite with a positive gain) and, per batch
+    item, the largest relative pool violation before projection and after it (which is what
+    the caller reports).  ``n, p`` are modified in place (see
+    :func:`oracles.p1.result.evaluate_allocation`).
+    """
+    B, S, C, M = n.shape
+    z = np.zeros((B, C, M))
+    served = np.zeros((B, C))
+    D = np.zeros((B, C))
+    no_sat = np.zeros((B, C), dtype=np.bool_)
+    viol_before = np.zeros(B)
+    viol_after = np.zeros(B)
+    for b in range(B):
+        viol_before[b], viol_after[b] = _pool_violation(x, n, p, N, P, b, project)
+        _service_item(x, n, p, g, scale, a, K, b, z, served, D, no_sat)
+    return z, served, D, no_sat, viol_before, viol_after
+
+
+@njit(**_JIT)
+def _pool_violation(x, n, p, N, P, b, project):
+    """Largest relative pool violation of item ``b`` before and after projecting (in place)."""
+    S, C, M = n.shape[1], n.shape[2], n.shape[3]
+    before = 0.0
+    after = 0.0
+    for s in range(S):
         for m in range(M):
             sn = 0.0
             sp = 0.0
-            for i in range(nc):
-                sn += nn[i, m]
-                sp += pp[i, m]
-            fn = 1.0 / sn if sn > 0 else 1.0
-            fp = 1.0 / sp if sp > 0 else 1.0
-            for i in range(nc):
-                nmat[i, m] = nn[i, m] * fn
-                pmat[i, m] = pp[i, m] * fp
-        ub2 = dual_value(ah, ainc, Gc, wc, eps, lam2, mu2)
-        if ub2 <= ub:  # else the warm-start prices certify better: keep those
-            ub = ub2
-            lamv[:] = lam2
-            muv[:] = mu2
-        status[b, s] = st
-        iters[b, s] += it
-        ubs[b, s] = ub
-        for k in range(nc):
-            c = idx[k]
-            for m in range(M):
-                n[b, s, c, m] = nmat[k, m] * Ns
-                p[b, s, c, m] = pmat[k, m] * Ps
+            for c in range(C):
+                if not x[b, s, c]:
+                    n[b, s, c, m] = 0.0
+                    p[b, s, c, m] = 0.0
+                else:
+                    if n[b, s, c, m] < 0.0:
+                        n[b, s, c, m] = 0.0
+                    if p[b, s, c, m] < 0.0:
+                        p[b, s, c, m] = 0.0
+                    sn += n[b, s, c, m]
+                    sp += p[b, s, c, m]
+            vn = (sn - N[b, s]) / N[b, s]
+            vp = (sp - P[b, s]) / P[b, s]
+            before = max(before, vn, vp)
+            if project:
+                if vn > 0.0:
+                    f = N[b, s] / sn
+                    for c in range(C):
+                        n[b, s, c, m] *= f
+                if vp > 0.0:
+                    f = P[b, s] / sp
+                    for c in range(C):
+                        p[b, s, c, m] *= f
+            sn = 0.0
+            sp = 0.0
+            for c in range(C):
+                sn += n[b, s, c, m]
+                sp += p[b, s, c, m]
+            after = max(after, (sn - N[b, s]) / N[b, s], (sp - P[b, s]) / P[b, s])
+    return before, after
+
+
+@njit(**_JIT)
+def _service_item(x, n, p, g, scale, a, K, b, z, served, D, no_sat):
+    """Greedy causal service of item ``b``'s allocation: fills ``z, served, D, no_sat``."""
+    S, C, M = n.shape[1], n.shape[2], n.shape[3]
+    Mg = g.shape[3]
+    for c in range(C):
+        s_of = -1
+        for s in range(S):
+            if x[b, s, c]:
+                s_of = s
+        reach = False
+        if s_of >= 0:
+            for mg in range(Mg):
+                if g[b, s_of, c, mg] > 0.0:
+                    reach = True
+        back = 0.0
+        tot = 0.0
+        dem = 0.0
         for m in range(M):
-            lam[b, s, m] = lamv[m] / Ns
-            mu[b, s, m] = muv[m] / Ps
+            back += a[b, c, m]
+            r = 0.0
+            if s_of >= 0:
+                nn = n[b, s_of, c, m]
+                pp = p[b, s_of, c, m]
+                if nn > 0.0 and pp > 0.0:
+                    al = g[b, s_of, c, m if Mg > 1 else 0] * scale
+                    r = K * nn * math.log1p(al * pp / nn)
+            zz = min(back, r)
+            z[b, c, m] = zz
+            back -= zz
+            tot += zz
+            dem += a[b, c, m]
+        served[b, c] = tot
+        D[b, c] = dem
+        no_sat[b, c] = dem > 0.0 and not reach
+
+
+@njit(**_JIT)
+def _item_utility(served, D, w, eps, b):
+    """``sum_c w log(eps + min(1, served / D))`` over the cells of item ``b`` with demand."""
+    U = 0.0
+    for c in range(D.shape[1]):
+        if D[b, c] > 0.0:
+            U += w[b, c] * math.log(eps + min(1.0, served[b, c] / D[b, c]))
+    return U
+
+
+@njit(**_JIT)
+def solve_kernel(x, a, g, N, P, scale, K, eps, w, force_ipm, tol, mu_factor, max_iter, target_gap):
+    """The whole fast solver on a canonical batch: closed form, interior point, scoring.
+
+    Arguments as in :func:`solve_batch_kernel`, plus the interior point's ``tol``,
+    ``mu_factor`` and ``max_iter`` and the certified relative gap ``target_gap`` to reach.
+
+    Tolerances are relative to each batch item's total utility: with ``U_b`` the utility of
+    item ``b`` estimated before the interior point runs (closed-form satellites exactly, the
+    others by their uniform-price bound, or their start's utility with fading) and ``q_b`` its
+    number of interior-point satellites, each of them stops at a surrogate gap
+    ``tol |U_b| / q_b``.  Items whose certified gap still exceeds ``target_gap`` are solved
+    again with tolerances 100 times smaller (twice at most).
+
+    Returns ``n, p, lam, mu, status, iters, ubs`` as :func:`solve_batch_kernel` (after the
+    interior point); ``bound, utility`` (B,); and the scoring of :func:`evaluate_kernel` (pools
+    projected): ``z, served, D, no_sat, viol_before, viol_after``.
+    """
+    B, S, C = x.shape
+    n, p, lam, mu, status, iters, ubs, nsh, psh, fixed, usat = solve_batch_kernel(
+        x, a, g, N, P, scale, K, eps, w, force_ipm
+    )
+    idx = np.empty(C, dtype=np.int64)
+    gtol = np.zeros((B, S))
+    todo = np.zeros(B, dtype=np.bool_)
+    for b in range(B):
+        q = 0
+        tot = fixed[b]
+        D = _demand(a, b)
+        for s in range(S):
+            if status[b, s] == ST_PENDING:
+                q += 1
+                if ubs[b, s] < INF:
+                    tot += ubs[b, s]
+                else:
+                    setup = _pending_setup(x, a, g, N, P, scale, K, eps, w, b, s, D, idx, nsh, psh)
+                    tot += setup[9]
+            elif status[b, s] == ST_CLOSED:
+                tot += usat[b, s]
+        if q > 0:
+            todo[b] = True
+            for s in range(S):
+                if status[b, s] == ST_PENDING:
+                    gtol[b, s] = tol * max(abs(tot), 1e-12) / q
+    M = a.shape[2]
+    z = np.zeros((B, C, M))
+    served = np.zeros((B, C))
+    Dall = np.zeros((B, C))
+    no_sat = np.zeros((B, C), dtype=np.bool_)
+    vb = np.zeros(B)
+    va = np.zeros(B)
+    bound = np.zeros(B)
+    util = np.zeros(B)
+    for rnd in range(3):
+        for b in range(B):
+            if todo[b]:
+                D = _demand(a, b)
+                for s in range(S):
+                    if gtol[b, s] > 0.0:
+                        solve_pending(
+                            x,
+                            a,
+                            g,
+                            N,
+                            P,
+                            scale,
+                            K,
+                            eps,
+                            w,
+                            b,
+                            s,
+                            D,
+                            idx,
+                            gtol[b, s],
+                            mu_factor,
+                            max_iter,
+                            nsh,
+                            psh,
+                            n,
+                            p,
+                            lam,
+                            mu,
+                            status,
+                            iters,
+                            ubs,
+                        )
+            if rnd == 0 or todo[b]:
+                vb[b], va[b] = _pool_violation(x, n, p, N, P, b, True)
+                _service_item(x, n, p, g, scale, a, K, b, z, served, Dall, no_sat)
+        again = False
+        for b in range(B):
+            if not todo[b]:
+                continue
+            U = _item_utility(served, Dall, w, eps, b)
+            bd = fixed[b]
+            for s in range(S):
+                bd += ubs[b, s]
+            todo[b] = rnd < 2 and bd - U > target_gap * abs(U)
+            if todo[b]:
+                again = True
+                for s in range(S):
+                    gtol[b, s] *= 0.01
+        if not again:
+            break
+    for b in range(B):
+        util[b] = _item_utility(served, Dall, w, eps, b)
+        bound[b] = fixed[b]
+        for s in range(S):
+            bound[b] += ubs[b, s]
+    return n, p, lam, mu, status, iters, ubs, bound, util, z, served, Dall, no_sat, vb, va
 
 
 @njit(**_JIT)
@@ -1574,3 +1970,27 @@ def bound_kernel(x, a, g, N, P, scale, K, eps, w, lam, mu):
             if D[c] > 0.0 and not served[c]:
                 bound[b] += w[b, c] * math.log(eps)
     return bound
+
+
+@njit(**_JIT)
+def onehot_kernel(assoc, S):
+    """Association matrix ``x`` (B, S, C) bool of serving-satellite indices ``assoc`` (B, C)."""
+    B, C = assoc.shape
+    x = np.zeros((B, S, C), dtype=np.bool_)
+    for b in range(B):
+        for c in range(C):
+            s = assoc[b, c]
+            if s >= 0:
+                x[b, s, c] = True
+    return x
+
+
+@njit(**_JIT)
+def satisfaction_kernel(served, D):
+    """``min(1, served / D)``, ``nan`` where ``D = 0`` (as :func:`leo_env.core.utility.satisfaction`)."""
+    B, C = D.shape
+    xi = np.empty((B, C))
+    for b in range(B):
+        for c in range(C):
+            xi[b, c] = min(1.0, served[b, c] / D[b, c]) if D[b, c] > 0.0 else np.nan
+    return xi

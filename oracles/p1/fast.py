@@ -7,6 +7,7 @@ value of its Lagrangian dual at the solver's pool prices.  See ``docs/p1.md``.
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
@@ -14,18 +15,27 @@ import numpy as np
 
 from oracles.p1 import _kernels as k
 from oracles.p1._validate import P1Data
-from oracles.p1.result import P1BatchResult, evaluate_allocation
+from oracles.p1.result import P1BatchResult, scores
 
-__all__ = ["solve_fast", "FAST_DEFAULTS"]
+__all__ = ["solve_fast", "allocate", "FAST_DEFAULTS"]
 
 #: default options of the fast solver (override through ``**solver_options``)
 FAST_DEFAULTS: dict[str, Any] = {
-    "tol": 1e-9,  # interior point: stop at surrogate gap <= tol * max(1, |U|) per satellite
+    # interior point: each of the q interior-point satellites of a batch item stops at a
+    # surrogate gap <= tol * |U| / q, U the item's utility (see _kernels.solve_kernel)
+    "tol": 1e-7,
     "target_gap": 1e-6,  # certified relative gap up to which the status is "optimal"
     "mu_factor": 10.0,  # interior point: t = mu_factor * m / surrogate gap
     "max_iter": 200,  # interior-point iterations per satellite
     "force_ipm": False,  # skip the closed form (testing)
 }
+
+
+def _check_options(opt: dict[str, Any]) -> None:
+    if not 0.0 < float(opt["tol"]) < 1.0:
+        raise ValueError(f"solver_options: tol must be in (0, 1), got {opt['tol']}")
+    if not float(opt["target_gap"]) > 0.0:
+        raise ValueError(f"solver_options: target_gap must be > 0, got {opt['target_gap']}")
 
 
 def solve_fast(data: P1Data, **options: Any) -> P1BatchResult:
@@ -53,9 +63,8 @@ def solve_fast(data: P1Data, **options: Any) -> P1BatchResult:
         opt = FAST_DEFAULTS
     t0 = time.perf_counter()
     B = data.x.shape[0]
-    if not 0.0 < float(opt["tol"]) < 1.0:
-        raise ValueError(f"solver_options: tol must be in (0, 1), got {opt['tol']}")
-    args = (
+    _check_options(opt)
+    n, p, lam, mu, status, iters, _, bound, _, z, served, D, no_sat, vb, va = k.solve_kernel(
         data.x,
         data.a,
         data.g,
@@ -65,30 +74,13 @@ def solve_fast(data: P1Data, **options: Any) -> P1BatchResult:
         data.bits_per_nat,
         data.eps,
         data.w,
+        bool(opt["force_ipm"]),
+        float(opt["tol"]),
+        float(opt["mu_factor"]),
+        int(opt["max_iter"]),
+        float(opt["target_gap"]),
     )
-    n, p, lam, mu, status, iters, ubs, nsh, psh, fixed = k.solve_batch_kernel(
-        *args, bool(opt["force_ipm"])
-    )
-    if (status == k.ST_PENDING).any():
-        pend = np.argwhere(status == k.ST_PENDING)
-        k.solve_pending_kernel(
-            *args,
-            float(opt["tol"]),
-            float(opt["mu_factor"]),
-            int(opt["max_iter"]),
-            pend.astype(np.int64),
-            nsh,
-            psh,
-            n,
-            p,
-            lam,
-            mu,
-            status,
-            iters,
-            ubs,
-        )
-    bound = ubs.sum(axis=1) + fixed
-    ev = evaluate_allocation(data, n, p, project=True)
+    ev = scores(data, z, served, D, no_sat, vb, va)
     U = ev["utility"]
     gap = np.maximum(bound - U, 0.0) / np.maximum(np.abs(U), 1e-300)
     bad = gap > opt["target_gap"]
@@ -115,3 +107,68 @@ def solve_fast(data: P1Data, **options: Any) -> P1BatchResult:
         mu=mu,
         info={"path": status, "raw_violation": ev["raw_violation"]},
     )
+
+
+def allocate(
+    assoc: np.ndarray,
+    a: np.ndarray,
+    g: np.ndarray,
+    *,
+    N_PRB: np.ndarray,  # noqa: N803
+    P_max: np.ndarray,  # noqa: N803
+    W_PRB: float,  # noqa: N803
+    N0: float,  # noqa: N803
+    T_f: float,  # noqa: N803
+    eps: float = 1e-4,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Lean entry point for the environment: satisfaction and served bits only.
+
+    Same solver, options (:data:`FAST_DEFAULTS`) and numbers as :func:`oracles.p1.solve_batch`
+    with ``method="fast"`` and unit weights, without input validation and without building
+    result objects.  The caller guarantees valid input (finite, non-negative arrays of the
+    shapes below, positive pools and constants).
+
+    Parameters
+    ----------
+    assoc : ndarray of int, shape (B, C)
+        Serving satellite of every cell (``-1``: none).
+    a : ndarray, shape (B, C, M)
+        Arrivals [bit per fast slot].
+    g : ndarray, shape (B, S, C) or (B, S, C, M)
+        Linear gains (per fast slot with fading).
+    N_PRB, P_max : ndarray, shape (B, S)
+        Pools per fast slot [PRB], [W].
+    W_PRB, N0, T_f, eps : float
+        PRB bandwidth [Hz], noise PSD [W/Hz], fast-slot length [s], utility offset.
+
+    Returns
+    -------
+    xi : ndarray, shape (B, C)
+        Satisfaction (``nan`` for cells without demand).
+    served : ndarray, shape (B, C)
+        Served bits over the slot [bit].
+    """
+    a = np.ascontiguousarray(a, dtype=float)
+    g = np.ascontiguousarray(g, dtype=float)
+    if g.ndim == 3:
+        g = g[..., None]
+    x = k.onehot_kernel(np.ascontiguousarray(assoc, dtype=np.int64), g.shape[1])
+    opt = FAST_DEFAULTS
+    res = k.solve_kernel(
+        x,
+        a,
+        g,
+        np.ascontiguousarray(N_PRB, dtype=float),
+        np.ascontiguousarray(P_max, dtype=float),
+        1.0 / (W_PRB * N0),
+        T_f * W_PRB / math.log(2.0),
+        float(eps),
+        np.ones(a.shape[:2]),
+        False,
+        float(opt["tol"]),
+        float(opt["mu_factor"]),
+        int(opt["max_iter"]),
+        float(opt["target_gap"]),
+    )
+    served, D = res[10], res[11]  # noqa: N806
+    return k.satisfaction_kernel(served, D), served

@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from numba import njit
 
 from leo_env.core.utility import log_utility, satisfaction
+from oracles.p1._kernels import evaluate_kernel
 from oracles.p1._validate import P1Data
 
-__all__ = ["P1Result", "P1BatchResult", "evaluate_allocation"]
+__all__ = ["P1Result", "P1BatchResult", "evaluate_allocation", "scores"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -150,91 +150,6 @@ class P1BatchResult:
         )
 
 
-@njit(cache=True, error_model="numpy")
-def _evaluate(x, n, p, g, scale, a, N, P, K, project):
-    """Greedy causal service of an allocation; optional projection onto the pools.
-
-    Returns served bits ``z`` (B, C, M), their sums ``served`` and the demands ``D`` (B, C),
-    the ``no_satellite`` mask (demand but no satellite with a positive gain) and, per batch
-    item, the largest relative pool violation before projection and after it (which is what
-    the caller reports).
-    """
-    B, S, C, M = n.shape
-    Mg = g.shape[3]
-    z = np.zeros((B, C, M))
-    served = np.zeros((B, C))
-    D = np.zeros((B, C))
-    no_sat = np.zeros((B, C), dtype=np.bool_)
-    viol_before = np.zeros(B)
-    viol_after = np.zeros(B)
-    for b in range(B):
-        for s in range(S):
-            for m in range(M):
-                sn = 0.0
-                sp = 0.0
-                for c in range(C):
-                    if not x[b, s, c]:
-                        n[b, s, c, m] = 0.0
-                        p[b, s, c, m] = 0.0
-                    else:
-                        if n[b, s, c, m] < 0.0:
-                            n[b, s, c, m] = 0.0
-                        if p[b, s, c, m] < 0.0:
-                            p[b, s, c, m] = 0.0
-                        sn += n[b, s, c, m]
-                        sp += p[b, s, c, m]
-                vn = (sn - N[b, s]) / N[b, s]
-                vp = (sp - P[b, s]) / P[b, s]
-                viol_before[b] = max(viol_before[b], vn, vp)
-                if project:
-                    if vn > 0.0:
-                        f = N[b, s] / sn
-                        for c in range(C):
-                            n[b, s, c, m] *= f
-                    if vp > 0.0:
-                        f = P[b, s] / sp
-                        for c in range(C):
-                            p[b, s, c, m] *= f
-        for c in range(C):
-            s_of = -1
-            for s in range(S):
-                if x[b, s, c]:
-                    s_of = s
-            reach = False
-            if s_of >= 0:
-                for mg in range(Mg):
-                    if g[b, s_of, c, mg] > 0.0:
-                        reach = True
-            back = 0.0
-            for m in range(M):
-                back += a[b, c, m]
-                r = 0.0
-                if s_of >= 0:
-                    nn = n[b, s_of, c, m]
-                    pp = p[b, s_of, c, m]
-                    if nn > 0.0 and pp > 0.0:
-                        al = g[b, s_of, c, m if Mg > 1 else 0] * scale
-                        r = K * nn * np.log1p(al * pp / nn)
-                zz = min(back, r)
-                z[b, c, m] = zz
-                back -= zz
-                served[b, c] += zz
-                D[b, c] += a[b, c, m]
-            no_sat[b, c] = D[b, c] > 0.0 and not reach
-    for b in range(B):
-        for s in range(S):
-            for m in range(M):
-                sn = 0.0
-                sp = 0.0
-                for c in range(C):
-                    sn += n[b, s, c, m]
-                    sp += p[b, s, c, m]
-                viol_after[b] = max(
-                    viol_after[b], (sn - N[b, s]) / N[b, s], (sp - P[b, s]) / P[b, s]
-                )
-    return z, served, D, no_sat, viol_before, viol_after
-
-
 def evaluate_allocation(
     data: P1Data, n: np.ndarray, p: np.ndarray, *, project: bool = True
 ) -> dict[str, np.ndarray | float]:
@@ -258,21 +173,34 @@ def evaluate_allocation(
         returned allocation, ``raw_violation`` (B,) before projection, ``zero_demand`` and
         ``no_satellite`` (B, C) masks.
     """
-    B, S, C, M = data.shape
     scale = 1.0 / (data.W_PRB * data.N0)
-    z, served, D, no_sat, vb, va = _evaluate(
+    z, served, D, no_sat, vb, va = evaluate_kernel(
         data.x, n, p, data.g, scale, data.a, data.N_PRB, data.P_max, data.bits_per_nat, project
     )
+    return scores(data, z, served, D, no_sat, vb, va)
+
+
+def scores(
+    data: P1Data,
+    z: np.ndarray,
+    served: np.ndarray,
+    D: np.ndarray,  # noqa: N803
+    no_sat: np.ndarray,
+    viol_before: np.ndarray,
+    viol_after: np.ndarray,
+) -> dict[str, np.ndarray | float]:
+    """Satisfaction and utility of served bits (the outputs of ``evaluate_kernel``).
+
+    Returns the dictionary of :func:`evaluate_allocation`.
+    """
     xi = satisfaction(served, D)
     utility = np.atleast_1d(log_utility(xi, eps=data.eps, w=data.w, axis=1))
-    zero = D <= 0
-    viol = np.maximum(va, 0.0)
     return {
         "z": z,
         "xi": xi,
         "utility": np.asarray(utility, dtype=float),
-        "max_violation": viol,
-        "raw_violation": np.maximum(vb, 0.0),
-        "zero_demand": zero,
+        "max_violation": np.maximum(viol_after, 0.0),
+        "raw_violation": np.maximum(viol_before, 0.0),
+        "zero_demand": D <= 0,
         "no_satellite": no_sat,
     }

@@ -338,3 +338,68 @@ def test_module_docstring_example():
     import oracles.p1
 
     assert doctest.testmod(oracles.p1, verbose=False).failed == 0
+
+
+# --------------------------------------------------------------------------------------------
+# noisy arrivals (greedy causal schedule) and the environment's lean entry point
+# --------------------------------------------------------------------------------------------
+
+
+def _noisy_instance(seed, S=1, C=6, M=10):
+    rng = np.random.default_rng(seed)
+    kw = random_instance(rng, S=S, C=C, M=M, regime="transition").kwargs()
+    noise = rng.uniform(-1, 1, size=(C, M))
+    kw["a"] = 300 * (1 + 0.3 * noise) * rng.uniform(0.5, 2, size=(C, 1))
+    return kw
+
+
+def test_noisy_arrivals_solved_by_greedy_schedule():
+    """Even spreading is not causal; the greedy per-slot schedule attains the uniform bound."""
+    from oracles.p1 import _kernels as k
+    from oracles.p1._validate import canonicalize
+
+    kw = _noisy_instance(8)
+    d = canonicalize(**kw)
+    D = d.a[0].sum(axis=1)
+    args = (d.x, d.a, d.g, d.N_PRB, d.P_max, 1 / (d.W_PRB * d.N0), d.bits_per_nat, d.w)
+    nc, ah, ainc, G, w = k._problem_arrays(*args, 0, 0, D, np.zeros(6, dtype=np.int64))
+    xi, nsh, psh = np.empty(nc), np.empty(nc), np.empty(nc)
+    _, mu1, _ = k.single_pool(ah[:, 0].copy(), G * 10, w, d.eps, xi, nsh, psh)
+    Acum = np.cumsum(ainc, axis=1)
+    Acum[:, -1] = 1.0
+    nm, pm = np.empty((nc, 10)), np.empty((nc, 10))
+    assert mu1 > 0 and not k.schedule_uniform(xi, nsh, psh, Acum, nm, pm)
+    assert k.schedule_greedy(xi, nsh, psh, Acum, nm, pm)
+
+    res = solve(**kw)
+    assert res.info["path"].tolist() == [1] and res.gap <= 1e-12
+    assert_feasible(res, kw["x"], kw["a"], kw["g"], 100.0, 100.0)
+    forced = solve(**kw, force_ipm=True)
+    assert forced.utility == pytest.approx(res.utility, rel=1e-7)
+    ref = solve(**kw, method="cvx", tight=True)
+    assert ref.utility <= res.bound + 1e-7 * abs(res.bound)
+
+
+def test_lean_allocate_matches_solve_batch():
+    """``fast.allocate`` (the environment's entry) gives solve_batch's numbers bit for bit."""
+    from oracles.p1.fast import allocate
+
+    rng = np.random.default_rng(5)
+    B, S, C, M = 4, 3, 7, 10
+    assoc = rng.integers(-1, S, size=(B, C))
+    a = rng.uniform(0, 600, size=(B, C, M))
+    a[0, 2] = 0.0  # zero demand
+    for g in (
+        rng.uniform(0.1, 3.0, size=(B, S, C)) * g_for_snr(1.0),
+        rng.uniform(0.1, 3.0, size=(B, S, C, M)) * g_for_snr(1.0),
+    ):
+        N = rng.uniform(50, 150, size=(B, S))
+        P = rng.uniform(50, 150, size=(B, S))
+        x = np.zeros((B, S, C))
+        b_, c_ = np.nonzero(assoc >= 0)
+        x[b_, assoc[b_, c_], c_] = 1.0
+        ref = solve_batch(x, a, g, N_PRB=N, P_max=P, **PHY)
+        xi, served = allocate(assoc, a, g, N_PRB=N, P_max=P, **PHY)
+        np.testing.assert_array_equal(xi, ref.xi)
+        np.testing.assert_allclose(served, ref.z.sum(axis=-1), rtol=1e-14)
+        assert (ref.gap <= 1e-6).all()
