@@ -74,3 +74,19 @@ def test_resume_continues_from_the_latest_checkpoint(tmp_path):
     steps = [s for s, _ in after]
     assert steps == sorted(steps) and steps[-1] > 128
     assert latest_checkpoint(run_dir).name == "ckpt_0000000256.zip"
+
+
+def test_decision_benchmark_times_the_parts_of_a_decision(trained_run, tmp_path, capsys):
+    import json
+
+    from agents.bench import decision_times, main
+
+    run, _ = trained_run
+    r = decision_times(str(run), episodes=1)
+    assert r["slots"] == 10 and r["algo"] == "bc_maskable_ppo"
+    for part in ("decision", "mask", "observation"):
+        assert 0 < r[part]["mean_ms"] < 1e4
+    out = tmp_path / "decision.json"
+    assert main(["--run", str(run), "--episodes", "1", "--out", str(out)]) == 0
+    assert json.loads(out.read_text())["results"][0]["slots"] == 10
+    assert "| decision |" in capsys.readouterr().out

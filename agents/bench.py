@@ -1,0 +1,94 @@
+"""Decision-time benchmark of trained agents: what one slow-slot decision costs on CPU.
+
+Command line::
+
+    python -m agents.bench --run runs/<run dir> [--run ...] [--episodes 5] [--out results/decision.json]
+
+Plays ``--episodes`` held-out scenarios of the run's environment with the run's best model
+(deterministic, one torch thread) and times, per slot, the whole decision
+(:meth:`agents.policies.AgentPolicy.act`) and its parts: the action mask
+(``env.action_masks()``), the flat observation, and the network forward pass with the masked
+argmax.  Prints a table (mean / median / p95 in ms) and writes JSON.  The environment step
+(exact P1 for the slot) is not part of the decision and is not timed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["decision_times", "main"]
+
+
+def decision_times(run: str, episodes: int = 5) -> dict[str, Any]:
+    """Per-slot timings [ms] of a run's policy on ``episodes`` held-out scenarios."""
+    import torch as th
+
+    from agents.envs import make_env
+    from agents.policies import load_agent_policy
+    from agents.runs import run_config
+    from leo_env.envs.tables import EVAL_SEED_RANGE
+
+    th.set_num_threads(1)
+    cfg = run_config(Path(run))
+    policy = load_agent_policy(run)
+    env = make_env(cfg.env, seed_split="eval")
+    parts: dict[str, list[float]] = {"decision": [], "mask": [], "observation": []}
+    for i in range(episodes):
+        obs, _ = env.reset(seed=i, options={"scenario_seed": EVAL_SEED_RANGE[0] + i})
+        policy.reset(env)
+        done = False
+        while not done:
+            t0 = time.perf_counter()
+            action = policy.act(obs, env)
+            t1 = time.perf_counter()
+            env.unwrapped.action_masks()
+            t2 = time.perf_counter()
+            assert policy.layout is not None
+            policy.layout.observe(env, obs)
+            t3 = time.perf_counter()
+            parts["decision"].append((t1 - t0) * 1e3)
+            parts["mask"].append((t2 - t1) * 1e3)
+            parts["observation"].append((t3 - t2) * 1e3)
+            obs, _, term, trunc, _ = env.step(action)
+            done = bool(term or trunc)
+    out: dict[str, Any] = {"run": str(run), "algo": cfg.agent.algo, "preset": cfg.env.preset, "slots": len(parts["decision"])}
+    for k, v in parts.items():
+        a = np.asarray(v)
+        out[k] = {"mean_ms": float(a.mean()), "median_ms": float(np.median(a)), "p95_ms": float(np.percentile(a, 95))}
+    d = np.asarray(parts["decision"]) - np.asarray(parts["mask"]) - np.asarray(parts["observation"])
+    out["network"] = {"mean_ms": float(d.mean()), "median_ms": float(np.median(d)), "p95_ms": float(np.percentile(d, 95))}
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point."""
+    from leo_env.io import atomic_write_json
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    ap.add_argument("--run", action="append", required=True, help="run folder (repeatable)")
+    ap.add_argument("--episodes", type=int, default=5)
+    ap.add_argument("--out", help="JSON output file")
+    args = ap.parse_args(argv)
+    if args.episodes < 1:
+        raise SystemExit(f"--episodes must be >= 1, got {args.episodes}")
+    rows = [decision_times(r, args.episodes) for r in args.run]
+    print("| run | algo | preset | slots | part | mean [ms] | median [ms] | p95 [ms] |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        for part in ("decision", "mask", "observation", "network"):
+            t = r[part]
+            print(f"| {Path(r['run']).name} | {r['algo']} | {r['preset']} | {r['slots']} | {part} "
+                  f"| {t['mean_ms']:.3f} | {t['median_ms']:.3f} | {t['p95_ms']:.3f} |")
+    if args.out:
+        atomic_write_json(args.out, {"machine": platform.processor() or platform.machine(), "results": rows})
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
