@@ -55,7 +55,9 @@ def warmstart(reference: str | os.PathLike[str], candidate: str | os.PathLike[st
     s_ref = steps_to_reach(ref, level)
     s_cand = steps_to_reach(cand, level)
     bc = Path(candidate) / "bc.json"
-    oracle_slots = json.loads(bc.read_text()).get("slots") if bc.exists() else None
+    # environment steps the oracle labels cost: label slots plus DAgger's learner states
+    bc_stats = json.loads(bc.read_text()) if bc.exists() else {}
+    oracle_slots = bc_stats.get("oracle_env_steps", bc_stats.get("slots"))
     out: dict[str, Any] = {
         "level": level, "reference_steps": s_ref, "reference_final_steps": int(ref[-1]["timesteps"]),
         "candidate_steps": s_cand, "candidate_oracle_slots": oracle_slots,
