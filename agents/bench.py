@@ -5,11 +5,15 @@ Command line::
     python -m agents.bench --run runs/<run dir> [--run ...] [--episodes 5] [--out results/decision.json]
 
 Plays ``--episodes`` held-out scenarios of the run's environment with the run's best model
-(deterministic, one torch thread) and times, per slot, the whole decision
+(deterministic, one torch thread; after one untimed warm-up episode) and times, per slot, the whole decision
 (:meth:`agents.policies.AgentPolicy.act`) and its parts: the action mask
 (``env.action_masks()``), the flat observation, and the network forward pass with the masked
 argmax.  Prints a table (mean / median / p95 in ms) and writes JSON.  The environment step
 (exact P1 for the slot) is not part of the decision and is not timed.
+
+Besides wall-clock time, the whole decision is also timed in CPU time of the calling thread
+(``decision_cpu``; torch runs on that one thread), which is what the decision costs on an idle
+core: on a shared machine wall-clock time includes waiting for a core.
 """
 
 from __future__ import annotations
@@ -38,21 +42,29 @@ def decision_times(run: str, episodes: int = 5) -> dict[str, Any]:
     cfg = run_config(Path(run))
     policy = load_agent_policy(run)
     env = make_env(cfg.env, seed_split="eval")
-    parts: dict[str, list[float]] = {"decision": [], "mask": [], "observation": []}
+    parts: dict[str, list[float]] = {"decision": [], "decision_cpu": [], "mask": [], "observation": []}
+    # warm-up episode, not timed (first calls compile kernels and fill torch's caches)
+    obs, _ = env.reset(seed=0, options={"scenario_seed": EVAL_SEED_RANGE[0]})
+    policy.reset(env)
+    done = False
+    while not done:
+        obs, _, term, trunc, _ = env.step(policy.act(obs, env))
+        done = bool(term or trunc)
     for i in range(episodes):
         obs, _ = env.reset(seed=i, options={"scenario_seed": EVAL_SEED_RANGE[0] + i})
         policy.reset(env)
         done = False
         while not done:
-            t0 = time.perf_counter()
+            c0, t0 = time.thread_time(), time.perf_counter()
             action = policy.act(obs, env)
-            t1 = time.perf_counter()
+            t1, c1 = time.perf_counter(), time.thread_time()
             env.unwrapped.action_masks()
             t2 = time.perf_counter()
             assert policy.layout is not None
             policy.layout.observe(env, obs)
             t3 = time.perf_counter()
             parts["decision"].append((t1 - t0) * 1e3)
+            parts["decision_cpu"].append((c1 - c0) * 1e3)
             parts["mask"].append((t2 - t1) * 1e3)
             parts["observation"].append((t3 - t2) * 1e3)
             obs, _, term, trunc, _ = env.step(action)
@@ -81,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     print("| run | algo | preset | slots | part | mean [ms] | median [ms] | p95 [ms] |")
     print("|---|---|---|---|---|---|---|---|")
     for r in rows:
-        for part in ("decision", "mask", "observation", "network"):
+        for part in ("decision", "decision_cpu", "mask", "observation", "network"):
             t = r[part]
             print(f"| {Path(r['run']).name} | {r['algo']} | {r['preset']} | {r['slots']} | {part} "
                   f"| {t['mean_ms']:.3f} | {t['median_ms']:.3f} | {t['p95_ms']:.3f} |")
