@@ -26,11 +26,16 @@ Primal recovery (always budget- and visibility-feasible)
     re-optimises one cell at a time: with all other cells fixed, the exact change of the
     objective from putting cell ``c`` on satellite ``s`` in slot ``k`` is
     ``U(group + c) - U(group)`` (water-filling utilities), so the cell's best response is again
-    the budgeted DP; passes repeat until no cell improves.
+    the budgeted DP; passes repeat until no cell improves.  Finally, price-guided rounds
+    re-optimise the best association with every move charged ``pi * min(1, w)`` at the best
+    (optionally noise-perturbed) prices, which moves cells off contested pools, and polish
+    the result on the true objective; the best association is kept.
 
 Certificate
     ``gap = (min_iter L(pi) - objective) / max(1, |objective|)`` bounds the distance of the
-    returned association from the coupled-proxy optimum.
+    returned association from the coupled-proxy optimum.  No choice of prices can make it
+    smaller than the integrality gap of the relaxation: ``min_pi L(pi)`` equals the
+    Dantzig-Wolfe (convexified per-cell paths) bound, see ``docs/p2.md``.
 """
 
 from __future__ import annotations
@@ -155,6 +160,7 @@ def _local_search(
     order: np.ndarray,
     price: np.ndarray,
     spread: float,
+    charge_placed: bool,
 ) -> tuple[np.ndarray, int, int]:
     C, K = path.shape  # noqa: N806
     L = cand.shape[1]  # noqa: N806
@@ -217,8 +223,8 @@ def _local_search(
                         ws[n] = wc
                         u_with = _group_utility(ws, n + 1, eps, xb, yb)
                         val[0, li, k] = u_with - ucur[s, k]
-                    if not placed:
-                        # capacity still wanted by the cells not yet placed
+                    if charge_placed or not placed:
+                        # capacity wanted by other cells (not yet placed, or priced out)
                         val[0, li, k] -= price[s, k] * (wc if wc < 1.0 else 1.0)
                     if spread > 0.0:
                         # tie-break towards pools with spare capacity
@@ -278,6 +284,7 @@ def local_search(
     order: np.ndarray | None = None,
     price: np.ndarray | None = None,
     spread: float = 0.0,
+    charge_placed: bool = False,
 ) -> tuple[np.ndarray, int, int]:
     """Best-response improvement of a feasible association (coupled proxy).
 
@@ -290,7 +297,10 @@ def local_search(
     ``spread * (1 - load)`` for the pool's load after joining: among (nearly) equal options
     cells move to pools with spare capacity, which frees contested satellites for the cells
     that have no alternative; the result is then only approximately a local optimum of the
-    true objective, so callers finish with ``spread = 0``.
+    true objective, so callers finish with ``spread = 0``.  ``charge_placed=True`` charges
+    ``price`` in every move, not only while inserting: cells then leave priced (contested)
+    pools when an unpriced alternative costs them little, which frees room for the cells
+    that need those pools; again callers finish with ``price = None``.
 
     Returns
     -------
@@ -312,7 +322,7 @@ def local_search(
         int(max_passes), 1e-9,
         np.arange(C, dtype=np.int64) if order is None else np.asarray(order, dtype=np.int64),
         np.zeros((problem.S, problem.K)) if price is None else np.ascontiguousarray(price, dtype=float),
-        float(spread),
+        float(spread), bool(charge_placed),
     )
 
 
@@ -336,6 +346,10 @@ def solve_lagrangian(
     price_guided: bool = True,
     spread_tiebreak: float = 1e-3,
     dual_share: float = 0.7,
+    price_rounds: int = 6,
+    price_patience: int = 3,
+    price_noise: float = 0.5,
+    seed: int = 0,
     init: str | np.ndarray = "insertion",
     price_init: str = "zero",
     terminal_cost: np.ndarray | None = None,
@@ -368,6 +382,15 @@ def solve_lagrangian(
     dual_share : float
         Share of ``time_limit`` the dual iterations may use; the rest is left to primal
         recovery.
+    price_rounds, price_patience, price_noise : int, int, float
+        Price-guided perturbation rounds after the local search (0: none): each round
+        re-optimises the best association with every move charged the best prices (the
+        first round as they are, later rounds multiplied by log-normal noise of spread
+        ``price_noise``), then polishes it on the true objective; the rounds stop after
+        ``price_patience`` rounds without improvement, at ``time_limit``, or when the gap
+        reaches ``gap_tol``.
+    seed : int
+        Seed of the price noise (results are deterministic for a given seed).
     init : {"insertion", "separable"} or ndarray
         Initial primal: greedy insertion of the cells (largest demand first, each on its best
         response to the cells already placed), the separable-proxy DP optimum, or an
@@ -487,12 +510,41 @@ def solve_lagrangian(
         pv = _primal_value(problem, cand_path, cost_t)
         if pv > best_primal:
             best_primal, best_path = pv, cand_path
+    rounds = 0
+    if local_search_passes > 0 and np.any(best_pi > 0):
+        # price-guided perturbation: leave contested pools, then polish on the true objective
+        rng = np.random.default_rng(seed)
+        stall = 0
+        t_round = 0.0
+        for r in range(price_rounds):
+            t_start = time.perf_counter()
+            if (stall >= price_patience or relative_gap(best_bound, best_primal) <= gap_tol
+                    or t_start - t0 + t_round > time_limit):
+                break
+            noise = 1.0 if r == 0 else np.exp(rng.normal(0.0, price_noise, best_pi.shape))
+            cand_path, m_, p_ = local_search(
+                problem, best_path, max_passes=local_search_passes, cost_t=cost_t, req_t=req_t,
+                price=noise * best_pi, charge_placed=True,
+            )
+            cand_path, m2, p2 = local_search(
+                problem, cand_path, max_passes=local_search_passes, cost_t=cost_t, req_t=req_t,
+            )
+            rounds += 1
+            moves += m_ + m2
+            passes += p_ + p2
+            pv = _primal_value(problem, cand_path, cost_t)
+            if pv > best_primal + 1e-9:
+                best_primal, best_path = pv, cand_path
+                stall = 0
+            else:
+                stall += 1
+            t_round = time.perf_counter() - t_start
     elapsed = time.perf_counter() - t0
     gap = relative_gap(best_bound, best_primal)
     status = "optimal" if gap <= gap_tol else "feasible"
     info: dict[str, Any] = {
         "iterations": dual_iters, "dual_time_s": t_dual, "local_search_moves": int(moves),
-        "local_search_passes": int(passes), "theta_final": theta,
+        "local_search_passes": int(passes), "theta_final": theta, "price_rounds": rounds,
     }
     if record:
         info["history"] = history
