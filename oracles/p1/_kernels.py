@@ -822,13 +822,21 @@ def schedule_all_satisfied(ah, Acum, G, nmat, pmat):
 
 @njit(**_JIT)
 def _chol_inplace(A, k):
-    """Cholesky of the leading k x k block of A in place (lower); False if not PD."""
+    """Cholesky of the leading k x k block of A in place (lower); False if not PD.
+
+    A pivot that cancellation drove to (or below) ``1e-13`` of its diagonal entry is raised to
+    that floor (static regularisation: the matrix is SPD in exact arithmetic, and a slightly
+    perturbed Newton direction is still checked by the line search).
+    """
     for j in range(k):
-        d = A[j, j]
+        d0 = A[j, j]
+        if not d0 > 0.0:
+            return False
+        d = d0
         for k_ in range(j):
             d -= A[j, k_] * A[j, k_]
-        if d <= 0.0:
-            return False
+        if d <= 1e-13 * d0:
+            d = 1e-13 * d0
         d = math.sqrt(d)
         A[j, j] = d
         for i in range(j + 1, k):
@@ -918,7 +926,13 @@ def _pd_dir(
     G,
     w,
     eps,
-    t,
+    fac,
+    tn,
+    tp,
+    tr,
+    ty,
+    tN,
+    tP,
     lr,
     ln_,
     lp,
@@ -953,9 +967,12 @@ def _pd_dir(
 
     Constraints ``f_k <= 0``: rate ``-h = dy / G - n log(1 + ah p / n) <= 0``, ``-n, -p <= 0``,
     causality ``y - A <= 0``, pools ``sum_i n - 1, sum_i p - 1 <= 0`` per slot; objective
-    ``f0 = -sum_i w_i log(eps + y_iM)``.  The bound multipliers are eliminated (diagonal
-    terms); the rate and pool multiplier steps stay in a symmetric quasi-definite system whose
-    right-hand sides are residuals.
+    ``f0 = -sum_i w_i log(eps + y_iM)``.  The linearised complementarity rows ask for
+    ``l_k (-f_k) = target_k``; the targets ``tn, tp, tr, ty`` (nc, M) and ``tN, tP`` (M) (of the
+    PRB, power, rate, causality and pool constraints) are ``1 / t`` for the plain barrier step
+    and hold the predictor-corrector's centring and second-order terms otherwise.  The bound
+    multipliers are eliminated (diagonal terms); the rate and pool multiplier steps stay in a
+    symmetric quasi-definite system whose right-hand sides are residuals.
 
     Per fast slot the local saddle-point system (PRB and power steps, rate-multiplier steps,
     pool-multiplier steps) is solved cell by cell: each cell's 3x3 block
@@ -965,11 +982,14 @@ def _pd_dir(
     Schur complement.  That leaves a block-tridiagonal SPD system in the cumulative-service
     steps ``dy`` with (nc x nc) blocks (block Cholesky).
 
+    With ``fac`` the matrices are (re)built and factorised (``Bi, Wi, X, Sd, So, ky`` and
+    ``hh``); without, the factors of the previous call at the same point are reused and only
+    the right-hand sides change (a second solve costs a fraction of the first).
+
     ``lr, ln_, lp, ly, lN, lP`` are the multipliers; ``dn .. dlP`` receive the step; the rest
     is work space.  Returns False if a factorisation fails.
     """
     nc, M = n.shape
-    it = 1.0 / t
     for m in range(M):
         sn = 1.0
         sp = 1.0
@@ -988,48 +1008,51 @@ def _pd_dir(
             ir = 1.0 / (1.0 + r)
             fn = Lg - r * ir
             fp = a * ir
-            ir2 = ir * ir / nn
-            ym1 = y[i, m - 1] if m > 0 else 0.0
-            h = nn * Lg - (y[i, m] - ym1) / G[i]
-            hh[i, m] = h
             wr = lr[i, m]
-            B3[0, 0] = wr * r * r * ir2 + ln_[i, m] / nn
-            B3[1, 1] = wr * a * a * ir2 + lp[i, m] / pp
-            B3[0, 1] = -wr * a * r * ir2
-            B3[1, 0] = B3[0, 1]
-            B3[0, 2] = -fn
-            B3[2, 0] = -fn
-            B3[1, 2] = -fp
-            B3[2, 1] = -fp
-            B3[2, 2] = -h / wr
-            if not _inv3(B3, Bi[i, m], A36):
-                return False
-            w00 += Bi[i, m, 0, 0]
-            w01 += 0.5 * (Bi[i, m, 0, 1] + Bi[i, m, 1, 0])
-            w11 += Bi[i, m, 1, 1]
+            if fac:
+                ir2 = ir * ir / nn
+                ym1 = y[i, m - 1] if m > 0 else 0.0
+                h = nn * Lg - (y[i, m] - ym1) / G[i]
+                hh[i, m] = h
+                B3[0, 0] = wr * r * r * ir2 + ln_[i, m] / nn
+                B3[1, 1] = wr * a * a * ir2 + lp[i, m] / pp
+                B3[0, 1] = -wr * a * r * ir2
+                B3[1, 0] = B3[0, 1]
+                B3[0, 2] = -fn
+                B3[2, 0] = -fn
+                B3[1, 2] = -fp
+                B3[2, 1] = -fp
+                B3[2, 2] = -h / wr
+                if not _inv3(B3, Bi[i, m], A36):
+                    return False
+                w00 += Bi[i, m, 0, 0]
+                w01 += 0.5 * (Bi[i, m, 0, 1] + Bi[i, m, 1, 0])
+                w11 += Bi[i, m, 1, 1]
+            h = hh[i, m]
             rn = -wr * fn - ln_[i, m] + lN[m]
             rp = -wr * fp - lp[i, m] + lP[m]
-            rl[m, 2 * i] = -rn + (it / nn - ln_[i, m])
-            rl[m, 2 * i + 1] = -rp + (it / pp - lp[i, m])
-            rl[m, 2 * nc + i] = h - it / wr
-        rl[m, 3 * nc] = sn - it / lN[m]
-        rl[m, 3 * nc + 1] = sp - it / lP[m]
-        dw = w00 * w11 - w01 * w01
-        if not dw > 0.0:
-            return False
-        Wi[m, 0, 0] = w11 / dw
-        Wi[m, 0, 1] = -w01 / dw
-        Wi[m, 1, 0] = -w01 / dw
-        Wi[m, 1, 1] = w00 / dw
-        # X = [L^-1]_{zeta zeta} = diag(B_i^-1[2, 2]) - g_i W^-1 g_j^T, g_i = B_i^-1[2, 0:2]
-        for i in range(nc):
-            gi0 = Bi[i, m, 2, 0]
-            gi1 = Bi[i, m, 2, 1]
-            a0 = gi0 * Wi[m, 0, 0] + gi1 * Wi[m, 1, 0]
-            a1 = gi0 * Wi[m, 0, 1] + gi1 * Wi[m, 1, 1]
-            for j in range(nc):
-                X[m, i, j] = -(a0 * Bi[j, m, 0, 2] + a1 * Bi[j, m, 1, 2])
-            X[m, i, i] += Bi[i, m, 2, 2]
+            rl[m, 2 * i] = -rn + (tn[i, m] / nn - ln_[i, m])
+            rl[m, 2 * i + 1] = -rp + (tp[i, m] / pp - lp[i, m])
+            rl[m, 2 * nc + i] = h - tr[i, m] / wr
+        rl[m, 3 * nc] = sn - tN[m] / lN[m]
+        rl[m, 3 * nc + 1] = sp - tP[m] / lP[m]
+        if fac:
+            dw = w00 * w11 - w01 * w01
+            if not dw > 0.0:
+                return False
+            Wi[m, 0, 0] = w11 / dw
+            Wi[m, 0, 1] = -w01 / dw
+            Wi[m, 1, 0] = -w01 / dw
+            Wi[m, 1, 1] = w00 / dw
+            # X = [L^-1]_{zeta zeta} = diag(B_i^-1[2, 2]) - g_i W^-1 g_j^T, g_i = B_i^-1[2, 0:2]
+            for i in range(nc):
+                gi0 = Bi[i, m, 2, 0]
+                gi1 = Bi[i, m, 2, 1]
+                a0 = gi0 * Wi[m, 0, 0] + gi1 * Wi[m, 1, 0]
+                a1 = gi0 * Wi[m, 0, 1] + gi1 * Wi[m, 1, 1]
+                for j in range(nc):
+                    X[m, i, j] = -(a0 * Bi[j, m, 0, 2] + a1 * Bi[j, m, 1, 2])
+                X[m, i, i] += Bi[i, m, 2, 2]
         _local_solve(Bi, Wi, m, nc, rl[m], bb)
         for j in range(nc):
             q[m, j] = bb[2 * nc + j]
@@ -1044,45 +1067,48 @@ def _pd_dir(
                 u = eps + y[i, m]
                 ry -= w[i] / u
                 kk += w[i] / (u * u)
-            by[i, m] = -ry - (it / sl - ly[i, m])
-            ky[i, m] = kk
+            by[i, m] = -ry - (ty[i, m] / sl - ly[i, m])
+            if fac:
+                ky[i, m] = kk
     # y system: (ky + P_m + P_{m+1}) y_m - P_m y_{m-1} - P_{m+1} y_{m+1}
     #           = by_m - Gamma q_m + Gamma q_{m+1},   P_m = -Gamma X_m Gamma
     for m in range(M):
         for i in range(nc):
             gi = 1.0 / G[i]
-            for j in range(i + 1):
-                gj = 1.0 / G[j]
-                v = -gi * 0.5 * (X[m, i, j] + X[m, j, i]) * gj
-                if m + 1 < M:
-                    v -= gi * 0.5 * (X[m + 1, i, j] + X[m + 1, j, i]) * gj
-                Sd[m, i, j] = v
-                Sd[m, j, i] = v
-            Sd[m, i, i] += ky[i, m]
-            if m > 0:
-                for j in range(nc):
-                    So[m, i, j] = gi * X[m, i, j] / G[j]
+            if fac:
+                for j in range(i + 1):
+                    gj = 1.0 / G[j]
+                    v = -gi * 0.5 * (X[m, i, j] + X[m, j, i]) * gj
+                    if m + 1 < M:
+                        v -= gi * 0.5 * (X[m + 1, i, j] + X[m + 1, j, i]) * gj
+                    Sd[m, i, j] = v
+                    Sd[m, j, i] = v
+                Sd[m, i, i] += ky[i, m]
+                if m > 0:
+                    for j in range(nc):
+                        So[m, i, j] = gi * X[m, i, j] / G[j]
             v = by[i, m] - gi * q[m, i]
             if m + 1 < M:
                 v += gi * q[m + 1, i]
             rhs[m, i] = v
-    # block Cholesky; So[m] <- So[m] L_{m-1}^-T
-    for m in range(M):
-        if m > 0:
-            for r_ in range(nc):
-                for j in range(nc):
-                    v = So[m, r_, j]
-                    for k_ in range(j):
-                        v -= So[m, r_, k_] * Sd[m - 1, j, k_]
-                    So[m, r_, j] = v / Sd[m - 1, j, j]
-            for i in range(nc):
-                for j in range(i + 1):
-                    v = 0.0
-                    for k_ in range(nc):
-                        v += So[m, i, k_] * So[m, j, k_]
-                    Sd[m, i, j] -= v
-        if not _chol_inplace(Sd[m], nc):
-            return False
+    if fac:
+        # block Cholesky; So[m] <- So[m] L_{m-1}^-T
+        for m in range(M):
+            if m > 0:
+                for r_ in range(nc):
+                    for j in range(nc):
+                        v = So[m, r_, j]
+                        for k_ in range(j):
+                            v -= So[m, r_, k_] * Sd[m - 1, j, k_]
+                        So[m, r_, j] = v / Sd[m - 1, j, j]
+                for i in range(nc):
+                    for j in range(i + 1):
+                        v = 0.0
+                        for k_ in range(nc):
+                            v += So[m, i, k_] * So[m, j, k_]
+                        Sd[m, i, j] -= v
+            if not _chol_inplace(Sd[m], nc):
+                return False
     for m in range(M):
         for i in range(nc):
             v = rhs[m, i]
@@ -1116,14 +1142,14 @@ def _pd_dir(
             dlr[i, m] = bb[2 * nc + i]
             nn = n[i, m]
             pp = p[i, m]
-            dln[i, m] = -ln_[i, m] / nn * a_ + (it / nn - ln_[i, m])
-            dlp[i, m] = -lp[i, m] / pp * b_ + (it / pp - lp[i, m])
+            dln[i, m] = -ln_[i, m] / nn * a_ + (tn[i, m] / nn - ln_[i, m])
+            dlp[i, m] = -lp[i, m] / pp * b_ + (tp[i, m] / pp - lp[i, m])
         dlN[m] = bb[3 * nc]
         dlP[m] = bb[3 * nc + 1]
     for i in range(nc):
         for m in range(M):
             sl = Acum[i, m] - y[i, m]
-            dly[i, m] = ly[i, m] / sl * dy[i, m] + (it / sl - ly[i, m])
+            dly[i, m] = ly[i, m] / sl * dy[i, m] + (ty[i, m] / sl - ly[i, m])
     return True
 
 
@@ -1189,6 +1215,39 @@ def _max_dual_step(lv, dl, smax):
 
 
 @njit(**_JIT)
+def _max_primal_step(n, p, y, Acum, eps, dn, dp, dy, smax):
+    """Largest step keeping the linear constraints strict: ``n, p > 0``, pools, causality.
+
+    (The rate constraints are concave; the line search checks them.)
+    """
+    nc, M = n.shape
+    for m in range(M):
+        sn = 1.0
+        sp = 1.0
+        dsn = 0.0
+        dsp = 0.0
+        for i in range(nc):
+            sn -= n[i, m]
+            sp -= p[i, m]
+            dsn -= dn[i, m]
+            dsp -= dp[i, m]
+            if dn[i, m] < 0.0:
+                smax = min(smax, -n[i, m] / dn[i, m])
+            if dp[i, m] < 0.0:
+                smax = min(smax, -p[i, m] / dp[i, m])
+            if dy[i, m] > 0.0:
+                smax = min(smax, (Acum[i, m] - y[i, m]) / dy[i, m])
+        if dsn < 0.0:
+            smax = min(smax, -sn / dsn)
+        if dsp < 0.0:
+            smax = min(smax, -sp / dsp)
+    for i in range(nc):
+        if dy[i, M - 1] < 0.0:
+            smax = min(smax, -(eps + y[i, M - 1]) / dy[i, M - 1])
+    return smax
+
+
+@njit(**_JIT)
 def _surrogate_gap(n, p, y, ah, Acum, G, lr, ln_, lp, ly, lN, lP):
     nc, M = n.shape
     gap = 0.0
@@ -1208,7 +1267,7 @@ def _surrogate_gap(n, p, y, ah, Acum, G, lr, ln_, lp, ly, lN, lP):
 
 
 @njit(**_JIT)
-def ipm(ah, Acum, G, w, eps, n, p, y, t0, gap_tol, mu_factor, max_iter, lam, mu):
+def ipm(ah, Acum, G, w, eps, n, p, y, t0, gap_tol, mu_factor, max_iter, lam, mu, ainc, ub):
     """Primal-dual interior-point method for one satellite from a strictly feasible start.
 
     Variables (in place): PRB shares ``n``, power shares ``p`` and cumulative served demand
@@ -1220,6 +1279,11 @@ def ipm(ah, Acum, G, w, eps, n, p, y, t0, gap_tol, mu_factor, max_iter, lam, mu)
     certifies the result with :func:`dual_value` at the pool multipliers), or when no step is
     accepted (``converged = False``; the iterate is still strictly feasible).  Fills the pool
     prices ``lam, mu`` (M) and returns ``(iterations, converged)``.
+
+    It also stops (converged) as soon as the iterate, with its pools filled and served greedily
+    in time, comes within ``gap_tol`` of a known upper bound ``ub`` on the utility (the
+    uniform-price dual bound, or everybody served); ``ainc`` (nc, M) are the arrivals as demand
+    fractions.  Then ``ub`` certifies the result, whatever the multipliers.
     """
     nc, M = n.shape
     mcons = 4.0 * nc * M + 2.0 * M
@@ -1277,52 +1341,30 @@ def ipm(ah, Acum, G, w, eps, n, p, y, t0, gap_tol, mu_factor, max_iter, lam, mu)
     ly2 = np.empty((nc, M))
     lN2 = np.empty(M)
     lP2 = np.empty(M)
+    tn = np.empty((nc, M))
+    tp = np.empty((nc, M))
+    tr = np.empty((nc, M))
+    ty = np.empty((nc, M))
+    tN = np.empty(M)
+    tP = np.empty(M)
     converged = False
     iters = 0
     while iters < max_iter:
         iters += 1
         gap = _surrogate_gap(n, p, y, ah, Acum, G, lr, ln_, lp, ly, lN, lP)
         t = mu_factor * mcons / gap
+        tgt = 1.0 / t
+        tn[:, :] = tgt
+        tp[:, :] = tgt
+        tr[:, :] = tgt
+        ty[:, :] = tgt
+        tN[:] = tgt
+        tP[:] = tgt
         ok = _pd_dir(
-            n,
-            p,
-            y,
-            ah,
-            Acum,
-            G,
-            w,
-            eps,
-            t,
-            lr,
-            ln_,
-            lp,
-            ly,
-            lN,
-            lP,
-            dn,
-            dp,
-            dy,
-            dlr,
-            dln,
-            dlp,
-            dly,
-            dlN,
-            dlP,
-            Bi,
-            Wi,
-            X,
-            q,
-            rl,
-            Sd,
-            So,
-            rhs,
-            ky,
-            by,
-            hh,
-            bb,
-            B3,
-            A36,
-        )
+            n, p, y, ah, Acum, G, w, eps, True, tn, tp, tr, ty, tN, tP,
+            lr, ln_, lp, ly, lN, lP, dn, dp, dy, dlr, dln, dlp, dly, dlN, dlP,
+            Bi, Wi, X, q, rl, Sd, So, rhs, ky, by, hh, bb, B3, A36,
+        )  # fmt: skip
         if not ok:
             break
         smax = 1.0
@@ -1332,6 +1374,7 @@ def ipm(ah, Acum, G, w, eps, n, p, y, t0, gap_tol, mu_factor, max_iter, lam, mu)
         smax = _max_dual_step(ly, dly, smax)
         smax = _max_dual_step(lN, dlN, smax)
         smax = _max_dual_step(lP, dlP, smax)
+        smax = _max_primal_step(n, p, y, Acum, eps, dn, dp, dy, smax)
         s = 0.99 * smax
         r0, _ = _residual(n, p, y, ah, Acum, G, w, eps, t, lr, ln_, lp, ly, lN, lP)
         r0 = math.sqrt(r0)
@@ -1366,7 +1409,7 @@ def ipm(ah, Acum, G, w, eps, n, p, y, t0, gap_tol, mu_factor, max_iter, lam, mu)
         lN[:] = lN2
         lP[:] = lP2
         gap = _surrogate_gap(n, p, y, ah, Acum, G, lr, ln_, lp, ly, lN, lP)
-        if gap <= gap_tol:
+        if gap <= gap_tol or ub - _filled_utility(n, p, ah, ainc, G, w, eps) <= gap_tol:
             converged = True
             break
     lam[:] = lN
@@ -1419,6 +1462,38 @@ def _utility_of(n, p, ah, ainc, G, w, eps):
             r = 0.0
             if n[i, m] > 0.0 and p[i, m] > 0.0:
                 r = G[i] * n[i, m] * math.log1p(ah[i, m] * p[i, m] / n[i, m])
+            z = min(back, r)
+            back -= z
+            Y += z
+        U += w[i] * math.log(eps + min(1.0, Y))
+    return U
+
+
+@njit(**_JIT)
+def _filled_utility(n, p, ah, ainc, G, w, eps):
+    """:func:`_utility_of` after scaling every slot's PRBs and power up to the full pools."""
+    nc, M = n.shape
+    fn = np.empty(M)
+    fp = np.empty(M)
+    for m in range(M):
+        sn = 0.0
+        sp = 0.0
+        for i in range(nc):
+            sn += n[i, m]
+            sp += p[i, m]
+        fn[m] = 1.0 / sn if sn > 0 else 1.0
+        fp[m] = 1.0 / sp if sp > 0 else 1.0
+    U = 0.0
+    for i in range(nc):
+        back = 0.0
+        Y = 0.0
+        for m in range(M):
+            back += ainc[i, m]
+            r = 0.0
+            nn = n[i, m] * fn[m]
+            pp = p[i, m] * fp[m]
+            if nn > 0.0 and pp > 0.0:
+                r = G[i] * nn * math.log1p(ah[i, m] * pp / nn)
             z = min(back, r)
             back -= z
             Y += z
@@ -1539,6 +1614,53 @@ def _demand(a, b):
 
 
 @njit(**_JIT)
+def _closed_item(
+    x, a, g, N, P, scale, K, eps, w, force_ipm,
+    n, p, lam, mu, status, iters, ubs, nsh_all, psh_all, fixed, usat, b,
+):  # fmt: skip
+    """Closed-form pass of :func:`solve_batch_kernel` for batch item ``b`` (its entries only)."""
+    S, C = x.shape[1], x.shape[2]
+    M = a.shape[2]
+    idx = np.empty(C, dtype=np.int64)
+    lamv = np.empty(M)
+    muv = np.empty(M)
+    served = np.zeros(C, dtype=np.bool_)
+    D = _demand(a, b)
+    for s in range(S):
+        nc, ah, ainc, Gc, wc = _problem_arrays(x, a, g, N, P, scale, K, w, b, s, D, idx)
+        if nc == 0:
+            continue
+        nmat = np.zeros((nc, M))
+        pmat = np.zeros((nc, M))
+        nsh = np.empty(nc)
+        psh = np.empty(nc)
+        ok, it, U, ub = closed_form(
+            ah, ainc, Gc, wc, eps, force_ipm, nmat, pmat, lamv, muv, nsh, psh
+        )
+        iters[b, s] = it
+        ubs[b, s] = ub
+        usat[b, s] = U
+        Ns = N[b, s]
+        Ps = P[b, s]
+        for k in range(nc):
+            c = idx[k]
+            served[c] = True
+            nsh_all[b, s, c] = nsh[k]
+            psh_all[b, s, c] = psh[k]
+            if ok:
+                for m in range(M):
+                    n[b, s, c, m] = nmat[k, m] * Ns
+                    p[b, s, c, m] = pmat[k, m] * Ps
+        for m in range(M):
+            lam[b, s, m] = lamv[m] / Ns
+            mu[b, s, m] = muv[m] / Ps
+        status[b, s] = ST_CLOSED if ok else ST_PENDING
+    for c in range(C):
+        if D[c] > 0.0 and not served[c]:
+            fixed[b] += w[b, c] * math.log(eps)
+
+
+@njit(**_JIT)
 def solve_batch_kernel(x, a, g, N, P, scale, K, eps, w, force_ipm):
     """Closed-form pass over every (batch item, satellite) of a validated batch.
 
@@ -1565,44 +1687,9 @@ def solve_batch_kernel(x, a, g, N, P, scale, K, eps, w, force_ipm):
     nsh_all = np.zeros((B, S, C))
     psh_all = np.zeros((B, S, C))
     fixed = np.zeros(B)
-    idx = np.empty(C, dtype=np.int64)
-    lamv = np.empty(M)
-    muv = np.empty(M)
+    out = (n, p, lam, mu, status, iters, ubs, nsh_all, psh_all, fixed, usat)
     for b in range(B):
-        served = np.zeros(C, dtype=np.bool_)
-        D = _demand(a, b)
-        for s in range(S):
-            nc, ah, ainc, Gc, wc = _problem_arrays(x, a, g, N, P, scale, K, w, b, s, D, idx)
-            if nc == 0:
-                continue
-            nmat = np.zeros((nc, M))
-            pmat = np.zeros((nc, M))
-            nsh = np.empty(nc)
-            psh = np.empty(nc)
-            ok, it, U, ub = closed_form(
-                ah, ainc, Gc, wc, eps, force_ipm, nmat, pmat, lamv, muv, nsh, psh
-            )
-            iters[b, s] = it
-            ubs[b, s] = ub
-            usat[b, s] = U
-            Ns = N[b, s]
-            Ps = P[b, s]
-            for k in range(nc):
-                c = idx[k]
-                served[c] = True
-                nsh_all[b, s, c] = nsh[k]
-                psh_all[b, s, c] = psh[k]
-                if ok:
-                    for m in range(M):
-                        n[b, s, c, m] = nmat[k, m] * Ns
-                        p[b, s, c, m] = pmat[k, m] * Ps
-            for m in range(M):
-                lam[b, s, m] = lamv[m] / Ns
-                mu[b, s, m] = muv[m] / Ps
-            status[b, s] = ST_CLOSED if ok else ST_PENDING
-        for c in range(C):
-            if D[c] > 0.0 and not served[c]:
-                fixed[b] += w[b, c] * math.log(eps)
+        _closed_item(x, a, g, N, P, scale, K, eps, w, force_ipm, *out, b)
     return n, p, lam, mu, status, iters, ubs, nsh_all, psh_all, fixed, usat
 
 
@@ -1689,7 +1776,9 @@ def solve_pending(
     t0 = mcons / max(ub - U0, 1e-9 * (abs(U0) + 1.0))
     lam2 = np.empty(M)
     mu2 = np.empty(M)
-    it, conv = ipm(ah, Acum, Gc, wc, eps, nn, pp, yy, t0, gap_tol, mu_factor, max_iter, lam2, mu2)
+    it, conv = ipm(
+        ah, Acum, Gc, wc, eps, nn, pp, yy, t0, gap_tol, mu_factor, max_iter, lam2, mu2, ainc, ub
+    )
     # fill the pools (rates only grow)
     for m in range(M):
         sn = 0.0
@@ -1833,6 +1922,43 @@ def _item_utility(served, D, w, eps, b):
 
 
 @njit(**_JIT)
+def _item_round(
+    x, a, g, N, P, scale, K, eps, w, rnd, todo, gtol, mu_factor, max_iter, nsh, psh,
+    n, p, lam, mu, status, iters, ubs, z, served, Dall, no_sat, vb, va, b,
+):  # fmt: skip
+    """One round of :func:`solve_kernel` for batch item ``b``: interior points, then scoring.
+
+    Writes only item ``b``'s entries.
+    """
+    S = x.shape[1]
+    if todo[b]:
+        D = _demand(a, b)
+        idx = np.empty(x.shape[2], dtype=np.int64)
+        for s in range(S):
+            if gtol[b, s] > 0.0:
+                solve_pending(
+                    x, a, g, N, P, scale, K, eps, w, b, s, D, idx, gtol[b, s], mu_factor,
+                    max_iter, nsh, psh, n, p, lam, mu, status, iters, ubs,
+                )  # fmt: skip
+    if rnd == 0 or todo[b]:
+        vb[b], va[b] = _pool_violation(x, n, p, N, P, b, True)
+        _service_item(x, n, p, g, scale, a, K, b, z, served, Dall, no_sat)
+
+
+@njit(**_JIT)
+def _round_serial(
+    x, a, g, N, P, scale, K, eps, w, rnd, todo, gtol, mu_factor, max_iter, nsh, psh,
+    n, p, lam, mu, status, iters, ubs, z, served, Dall, no_sat, vb, va,
+):  # fmt: skip
+    """:func:`_item_round` for every batch item, in order."""
+    for b in range(x.shape[0]):
+        _item_round(
+            x, a, g, N, P, scale, K, eps, w, rnd, todo, gtol, mu_factor, max_iter, nsh, psh,
+            n, p, lam, mu, status, iters, ubs, z, served, Dall, no_sat, vb, va, b,
+        )  # fmt: skip
+
+
+@njit(**_JIT)
 def solve_kernel(x, a, g, N, P, scale, K, eps, w, force_ipm, tol, mu_factor, max_iter, target_gap):
     """The whole fast solver on a canonical batch: closed form, interior point, scoring.
 
@@ -1886,41 +2012,8 @@ def solve_kernel(x, a, g, N, P, scale, K, eps, w, force_ipm, tol, mu_factor, max
     bound = np.zeros(B)
     util = np.zeros(B)
     for rnd in range(3):
-        for b in range(B):
-            if todo[b]:
-                D = _demand(a, b)
-                for s in range(S):
-                    if gtol[b, s] > 0.0:
-                        solve_pending(
-                            x,
-                            a,
-                            g,
-                            N,
-                            P,
-                            scale,
-                            K,
-                            eps,
-                            w,
-                            b,
-                            s,
-                            D,
-                            idx,
-                            gtol[b, s],
-                            mu_factor,
-                            max_iter,
-                            nsh,
-                            psh,
-                            n,
-                            p,
-                            lam,
-                            mu,
-                            status,
-                            iters,
-                            ubs,
-                        )
-            if rnd == 0 or todo[b]:
-                vb[b], va[b] = _pool_violation(x, n, p, N, P, b, True)
-                _service_item(x, n, p, g, scale, a, K, b, z, served, Dall, no_sat)
+        args = (x, a, g, N, P, scale, K, eps, w, rnd, todo, gtol, mu_factor, max_iter, nsh, psh)
+        _round_serial(*args, n, p, lam, mu, status, iters, ubs, z, served, Dall, no_sat, vb, va)
         again = False
         for b in range(B):
             if not todo[b]:
@@ -1994,3 +2087,17 @@ def satisfaction_kernel(served, D):
         for c in range(C):
             xi[b, c] = min(1.0, served[b, c] / D[b, c]) if D[b, c] > 0.0 else np.nan
     return xi
+
+
+@njit(**_JIT)
+def allocate_kernel(assoc, a, g, N, P, scale, K, eps, tol, mu_factor, max_iter, target_gap):
+    """:func:`solve_kernel` with unit weights for serving-satellite indices ``assoc`` (B, C).
+
+    Returns only the satisfaction (as :func:`satisfaction_kernel`) and the served bits (B, C):
+    the environment's inner loop, without boxing the solver's other outputs.
+    """
+    x = onehot_kernel(assoc, g.shape[1])
+    w = np.ones((a.shape[0], a.shape[1]))
+    res = solve_kernel(x, a, g, N, P, scale, K, eps, w, False, tol, mu_factor, max_iter, target_gap)
+    served = res[10]
+    return satisfaction_kernel(served, res[11]), served

@@ -152,10 +152,9 @@ def allocate(
     g = np.ascontiguousarray(g, dtype=float)
     if g.ndim == 3:
         g = g[..., None]
-    x = k.onehot_kernel(np.ascontiguousarray(assoc, dtype=np.int64), g.shape[1])
     opt = FAST_DEFAULTS
-    res = k.solve_kernel(
-        x,
+    return k.allocate_kernel(
+        np.ascontiguousarray(assoc, dtype=np.int64),
         a,
         g,
         np.ascontiguousarray(N_PRB, dtype=float),
@@ -163,12 +162,8 @@ def allocate(
         1.0 / (W_PRB * N0),
         T_f * W_PRB / math.log(2.0),
         float(eps),
-        np.ones(a.shape[:2]),
-        False,
         float(opt["tol"]),
         float(opt["mu_factor"]),
         int(opt["max_iter"]),
         float(opt["target_gap"]),
     )
-    served, D = res[10], res[11]  # noqa: N806
-    return k.satisfaction_kernel(served, D), served
