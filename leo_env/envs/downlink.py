@@ -41,6 +41,28 @@ def make_spaces(C: int, n: int, history: int) -> tuple[spaces.Dict, spaces.Multi
     return obs, spaces.MultiDiscrete(np.full(C, n, dtype=np.int64))
 
 
+def setup_source(
+    mask_mode: str, history: int, render_mode: str | None, render_modes: list[str], *args: Any, **kwargs: Any
+) -> tuple[EpisodeSource, core.Params]:
+    """Check the environment arguments and build its :class:`EpisodeSource` and ``Params``.
+
+    Shared by :class:`DownlinkEnv` and :class:`~leo_env.envs.vector.DownlinkVectorEnv`;
+    ``args`` and ``kwargs`` go to :class:`EpisodeSource`.
+    """
+    if mask_mode not in core.MASK_MODES:
+        raise ValueError(f"mask_mode must be one of {core.MASK_MODES}, got {mask_mode!r}")
+    if history < 1:
+        raise ValueError(f"history must be >= 1, got {history}")
+    if render_mode is not None and render_mode not in render_modes:
+        raise ValueError(f"render_mode must be one of {render_modes}, got {render_mode!r}")
+    src = EpisodeSource(*args, **kwargs)
+    params = core.Params(
+        C=src.C, K=src.K, M=src.M, n=src.n_candidates, history=int(history), mask_mode=mask_mode,
+        demand_scale=src.demand_scale,
+    )
+    return src, params
+
+
 class DownlinkEnv(gym.Env[Obs, np.ndarray]):
     r"""Online association of ground cells to LEO satellites under hard handover budgets.
 
@@ -189,43 +211,18 @@ class DownlinkEnv(gym.Env[Obs, np.ndarray]):
         cache_size: int = 64,
         cache_mb: float = 1024.0,
     ) -> None:
-        if mask_mode not in core.MASK_MODES:
-            raise ValueError(f"mask_mode must be one of {core.MASK_MODES}, got {mask_mode!r}")
-        if history < 1:
-            raise ValueError(f"history must be >= 1, got {history}")
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(
-                f"render_mode must be one of {self.metadata['render_modes']}, got {render_mode!r}"
-            )
-        self.source = EpisodeSource(
-            preset,
-            config=config,
-            overrides=overrides,
-            scenario=scenario,
-            scenario_seed=scenario_seed,
-            seed_split=seed_split,
-            n_scenarios=n_scenarios,
-            n_candidates=n_candidates,
-            predictor=predictor,
-            prediction_error=prediction_error,
-            ewma_alpha=ewma_alpha,
-            cache_size=cache_size,
-            cache_mb=cache_mb,
+        self.source, self.params = setup_source(
+            mask_mode, history, render_mode, self.metadata["render_modes"],
+            preset, config=config, overrides=overrides, scenario=scenario,
+            scenario_seed=scenario_seed, seed_split=seed_split, n_scenarios=n_scenarios,
+            n_candidates=n_candidates, predictor=predictor, prediction_error=prediction_error,
+            ewma_alpha=ewma_alpha, cache_size=cache_size, cache_mb=cache_mb,
         )
         self.allocator_name = (
             allocator if isinstance(allocator, str) else getattr(allocator, "__name__", "custom")
         )
         self._allocate = get_allocator(allocator)
         src = self.source
-        self.params = core.Params(
-            C=src.C,
-            K=src.K,
-            M=src.M,
-            n=src.n_candidates,
-            history=int(history),
-            mask_mode=mask_mode,
-            demand_scale=src.demand_scale,
-        )
         self.observation_space, self.action_space = make_spaces(
             src.C, src.n_candidates, int(history)
         )

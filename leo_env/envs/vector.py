@@ -11,8 +11,8 @@ from gymnasium.vector.utils import batch_space
 
 from leo_env.envs import core, render
 from leo_env.envs.allocators import Allocator, get_allocator
-from leo_env.envs.downlink import make_spaces
-from leo_env.envs.tables import EpisodeSource, Forecaster
+from leo_env.envs.downlink import make_spaces, setup_source
+from leo_env.envs.tables import Forecaster
 from leo_env.scenario import Scenario
 
 __all__ = ["DownlinkVectorEnv"]
@@ -91,41 +91,16 @@ class DownlinkVectorEnv(VectorEnv):
     ) -> None:
         if num_envs < 1:
             raise ValueError(f"num_envs must be >= 1, got {num_envs}")
-        if mask_mode not in core.MASK_MODES:
-            raise ValueError(f"mask_mode must be one of {core.MASK_MODES}, got {mask_mode!r}")
-        if history < 1:
-            raise ValueError(f"history must be >= 1, got {history}")
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(
-                f"render_mode must be one of {self.metadata['render_modes']}, got {render_mode!r}"
-            )
         self.num_envs = int(num_envs)
-        self.source = EpisodeSource(
-            preset,
-            config=config,
-            overrides=overrides,
-            scenario=scenario,
-            scenario_seed=scenario_seed,
-            seed_split=seed_split,
-            n_scenarios=n_scenarios,
-            n_candidates=n_candidates,
-            predictor=predictor,
-            prediction_error=prediction_error,
-            ewma_alpha=ewma_alpha,
-            cache_size=cache_size,
-            cache_mb=cache_mb,
+        self.source, self.params = setup_source(
+            mask_mode, history, render_mode, self.metadata["render_modes"],
+            preset, config=config, overrides=overrides, scenario=scenario,
+            scenario_seed=scenario_seed, seed_split=seed_split, n_scenarios=n_scenarios,
+            n_candidates=n_candidates, predictor=predictor, prediction_error=prediction_error,
+            ewma_alpha=ewma_alpha, cache_size=cache_size, cache_mb=cache_mb,
         )
         self._allocate = get_allocator(allocator)
         src = self.source
-        self.params = core.Params(
-            C=src.C,
-            K=src.K,
-            M=src.M,
-            n=src.n_candidates,
-            history=int(history),
-            mask_mode=mask_mode,
-            demand_scale=src.demand_scale,
-        )
         self.single_observation_space, self.single_action_space = make_spaces(
             src.C, src.n_candidates, int(history)
         )

@@ -17,8 +17,38 @@ from leo_env.core import channel as _channel
 __all__ = ["Scenario"]
 
 
+class Sizes:
+    """Sizes ``S, C, K, M`` (APEX's names) read from ``v`` (S, C, K) and ``a`` (C, K, M).
+
+    Shared by :class:`Scenario` and :class:`oracles.p2.Problem`.
+    """
+
+    v: np.ndarray
+    a: np.ndarray
+
+    @property
+    def S(self) -> int:  # noqa: N802 - APEX's name
+        """Number of satellites."""
+        return int(self.v.shape[0])
+
+    @property
+    def C(self) -> int:  # noqa: N802
+        """Number of cells."""
+        return int(self.v.shape[1])
+
+    @property
+    def K(self) -> int:  # noqa: N802
+        """Number of slow slots."""
+        return int(self.v.shape[2])
+
+    @property
+    def M(self) -> int:  # noqa: N802
+        """Fast slots per slow slot."""
+        return int(self.a.shape[2])
+
+
 @dataclass(frozen=True, eq=False)
-class Scenario:
+class Scenario(Sizes):
     """One sampled episode substrate: visibility, gains, arrivals, budgets and resources.
 
     Attributes
@@ -104,27 +134,6 @@ class Scenario:
     fading: str = "none"
     rician_k_db: float = 10.0
     config: dict[str, Any] = field(default_factory=dict)
-
-    # ------------------------------------------------------------------ sizes
-    @property
-    def S(self) -> int:  # noqa: N802 - APEX's name
-        """Number of satellites."""
-        return int(self.v.shape[0])
-
-    @property
-    def C(self) -> int:  # noqa: N802
-        """Number of cells."""
-        return int(self.v.shape[1])
-
-    @property
-    def K(self) -> int:  # noqa: N802
-        """Number of slow slots."""
-        return int(self.v.shape[2])
-
-    @property
-    def M(self) -> int:  # noqa: N802
-        """Fast slots per slow slot."""
-        return int(self.a.shape[2])
 
     @property
     def orbit_driven(self) -> bool:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from leo_env.scenario.scenario import Sizes
 from oracles.p2 import proxy as _proxy
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -82,7 +83,7 @@ def _int_vector(name: str, value: Any, n: int, lo: int, hi: int | None = None) -
 
 
 @dataclass(frozen=True, eq=False)
-class Problem:
+class Problem(Sizes):
     """One P2 instance (hindsight association under hard per-cell handover budgets).
 
     Build it with :meth:`from_arrays` or :meth:`from_scenario`; the constructor expects
@@ -282,27 +283,6 @@ class Problem:
             v=self.v[:, :, k0:k1], g=self.g[:, :, k0:k1], a=self.a[:, k0:k1, :],
             initial=initial, budget_left=budget_left, k_offset=self.k_offset + k0,
         )
-
-    # ------------------------------------------------------------------ sizes
-    @property
-    def S(self) -> int:  # noqa: N802
-        """Number of satellites."""
-        return int(self.v.shape[0])
-
-    @property
-    def C(self) -> int:  # noqa: N802
-        """Number of cells."""
-        return int(self.v.shape[1])
-
-    @property
-    def K(self) -> int:  # noqa: N802
-        """Number of slow slots."""
-        return int(self.v.shape[2])
-
-    @property
-    def M(self) -> int:  # noqa: N802
-        """Fast slots per slow slot."""
-        return int(self.a.shape[2])
 
     # ------------------------------------------------------------------ derived data
     @cached_property
