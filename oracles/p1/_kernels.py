@@ -1483,22 +1483,7 @@ def _filled_utility(n, p, ah, ainc, G, w, eps):
             sp += p[i, m]
         fn[m] = 1.0 / sn if sn > 0 else 1.0
         fp[m] = 1.0 / sp if sp > 0 else 1.0
-    U = 0.0
-    for i in range(nc):
-        back = 0.0
-        Y = 0.0
-        for m in range(M):
-            back += ainc[i, m]
-            r = 0.0
-            nn = n[i, m] * fn[m]
-            pp = p[i, m] * fp[m]
-            if nn > 0.0 and pp > 0.0:
-                r = G[i] * nn * math.log1p(ah[i, m] * pp / nn)
-            z = min(back, r)
-            back -= z
-            Y += z
-        U += w[i] * math.log(eps + min(1.0, Y))
-    return U
+    return _utility_of(n * fn, p * fp, ah, ainc, G, w, eps)
 
 
 @njit(**_JIT)
