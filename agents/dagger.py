@@ -32,7 +32,7 @@ import numpy as np
 from agents.config import BCConfig, EnvConfig, LabelConfig
 from agents.labels import LabelSet, load_labels, run_shards, shard_path, write_shard
 
-__all__ = ["dagger_seeds", "run_round"]
+__all__ = ["concat", "dagger_seeds", "run_round"]
 
 
 def dagger_seeds(lab: LabelConfig, bc: BCConfig, round_index: int) -> list[int]:
