@@ -67,6 +67,9 @@ class EnvConfig:
         Candidate list length ``n`` per cell (None: ``min(S, 8)``).
     history : int
         Slots of demand history in the observation.
+    lookahead : int
+        Slots of look-ahead in the observation (forecasts and candidate geometry of slots
+        ``k+1 .. k+lookahead``; 0: none; see :class:`leo_env.envs.downlink.DownlinkEnv`).
     predictor : str
         Demand predictor: ``noisy-truth`` (truth times a unit-mean error of std
         ``prediction_error``), ``naive``, ``ewma`` or ``lstm`` (learned, frozen weights from
@@ -95,6 +98,7 @@ class EnvConfig:
     overrides: list[str] = field(default_factory=list)
     n_candidates: int | None = None
     history: int = 4
+    lookahead: int = 0
     predictor: str = "noisy-truth"
     prediction_error: float = 0.1
     ewma_alpha: float = 0.3
@@ -508,6 +512,8 @@ def validate(cfg: ExperimentConfig) -> None:
         raise ValueError("wolpertinger needs agent.policy=candidate")
     if cfg.env.predictor not in ("noisy-truth", "naive", "ewma", "lstm"):
         raise ValueError(f"env.predictor must be noisy-truth, naive, ewma or lstm, got {cfg.env.predictor!r}")
+    if not 0 <= cfg.env.lookahead <= 64:
+        raise ValueError(f"env.lookahead must be in [0, 64] slots, got {cfg.env.lookahead}")
     if cfg.train.n_envs < 1 or cfg.train.total_timesteps < 1:
         raise ValueError("train.n_envs and train.total_timesteps must be >= 1")
     if cfg.agent.wolpertinger.k < 1:

@@ -54,6 +54,8 @@ class ObsLayout:
     ----------
     C, n, F, L : int
         Cells, candidates per cell, features per candidate, history slots.
+    A : int
+        Look-ahead slots (``forecast_ahead``, ``candidates_ahead``, ``best_ahead``; 0: none).
     slices : dict of str to slice
         Position of each ``Dict`` entry in the flat vector (and of ``candidate_ids``).
     shapes : dict of str to tuple
@@ -75,11 +77,13 @@ class ObsLayout:
     shapes: dict[str, tuple[int, ...]]
     dim: int
     ids: bool = False
+    A: int = 0
 
     @classmethod
-    def from_dims(cls, C: int, n: int, L: int, ids: bool = False) -> ObsLayout:  # noqa: N803
-        """Layout of the environment's spaces for ``C`` cells, ``n`` candidates, ``L`` slots."""
-        space, _ = make_spaces(int(C), int(n), int(L))
+    def from_dims(cls, C: int, n: int, L: int, ids: bool = False, A: int = 0) -> ObsLayout:  # noqa: N803
+        """Layout of the environment's spaces for ``C`` cells, ``n`` candidates, ``L`` history
+        slots and ``A`` look-ahead slots."""
+        space, _ = make_spaces(int(C), int(n), int(L), int(A))
         return cls.from_space(space, ids=ids)
 
     @classmethod
@@ -98,12 +102,19 @@ class ObsLayout:
             slices["candidate_ids"] = slice(off, off + C * n)
             shapes["candidate_ids"] = (C, n)
             off += C * n
-        return cls(C=C, n=n, F=F, L=shapes["demand_history"][1], slices=slices, shapes=shapes, dim=off, ids=bool(ids))
+        A = shapes["forecast_ahead"][1] if "forecast_ahead" in shapes else 0  # noqa: N806
+        return cls(
+            C=C, n=n, F=F, L=shapes["demand_history"][1], slices=slices, shapes=shapes, dim=off, ids=bool(ids), A=A
+        )
 
     @property
     def dims(self) -> dict[str, Any]:
-        """``{"C", "n", "L", "ids"}``: what :meth:`from_dims` needs (stored in policy kwargs)."""
-        return {"C": self.C, "n": self.n, "L": self.L, "ids": self.ids}
+        """``{"C", "n", "L", "ids"}`` (and ``"A"`` with look-ahead): what :meth:`from_dims` needs
+        (stored in policy kwargs)."""
+        out: dict[str, Any] = {"C": self.C, "n": self.n, "L": self.L, "ids": self.ids}
+        if self.A:
+            out["A"] = self.A
+        return out
 
     def box(self, space: spaces.Dict) -> spaces.Box:
         """The flat observation space (``candidate_ids`` in [-1, 2**24])."""
@@ -169,6 +180,7 @@ def env_kwargs(cfg: EnvConfig, **extra: Any) -> dict[str, Any]:
         "overrides": list(cfg.overrides) or None,
         "n_candidates": cfg.n_candidates,
         "history": cfg.history,
+        "lookahead": cfg.lookahead,
         "predictor": "naive" if cfg.predictor == "lstm" else cfg.predictor,
         "prediction_error": cfg.prediction_error,
         "ewma_alpha": cfg.ewma_alpha,

@@ -75,6 +75,10 @@ class PolicySpec:
         What identifies the policy in partial results (a changed key restarts its episodes).
     run_dir : str or None
         Run folder of a learned agent (training curves).
+    env : dict
+        Observation settings the policy needs that override the evaluation's environment
+        config (a learned agent's ``lookahead``); the scenarios, forecasts and dynamics are the
+        same for every policy.
     """
 
     label: str
@@ -82,6 +86,7 @@ class PolicySpec:
     forecast_free: bool = False
     key: dict[str, Any] = field(default_factory=dict)
     run_dir: str | None = None
+    env: dict[str, Any] = field(default_factory=dict)
 
 
 def baseline_spec(name: str, b1: BaselineConfig, b2: BaselineConfig) -> PolicySpec:
@@ -109,16 +114,19 @@ def baseline_spec(name: str, b1: BaselineConfig, b2: BaselineConfig) -> PolicySp
 def agent_spec(path: str | os.PathLike[str], deterministic: bool = True, which: str = "best") -> PolicySpec:
     """Spec of a learned agent (run folder or model zip)."""
     from agents.policies import load_agent_policy
+    from agents.runs import model_file, run_config
 
     probe = load_agent_policy(path, which=which, deterministic=deterministic)
     f = Path(path).resolve()
     stat = (Path(probe.run_dir) if probe.run_dir else f)
+    lookahead = run_config(model_file(path, which)).env.lookahead
     return PolicySpec(
         probe.name,
         lambda: load_agent_policy(path, which=which, deterministic=deterministic),
         key={"policy": "agent", "path": str(f), "which": which, "deterministic": deterministic,
              "mtime": _mtime(f)},
         run_dir=str(stat) if probe.run_dir else None,
+        env={"lookahead": lookahead} if lookahead else {},
     )
 
 
@@ -206,7 +214,10 @@ def _run_episodes(
 ) -> list[dict[str, Any]]:
     """Episodes ``0 .. n-1`` of one policy at one level, resuming from the partial file."""
     path = _partial_path(out, spec.label, level)
+    env_cfg = replace(env_cfg, **spec.env)
     env_key = asdict(env_cfg)
+    if not env_key["lookahead"]:
+        del env_key["lookahead"]  # added later: partial results made before it stay valid
     env_key["prediction_error"] = level if level is not None else env_cfg.prediction_error
     key = json.loads(json.dumps({"spec": spec.key, "env": env_key}, default=str))
     done: dict[int, dict[str, Any]] = {}

@@ -93,6 +93,8 @@ class LabelSet:
 
 def _fingerprint(env_cfg: EnvConfig, lab: LabelConfig) -> dict[str, Any]:
     env = asdict(env_cfg)
+    if not env.get("lookahead"):
+        env.pop("lookahead", None)  # added later: caches made before it keep their folder
     return {
         "version": FORMAT_VERSION,
         "env": env,

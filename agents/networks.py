@@ -4,7 +4,8 @@ The observation describes every (cell, candidate) pair with the same features, s
 networks score pairs with one shared MLP instead of reading a flat vector:
 
 * :class:`CandidateEncoder`: per-pair input = the candidate's 7 features, its mask bit, the
-  cell's budget / served ratio / forecast / demand history and ``k / K``; a shared MLP gives
+  cell's budget / served ratio / forecast / demand history and ``k / K`` (with look-ahead
+  also the candidate's future gains and the cell's future forecasts and best gains); a shared MLP gives
   a pair embedding ``h[c, j]``; a cell embedding ``e[c]`` is the masked mean over the cell's
   real candidates and a global context ``g`` the mean over cells.
 * actor: ``score[c, j] = MLP([h[c, j], e[c], g])``, one logit per candidate (the
@@ -75,7 +76,7 @@ class CandidateEncoder(nn.Module):
         super().__init__()
         self.layout = layout
         lay = layout
-        self.in_dim = lay.F + 1 + 3 + lay.L + 1
+        self.in_dim = lay.F + 1 + 3 + lay.L + 1 + 3 * lay.A
         self.phi = nn.Sequential(
             nn.Linear(self.in_dim, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU()
         )
@@ -100,7 +101,14 @@ class CandidateEncoder(nn.Module):
             ],
             dim=-1,
         )
-        inp = th.cat([cand, mask, cell[:, :, None, :].expand(B, C, n, cell.shape[-1])], dim=-1)
+        pair = [cand, mask]
+        if lay.A:
+            A = lay.A  # noqa: N806
+            cell = th.cat(
+                [cell, x[:, s["forecast_ahead"]].reshape(B, C, A), x[:, s["best_ahead"]].reshape(B, C, A)], dim=-1
+            )
+            pair.append(x[:, s["candidates_ahead"]].reshape(B, C, n, A))
+        inp = th.cat([*pair, cell[:, :, None, :].expand(B, C, n, cell.shape[-1])], dim=-1)
         return inp, cand[..., 5]
 
     def _satellite_pool(self, x: th.Tensor, h: th.Tensor, valid: th.Tensor) -> tuple[th.Tensor, th.Tensor]:

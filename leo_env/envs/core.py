@@ -38,6 +38,8 @@ __all__ = [
     "transition",
     "decide_reference",
     "observe_reference",
+    "observe_lookahead",
+    "forecast_window",
     "apply_reference",
     "LOAD_CLIP",
     "DEMAND_CLIP",
@@ -67,6 +69,12 @@ class Params:
         and switches only while budget is left (a lost satellite always frees the choice).
     demand_scale : float
         Demand features are divided by this [bit per slow slot].
+    lookahead : int
+        Slots ``k+1 .. k+lookahead`` described by the look-ahead entries of the observation
+        (:func:`observe_lookahead`); 0: none.
+    flat_forecast : bool
+        The predictor extrapolates the current forecast flat over future slots (``naive``,
+        ``ewma`` and callable predictors); False: ``noisy-truth`` forecasts every slot.
     """
 
     C: int
@@ -76,6 +84,8 @@ class Params:
     history: int
     mask_mode: str
     demand_scale: float
+    lookahead: int = 0
+    flat_forecast: bool = False
 
 
 class Batch:
@@ -324,6 +334,57 @@ def forecast_now(bt: Batch, st: State) -> np.ndarray:
     return bt.fc_base[b, :, k] * bt.fc_factor[b, :, k]
 
 
+def forecast_window(bt: Batch, st: State, first: int, h: int) -> np.ndarray:
+    """Forecasts of slots ``k+first .. k+first+h-1`` of every row, shape (B, C, h) [bit].
+
+    What the predictor expects before slot ``k``'s arrivals: ``noisy-truth`` forecasts each
+    slot with that slot's error factor; the other predictors extrapolate the current base
+    forecast flat (with each slot's factor).  Slots past the horizon ``K`` are 0.
+    """
+    p = bt.p
+    b = np.arange(bt.B)[:, None]
+    k = np.minimum(st.k, p.K - 1)
+    j = k[:, None] + first + np.arange(h)[None, :]  # (B, h)
+    inside = j < p.K
+    jj = np.minimum(j, p.K - 1)
+    fac = bt.fc_factor[b, :, jj]  # (B, h, C)
+    base = bt.fc_base[b, :, k[:, None]] if p.flat_forecast else bt.fc_base[b, :, jj]
+    return np.where(inside[..., None], base * fac, 0.0).transpose(0, 2, 1)
+
+
+def observe_lookahead(bt: Batch, st: State) -> dict[str, np.ndarray]:
+    """Look-ahead entries of the observation (``p.lookahead = A > 0``), float32, axis B first.
+
+    * ``forecast_ahead`` (B, C, A): the predictor's forecast of slots ``k+1 .. k+A`` /
+      ``demand_scale`` (0 past the horizon);
+    * ``candidates_ahead`` (B, C, n, A): gain feature of each listed candidate in slots
+      ``k+1 .. k+A`` (``-GAIN_CLIP`` where it is no longer visible, for padding entries and past
+      the horizon): when the candidate sets;
+    * ``best_ahead`` (B, C, A): the best gain feature over every satellite in those slots,
+      rising satellites included: when a better satellite comes up.
+
+    Orbits are known in advance, so the geometry entries reveal nothing the agent could not
+    compute itself; only the forecasts carry (noisy) information about future demand.
+    """
+    p = bt.p
+    A, K = p.lookahead, p.K  # noqa: N806
+    b = np.arange(bt.B)
+    k = np.minimum(st.k, K - 1)
+    j = k[:, None] + 1 + np.arange(A)[None, :]  # (B, A)
+    inside = j < K
+    g = bt.gain[b[:, None], np.minimum(j, K - 1)]  # (B, A, C, S)
+    g = np.where(inside[..., None, None], g, -GAIN_CLIP)
+    ci = np.where(st.valid, st.cand, 0)  # (B, C, n)
+    gc = np.take_along_axis(g, np.broadcast_to(ci[:, None], (bt.B, A, *ci.shape[1:])), axis=3)
+    gc = np.where(st.valid[:, None], gc, -GAIN_CLIP)  # (B, A, C, n)
+    fc = forecast_window(bt, st, 1, A) / p.demand_scale
+    return {
+        "forecast_ahead": fc.clip(0.0, DEMAND_CLIP).astype(np.float32),
+        "candidates_ahead": gc.transpose(0, 2, 3, 1).astype(np.float32),
+        "best_ahead": g.max(-1).transpose(0, 2, 1).astype(np.float32),
+    }
+
+
 def observe_reference(bt: Batch, st: State) -> dict[str, np.ndarray]:
     """Observation arrays of every row (call :func:`decide_reference` first); float32, axis B first.
 
@@ -368,7 +429,7 @@ def observe_reference(bt: Batch, st: State) -> dict[str, np.ndarray]:
     hist = bt.demand[b[:, None], :, np.maximum(lag, 0)]  # (B, L, C)
     hist = np.where((lag >= 0)[..., None], hist, 0.0).transpose(0, 2, 1) / p.demand_scale
     served = np.where(np.isnan(st.last_xi), 1.0, st.last_xi)
-    return {
+    obs = {
         "candidates": feats,
         "budget": (st.budget / np.maximum(bt.H, 1)).clip(0.0, 1.0).astype(np.float32),
         "served": served.astype(np.float32),
@@ -377,6 +438,9 @@ def observe_reference(bt: Batch, st: State) -> dict[str, np.ndarray]:
         "time": (st.k / K).astype(np.float32)[:, None],
         "action_mask": st.mask.reshape(B, C * n).astype(np.float32),
     }
+    if p.lookahead > 0:
+        obs.update(observe_lookahead(bt, st))
+    return obs
 
 
 def decide_observe(bt: Batch, st: State) -> dict[str, np.ndarray]:
@@ -435,6 +499,8 @@ def decide_observe(bt: Batch, st: State) -> dict[str, np.ndarray]:
         obs["time"],
         obs["action_mask"],
     )
+    if p.lookahead > 0:
+        obs.update(observe_lookahead(bt, st))
     return obs
 
 

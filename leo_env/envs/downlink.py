@@ -19,8 +19,11 @@ Obs = dict[str, np.ndarray]
 _ROW0 = np.zeros(1, dtype=np.int64)
 
 
-def make_spaces(C: int, n: int, history: int) -> tuple[spaces.Dict, spaces.MultiDiscrete]:  # noqa: N803
-    """Observation and action spaces for ``C`` cells, ``n`` candidates and ``history`` slots."""
+def make_spaces(
+    C: int, n: int, history: int, lookahead: int = 0  # noqa: N803
+) -> tuple[spaces.Dict, spaces.MultiDiscrete]:
+    """Observation and action spaces for ``C`` cells, ``n`` candidates, ``history`` slots of
+    demand history and ``lookahead`` slots of look-ahead (0: no look-ahead entries)."""
     f32 = np.float32
     lo = np.zeros((C, n, N_CAND_FEATURES), dtype=f32)
     hi = np.ones((C, n, N_CAND_FEATURES), dtype=f32)
@@ -38,11 +41,22 @@ def make_spaces(C: int, n: int, history: int) -> tuple[spaces.Dict, spaces.Multi
             "action_mask": spaces.Box(0.0, 1.0, (C * n,), dtype=f32),
         }
     )
+    if lookahead > 0:
+        A, g = int(lookahead), core.GAIN_CLIP  # noqa: N806
+        obs = spaces.Dict(
+            {
+                **obs.spaces,
+                "forecast_ahead": spaces.Box(0.0, core.DEMAND_CLIP, (C, A), dtype=f32),
+                "candidates_ahead": spaces.Box(-g, g, (C, n, A), dtype=f32),
+                "best_ahead": spaces.Box(-g, g, (C, A), dtype=f32),
+            }
+        )
     return obs, spaces.MultiDiscrete(np.full(C, n, dtype=np.int64))
 
 
 def setup_source(
-    mask_mode: str, history: int, render_mode: str | None, render_modes: list[str], *args: Any, **kwargs: Any
+    mask_mode: str, history: int, lookahead: int, render_mode: str | None, render_modes: list[str],
+    *args: Any, **kwargs: Any,
 ) -> tuple[EpisodeSource, core.Params]:
     """Check the environment arguments and build its :class:`EpisodeSource` and ``Params``.
 
@@ -53,12 +67,14 @@ def setup_source(
         raise ValueError(f"mask_mode must be one of {core.MASK_MODES}, got {mask_mode!r}")
     if history < 1:
         raise ValueError(f"history must be >= 1, got {history}")
+    if not 0 <= lookahead <= 64:
+        raise ValueError(f"lookahead must be in [0, 64] slots, got {lookahead}")
     if render_mode is not None and render_mode not in render_modes:
         raise ValueError(f"render_mode must be one of {render_modes}, got {render_mode!r}")
     src = EpisodeSource(*args, **kwargs)
     params = core.Params(
         C=src.C, K=src.K, M=src.M, n=src.n_candidates, history=int(history), mask_mode=mask_mode,
-        demand_scale=src.demand_scale,
+        demand_scale=src.demand_scale, lookahead=int(lookahead), flat_forecast=src.predictor != "noisy-truth",
     )
     return src, params
 
@@ -119,6 +135,14 @@ class DownlinkEnv(gym.Env[Obs, np.ndarray]):
     | ``time`` | (1,) | [0, 1] | ``k / K`` |
     | ``action_mask`` | (C n,) | {0, 1} | the flat action mask |
 
+    With ``lookahead=A > 0`` three more entries describe slots ``k+1 .. k+A``:
+
+    | key | shape | range | meaning |
+    |---|---|---|---|
+    | ``forecast_ahead`` | (C, A) | [0, 100] | predictor's forecast of each slot's demand / ``demand_scale`` (0 past ``K``) |
+    | ``candidates_ahead`` | (C, n, A) | [-10, 10] | each candidate's gain feature in each slot (-10: not visible, padding, or past ``K``) |
+    | ``best_ahead`` | (C, A) | [-10, 10] | best gain feature over all satellites (rising ones included) in each slot |
+
     ``demand_scale`` is the bits per slow slot of a high-demand cell at the base rate
     (``demand.high_rate_bps * M * T_f``).
 
@@ -161,6 +185,7 @@ class DownlinkEnv(gym.Env[Obs, np.ndarray]):
       ``n_scenarios`` seeds of the split only).
     - ``n_candidates`` (int): candidate list length ``n`` (default ``min(S, 8)``).
     - ``history`` (int): ``L`` (default 4).
+    - ``lookahead`` (int, 0..64): ``A`` slots of look-ahead entries (default 0: none), see above.
     - ``predictor`` (``"naive"`` | ``"ewma"`` | ``"noisy-truth"``, default ``"noisy-truth"``, or a
       causal callable ``f(demand (C, K), prior (C,)) -> (C, K)`` such as a learned model),
       ``prediction_error`` (relative std of a multiplicative error ``max(0, 1 + e N(0, 1))``,
@@ -202,6 +227,7 @@ class DownlinkEnv(gym.Env[Obs, np.ndarray]):
         n_scenarios: int | None = None,
         n_candidates: int | None = None,
         history: int = 4,
+        lookahead: int = 0,
         predictor: str | Forecaster = "noisy-truth",
         prediction_error: float = 0.1,
         ewma_alpha: float = 0.3,
@@ -212,7 +238,7 @@ class DownlinkEnv(gym.Env[Obs, np.ndarray]):
         cache_mb: float = 1024.0,
     ) -> None:
         self.source, self.params = setup_source(
-            mask_mode, history, render_mode, self.metadata["render_modes"],
+            mask_mode, history, lookahead, render_mode, self.metadata["render_modes"],
             preset, config=config, overrides=overrides, scenario=scenario,
             scenario_seed=scenario_seed, seed_split=seed_split, n_scenarios=n_scenarios,
             n_candidates=n_candidates, predictor=predictor, prediction_error=prediction_error,
@@ -224,7 +250,7 @@ class DownlinkEnv(gym.Env[Obs, np.ndarray]):
         self._allocate = get_allocator(allocator)
         src = self.source
         self.observation_space, self.action_space = make_spaces(
-            src.C, src.n_candidates, int(history)
+            src.C, src.n_candidates, int(history), int(lookahead)
         )
         self.render_mode = render_mode
         self._bt: core.Batch | None = None
@@ -352,16 +378,12 @@ class DownlinkEnv(gym.Env[Obs, np.ndarray]):
         ``naive`` and ``ewma`` extrapolate the current forecast flat (with each slot's factor).
         Used by the MPC baseline.
         """
-        bt, _st = self._bt, self._st
-        if bt is None:
+        if self._bt is None:
             raise RuntimeError("call reset() first")
         K = self.params.K  # noqa: N806
         k = min(self.k, K - 1)
         h = K - k if horizon is None else max(1, min(int(horizon), K - k))
-        fac = bt.fc_factor[0][:, k : k + h]
-        if self.source.predictor == "noisy-truth":
-            return bt.fc_base[0][:, k : k + h] * fac
-        return bt.fc_base[0][:, k : k + 1] * fac
+        return core.forecast_window(self._bt, self._st, 0, h)[0]
 
     def render(self) -> np.ndarray | str | None:  # type: ignore[override]
         """``rgb_array``: map of cells, satellites and associations; ``ansi``: a text table."""

@@ -80,6 +80,7 @@ class DownlinkVectorEnv(VectorEnv):
         n_scenarios: int | None = None,
         n_candidates: int | None = None,
         history: int = 4,
+        lookahead: int = 0,
         predictor: str | Forecaster = "noisy-truth",
         prediction_error: float = 0.1,
         ewma_alpha: float = 0.3,
@@ -93,7 +94,7 @@ class DownlinkVectorEnv(VectorEnv):
             raise ValueError(f"num_envs must be >= 1, got {num_envs}")
         self.num_envs = int(num_envs)
         self.source, self.params = setup_source(
-            mask_mode, history, render_mode, self.metadata["render_modes"],
+            mask_mode, history, lookahead, render_mode, self.metadata["render_modes"],
             preset, config=config, overrides=overrides, scenario=scenario,
             scenario_seed=scenario_seed, seed_split=seed_split, n_scenarios=n_scenarios,
             n_candidates=n_candidates, predictor=predictor, prediction_error=prediction_error,
@@ -102,7 +103,7 @@ class DownlinkVectorEnv(VectorEnv):
         self._allocate = get_allocator(allocator)
         src = self.source
         self.single_observation_space, self.single_action_space = make_spaces(
-            src.C, src.n_candidates, int(history)
+            src.C, src.n_candidates, int(history), int(lookahead)
         )
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
