@@ -81,8 +81,7 @@ class ObsLayout:
 
     @classmethod
     def from_dims(cls, C: int, n: int, L: int, ids: bool = False, A: int = 0) -> ObsLayout:  # noqa: N803
-        """Layout of the environment's spaces for ``C`` cells, ``n`` candidates, ``L`` history
-        slots and ``A`` look-ahead slots."""
+        """Layout for ``C`` cells, ``n`` candidates, ``L`` history and ``A`` look-ahead slots."""
         space, _ = make_spaces(int(C), int(n), int(L), int(A))
         return cls.from_space(space, ids=ids)
 
@@ -109,8 +108,7 @@ class ObsLayout:
 
     @property
     def dims(self) -> dict[str, Any]:
-        """``{"C", "n", "L", "ids"}`` (and ``"A"`` with look-ahead): what :meth:`from_dims` needs
-        (stored in policy kwargs)."""
+        """``{"C", "n", "L", "ids"}`` (+ ``"A"`` with look-ahead): :meth:`from_dims`'s arguments."""
         out: dict[str, Any] = {"C": self.C, "n": self.n, "L": self.L, "ids": self.ids}
         if self.A:
             out["A"] = self.A

@@ -22,8 +22,11 @@ _ROW0 = np.zeros(1, dtype=np.int64)
 def make_spaces(
     C: int, n: int, history: int, lookahead: int = 0  # noqa: N803
 ) -> tuple[spaces.Dict, spaces.MultiDiscrete]:
-    """Observation and action spaces for ``C`` cells, ``n`` candidates, ``history`` slots of
-    demand history and ``lookahead`` slots of look-ahead (0: no look-ahead entries)."""
+    """Observation and action spaces for ``C`` cells and ``n`` candidates.
+
+    ``history`` slots of demand history and ``lookahead`` slots of look-ahead (0: no
+    look-ahead entries).
+    """
     f32 = np.float32
     lo = np.zeros((C, n, N_CAND_FEATURES), dtype=f32)
     hi = np.ones((C, n, N_CAND_FEATURES), dtype=f32)
