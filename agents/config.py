@@ -248,7 +248,7 @@ class BCConfig:
 
 @dataclass
 class LabelConfig:
-    """Oracle labels for behaviour cloning: B1 (hindsight P2) replayed on training seeds.
+    """Oracle labels for behaviour cloning: an expert's episodes replayed on training seeds.
 
     Attributes
     ----------
@@ -261,8 +261,14 @@ class LabelConfig:
         Worker processes.
     shard_size : int
         Scenarios per shard file.
+    expert : str
+        ``hindsight``: B1, P2 solved once on the realised arrivals (clairvoyant); ``mpc``: B2,
+        P2 re-solved every slot on the environment's forecasts (causal: its choice is a
+        function of what the agent observes plus the known orbits).
+    window : int or None
+        Planning horizon [slots] of the ``mpc`` expert (None: to the end of the episode).
     method, proxy : str
-        P2 solver and capacity proxy of the hindsight oracle (as in B1).
+        P2 solver and capacity proxy of the expert (as in B1 / B2).
     options : dict
         Extra options of :func:`oracles.p2.solve` (``time_limit``, ...).
     cache_dir : str
@@ -273,6 +279,8 @@ class LabelConfig:
     first_seed: int = 0
     workers: int = 2
     shard_size: int = 8
+    expert: str = "hindsight"
+    window: int | None = None
     method: str = "lagrangian"
     proxy: str = "coupled"
     options: dict[str, Any] = field(default_factory=dict)
@@ -520,6 +528,11 @@ def validate(cfg: ExperimentConfig) -> None:
         raise ValueError("agent.wolpertinger.k must be >= 1")
     if cfg.agent.wolpertinger.embedding not in ("onehot", "scalar"):
         raise ValueError("agent.wolpertinger.embedding must be 'onehot' or 'scalar'")
+    lab = cfg.agent.labels
+    if lab.expert not in ("hindsight", "mpc"):
+        raise ValueError(f"agent.labels.expert must be 'hindsight' or 'mpc', got {lab.expert!r}")
+    if lab.window is not None and lab.window < 1:
+        raise ValueError(f"agent.labels.window must be >= 1 slot or null, got {lab.window}")
     bc = cfg.agent.bc
     for name in ("dagger_rounds", "dagger_epochs"):
         if getattr(bc, name) < 0:

@@ -10,7 +10,8 @@ state:
 2. in every visited state, the expert is :class:`leo_env.policies.MPCPolicy` with
    ``arrivals="realised"``: P2 (the label oracle's method and proxy) over the rest of the
    episode on the realised arrivals, from the current association and budgets left -- the
-   hindsight oracle re-planned from where the learner is;
+   hindsight oracle re-planned from where the learner is (with ``labels.expert: mpc`` the
+   expert is B2 itself, on the forecasts);
 3. add the rows (the learner's observation and mask, the expert's choice) to the data and
    train ``bc.dagger_epochs`` more passes from the current weights.
 
@@ -50,10 +51,9 @@ def _dagger_shard(
     import torch as th
 
     from agents.envs import make_env
-    from agents.labels import label_episode
+    from agents.labels import label_episode, make_expert
     from agents.policies import AgentPolicy
     from agents.registry import load_model
-    from leo_env.policies import MPCPolicy
 
     th.set_num_threads(1)
     cfg = EnvConfig(**env_cfg)
@@ -61,7 +61,7 @@ def _dagger_shard(
     model = load_model(model_path, algo, device="cpu")
     model.policy.set_training_mode(False)
     learner = AgentPolicy(model, algo)
-    expert = MPCPolicy(method=lab["method"], proxy=lab["proxy"], arrivals="realised", **dict(lab["options"]))
+    expert = make_expert(lab, replan=True)
     episodes = [(s, label_episode(env, s, expert, cfg.satellite_ids, behaviour=learner)) for s in seeds]
     write_shard(shard_path(Path(directory), shard), episodes)
 

@@ -1,8 +1,9 @@
-"""Oracle labels for behaviour cloning: the hindsight (B1) association replayed in the environment.
+"""Oracle labels for behaviour cloning: an expert's episodes replayed in the environment.
 
 For every training scenario seed the P2 oracle solves the episode in hindsight
 (:class:`leo_env.policies.HindsightPolicy`, the same solver and options as B1 in the
-evaluation); the environment is then played with the oracle's choices, so every recorded
+evaluation; ``labels.expert: mpc`` instead re-solves P2 on the forecasts every slot, B2's
+:class:`~leo_env.policies.MPCPolicy`); the environment is then played with the oracle's choices, so every recorded
 observation is exactly what the agent would see at that slot (forecasts, budgets, previous
 association, masks), and the label of a slot is the candidate index per cell that selects the
 oracle's satellite (B0's choice where the plan's satellite is not in the candidate list; such
@@ -39,7 +40,7 @@ from agents.envs import ObsLayout, make_env
 from leo_env.io import atomic_write, atomic_write_json
 
 __all__ = [
-    "LabelSet", "label_dir", "label_episode", "generate_labels", "load_labels", "run_shards", "write_shard",
+    "LabelSet", "label_dir", "label_episode", "generate_labels", "load_labels", "make_expert", "run_shards", "write_shard",
     "shard_path", "FORMAT_VERSION",
 ]
 
@@ -95,10 +96,13 @@ def _fingerprint(env_cfg: EnvConfig, lab: LabelConfig) -> dict[str, Any]:
     env = asdict(env_cfg)
     if not env.get("lookahead"):
         env.pop("lookahead", None)  # added later: caches made before it keep their folder
+    oracle: dict[str, Any] = {"method": lab.method, "proxy": lab.proxy, "options": dict(lab.options)}
+    if lab.expert != "hindsight":  # added later: hindsight caches keep their folder
+        oracle.update(expert=lab.expert, window=lab.window)
     return {
         "version": FORMAT_VERSION,
         "env": env,
-        "oracle": {"method": lab.method, "proxy": lab.proxy, "options": dict(lab.options)},
+        "oracle": oracle,
         "shard_size": int(lab.shard_size),
         "first_seed": int(lab.first_seed),
     }
@@ -194,15 +198,29 @@ def write_shard(path: Path, episodes: list[tuple[int, dict[str, np.ndarray]]]) -
     atomic_write(path, _w)
 
 
+def make_expert(lab: dict[str, Any], replan: bool = False) -> Any:
+    """The labelling policy of a :class:`LabelConfig` (as a dict).
+
+    ``replan``: the DAgger expert, which must answer from any state: the hindsight oracle
+    becomes P2 on the realised arrivals re-solved from the current state every slot.
+    """
+    from leo_env.policies import HindsightPolicy, MPCPolicy
+
+    kw = {"method": lab["method"], "proxy": lab["proxy"], **dict(lab["options"])}
+    if lab.get("expert", "hindsight") == "mpc":
+        return MPCPolicy(window=lab.get("window"), arrivals="forecast", **kw)
+    if replan:
+        return MPCPolicy(arrivals="realised", **kw)
+    return HindsightPolicy(**kw)
+
+
 def _label_shard(env_cfg: dict[str, Any], lab: dict[str, Any], directory: str, shard: int, seeds: list[int]) -> dict[str, Any]:
     """Worker task: label ``seeds`` and write shard ``shard``; returns a small summary."""
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    from leo_env.policies import HindsightPolicy
-
     t0 = time.perf_counter()
     cfg = EnvConfig(**env_cfg)
     env = make_env(cfg)
-    oracle = HindsightPolicy(method=lab["method"], proxy=lab["proxy"], **dict(lab["options"]))
+    oracle = make_expert(lab)
     episodes = [(s, label_episode(env, s, oracle, cfg.satellite_ids)) for s in seeds]
     write_shard(shard_path(Path(directory), shard), episodes)
     return {"shard": shard, "seeds": len(seeds), "time_s": time.perf_counter() - t0}

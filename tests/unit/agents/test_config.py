@@ -23,6 +23,10 @@ def test_unknown_key_and_wrong_type_are_errors():
         load_experiment(None, ["train.n_envs=many"])
     with pytest.raises(ValueError, match="agent.algo"):
         load_experiment(None, ["agent.algo=dqn"])
+    with pytest.raises(ValueError, match="env.lookahead"):
+        load_experiment(None, ["env.lookahead=-2"])
+    with pytest.raises(ValueError, match="agent.labels.expert"):
+        load_experiment(None, ["agent.labels.expert=oracle"])
 
 
 def test_agent_preset_is_merged_under_the_experiment(tmp_path: Path):

@@ -1,5 +1,6 @@
 import gymnasium as gym
 import numpy as np
+import pytest
 
 import leo_env  # noqa: F401
 from agents.config import EnvConfig
@@ -8,12 +9,14 @@ from agents.vec_env import DownlinkVecEnv
 from leo_env.wrappers import FlattenDownlink
 
 
-def test_layout_matches_flatten_wrapper_and_round_trips():
-    env = make_env(EnvConfig(preset="toy", allocator="equal"))
+@pytest.mark.parametrize("lookahead", [0, 3])
+def test_layout_matches_flatten_wrapper_and_round_trips(lookahead):
+    env = make_env(EnvConfig(preset="toy", allocator="equal", lookahead=lookahead))
     obs, _ = env.reset(seed=3)
     layout = ObsLayout.from_space(env.observation_space)
+    assert layout.A == lookahead
     flat = layout.flatten(obs)
-    ref = FlattenDownlink(gym.make("leo_env/Downlink-toy-v0", allocator="equal"))
+    ref = FlattenDownlink(gym.make("leo_env/Downlink-toy-v0", allocator="equal", lookahead=lookahead))
     ref_obs, _ = ref.reset(seed=3)
     np.testing.assert_array_equal(flat, ref_obs)
     np.testing.assert_array_equal(flat, flatten_obs(obs))

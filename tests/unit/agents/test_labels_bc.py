@@ -69,3 +69,27 @@ def test_behaviour_cloning_fits_a_small_label_set(tmp_path, toy_labels):
         dist = model.policy.get_distribution(data.obs, action_masks=data.mask.numpy())
         pred = dist.get_actions(deterministic=True)
     assert (pred == data.label).float().mean().item() >= 0.97
+
+
+def test_mpc_expert_labels_are_b2_decisions_on_the_agents_forecasts(tmp_path: Path):
+    """``labels.expert=mpc``: every label is what B2 (P2 on the forecasts) picks in that state."""
+    from agents.envs import make_env
+    from leo_env.policies import MPCPolicy
+
+    cfg = tiny_config(
+        tmp_path, "agent.labels.n_seeds=2", "agent.labels.expert=mpc", "agent.labels.window=3", "env.lookahead=2"
+    )
+    d = generate_labels(cfg.env, cfg.agent.labels, progress=False)
+    hind = tiny_config(tmp_path, "agent.labels.n_seeds=2", "env.lookahead=2")
+    assert d != label_dir(hind.env, hind.agent.labels)  # a separate cache
+    ls = load_labels(d)
+    env = make_env(cfg.env)
+    b2 = MPCPolicy(window=3, method=cfg.agent.labels.method, proxy=cfg.agent.labels.proxy)
+    for s in (0, 1):
+        obs, _ = env.reset(seed=s, options={"scenario_seed": s})
+        b2.reset(env)
+        rows = np.nonzero(ls.seed == s)[0]
+        for r in rows:
+            a = b2.act(obs, env)
+            np.testing.assert_array_equal(ls.label[r], a)
+            obs, *_ = env.step(a)

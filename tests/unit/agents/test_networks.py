@@ -19,10 +19,10 @@ def _permute_cells(layout: ObsLayout, x: np.ndarray, perm: np.ndarray) -> np.nda
     return layout.flatten(out, out.get("candidate_ids"))
 
 
-@pytest.mark.parametrize("ids", [False, True])
-def test_candidate_network_is_cell_permutation_equivariant(rng, ids):
+@pytest.mark.parametrize("ids, lookahead", [(False, 0), (True, 0), (True, 3)])
+def test_candidate_network_is_cell_permutation_equivariant(rng, ids, lookahead):
     th.manual_seed(0)
-    layout = ObsLayout.from_dims(C=5, n=3, L=4, ids=ids)
+    layout = ObsLayout.from_dims(C=5, n=3, L=4, ids=ids, A=lookahead)
     net = CandidateActorCritic(layout, 16)
     x = rng.random(layout.dim).astype(np.float32)
     x[layout.slices["candidates"]] = rng.random(layout.C * layout.n * layout.F) > 0.3  # some valid pairs
@@ -36,6 +36,11 @@ def test_candidate_network_is_cell_permutation_equivariant(rng, ids):
         vo, vp = net.forward_critic(th.as_tensor(x[None])), net.forward_critic(th.as_tensor(xp[None]))
     th.testing.assert_close(lo[perm], lp, rtol=1e-5, atol=1e-6)
     th.testing.assert_close(vo, vp, rtol=1e-5, atol=1e-6)
+    if lookahead:  # the look-ahead entries reach the logits
+        x2 = x.copy()
+        x2[layout.slices["forecast_ahead"]] += 1.0
+        with th.no_grad():
+            assert not th.allclose(net.forward_actor(th.as_tensor(x2[None])), lo.reshape(1, -1))
 
 
 def test_satellite_pooling_sees_competition():

@@ -101,8 +101,10 @@ def test_info_has_no_wall_clock_and_expected_keys():
     assert info["xi"].shape == (5,) and isinstance(info["jain"], float)
 
 
-@pytest.mark.parametrize("predictor", ["naive", "ewma", "noisy-truth"])
-def test_future_arrivals_do_not_leak(predictor):
+@pytest.mark.parametrize(
+    "predictor, lookahead", [("naive", 0), ("ewma", 0), ("noisy-truth", 0), ("naive", 4), ("ewma", 4)]
+)
+def test_future_arrivals_do_not_leak(predictor, lookahead):
     sc = leo_env.make_scenario("medium", seed=3)
     rng = np.random.default_rng(0)
     for k in (0, 1, 5, 17):
@@ -110,11 +112,53 @@ def test_future_arrivals_do_not_leak(predictor):
         first = k + 1 if predictor == "noisy-truth" else k  # noisy-truth forecasts slot k itself
         a2[:, first:, :] = rng.poisson(3e5, a2[:, first:, :].shape)
         sc2 = dataclasses.replace(sc, a=a2)
-        kw = dict(allocator="equal", predictor=predictor, prediction_error=0.1)
+        kw = dict(allocator="equal", predictor=predictor, prediction_error=0.1, lookahead=lookahead)
         e1, e2 = DownlinkEnv(scenario=sc, **kw), DownlinkEnv(scenario=sc2, **kw)
         t1, t2 = play(e1, seed=1, steps=k), play(e2, seed=1, steps=k)
         for (o1, r1, _), (o2, r2, _) in zip(t1, t2, strict=True):
             assert data_equivalence(o1, o2) and r1 == r2
+
+
+def test_lookahead_entries_describe_the_next_slots():
+    """Forecasts and geometry of slots k+1..k+A, checked against what the episode reveals."""
+    A = 5  # noqa: N806
+    env = DownlinkEnv("medium", allocator="equal", prediction_error=0.0, lookahead=A)
+    assert "forecast_ahead" not in DownlinkEnv("medium", allocator="equal").observation_space.spaces
+    obs, _ = env.reset(seed=2)
+    sc, K, scale = env.scenario, env.params.K, env.params.demand_scale  # noqa: N806
+    rng = np.random.default_rng(0)
+    seen, demand = [], []
+    for k in range(K):
+        assert env.observation_space.contains(obs)
+        seen.append({key: obs[key].copy() for key in ("forecast_ahead", "candidates_ahead", "best_ahead")})
+        cand, valid = env.candidates, obs["candidates"][..., 5] > 0.5
+        for t in range(A):
+            j = k + 1 + t
+            vis = np.zeros(cand.shape, dtype=bool)
+            if j < K:
+                vis[valid] = sc.v[cand[valid], np.nonzero(valid)[0], j] > 0
+            # a candidate's future gain is real exactly while it is still visible
+            np.testing.assert_array_equal(seen[-1]["candidates_ahead"][..., t] > -9.999, vis)
+            any_vis = sc.v[:, :, j].any(0) if j < K else np.zeros(env.params.C, dtype=bool)
+            np.testing.assert_array_equal(seen[-1]["best_ahead"][:, t] > -9.999, any_vis)
+        assert np.all(seen[-1]["best_ahead"][:, :, None] >= seen[-1]["candidates_ahead"].transpose(0, 2, 1) - 1e-6)
+        mask = env.action_masks().reshape(env.params.C, -1)
+        obs, _, _, _, info = env.step(random_masked_actions(mask, rng))
+        demand.append(info["demand_bits"])
+    demand = np.stack(demand, axis=1)  # (C, K) realised
+    for k in range(K):
+        for t in range(A):
+            want = demand[:, k + 1 + t] / scale if k + 1 + t < K else np.zeros(env.params.C)
+            # noisy-truth with zero error forecasts every future slot exactly
+            np.testing.assert_allclose(seen[k]["forecast_ahead"][:, t], np.minimum(want, 100.0), rtol=1e-5, atol=1e-7)
+    naive = DownlinkEnv("medium", allocator="equal", predictor="naive", prediction_error=0.0, lookahead=A)
+    obs, _ = naive.reset(seed=2)
+    for _ in range(3):
+        obs, *_ = naive.step(naive.action_masks().reshape(naive.params.C, -1).argmax(1))
+    # a flat predictor extrapolates the current forecast
+    np.testing.assert_allclose(obs["forecast_ahead"], np.repeat(obs["forecast"][:, None], A, 1), rtol=1e-6)
+    with pytest.raises(ValueError, match="lookahead"):
+        DownlinkEnv("toy", lookahead=-1)
 
 
 def test_masked_entries_are_visible_and_affordable():

@@ -44,8 +44,9 @@ def lockstep(preset, B, steps, seed, allocator, **kw):
     return n_resets
 
 
-def test_vector_matches_scalar_with_autoreset():
-    n_resets = lockstep("toy", B=3, steps=25, seed=5, allocator="equal", n_scenarios=4)
+@pytest.mark.parametrize("lookahead", [0, 3])
+def test_vector_matches_scalar_with_autoreset(lookahead):
+    n_resets = lockstep("toy", B=3, steps=25, seed=5, allocator="equal", n_scenarios=4, lookahead=lookahead)
     assert n_resets >= 3
 
 
