@@ -5,7 +5,8 @@ Usage::
 
     python evaluate.py --config configs/experiments/<name>.yaml \
         --policies b0,b1,b2,runs/<run dir>[,<checkpoint.zip>...] \
-        [--seeds 20] [--prediction-error 0.05,0.1,0.2] [--out DIR] [--set key=value ...]
+        [--seeds 20] [--prediction-error 0.05,0.1,0.2] [--out DIR] [--decode argmax,search]
+        [--set key=value ...]
     python evaluate.py --config configs/experiments/demo.yaml --train   # train, then evaluate
 
 Every policy plays the same held-out scenarios (evaluation split, ``seed_split="eval"``) at
@@ -44,7 +45,9 @@ def evaluate(cfg: Any, policies: list[str], progress: bool = True) -> dict[str, 
         if name.lower() in ("b0", "b1", "b2", "random"):
             specs.append(baseline_spec(name, ev.b1, ev.b2))
         else:
-            specs.append(agent_spec(name, deterministic=ev.deterministic))
+            for decode in ev.decode:
+                search = (ev.search_delta, ev.search_passes) if decode == "search" else None
+                specs.append(agent_spec(name, deterministic=ev.deterministic, search=search))
     labels = [s.label for s in specs]
     for lab in set(labels):  # disambiguate two agents of the same algorithm
         same = [s for s in specs if s.label == lab]
@@ -69,6 +72,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--seeds", type=int, help="paired held-out seeds (evaluate.seeds)")
     ap.add_argument("--prediction-error", help="comma-separated levels, e.g. 0.05,0.1,0.2")
     ap.add_argument("--out", help="output folder (evaluate.out)")
+    ap.add_argument("--decode", help="comma-separated agent decodings: argmax,search (evaluate.decode)")
     ap.add_argument("--set", nargs="+", action="extend", default=[], metavar="KEY=VALUE", help="dotted overrides")
     ap.add_argument("--train", action="store_true", help="train the config's agent first and evaluate it too")
     ap.add_argument("--no-progress", action="store_true")
@@ -87,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
         extra.append(f"evaluate.prediction_errors=[{args.prediction_error}]")
     if args.out:
         extra.append(f"evaluate.out={args.out}")
+    if args.decode:
+        extra.append(f"evaluate.decode=[{args.decode}]")
     cfg = load_experiment(args.config, extra)
     policies = [p.strip() for p in args.policies.split(",") if p.strip()] if args.policies else list(cfg.evaluate.policies)
     progress = not args.no_progress

@@ -402,6 +402,14 @@ class EvaluateConfig:
         Output folder (``results.json``, ``results.md``, ``results.csv``, plots).
     deterministic : bool
         Agents act greedily (argmax of the masked policy).
+    decode : list of str
+        How the (deterministic) agents pick their joint action; each agent is evaluated once
+        per entry: ``argmax`` (per-cell masked argmax) and/or ``search`` (the argmax improved by
+        :func:`agents.search.local_search` on the slot's coupled capacity proxy; label ``+LS``).
+    search_delta : float
+        Logit window of the search: candidates within ``search_delta`` of a cell's best logit.
+    search_passes : int
+        Sweeps over the cells of the search.
     wilcoxon_pairs : list of str
         Pairs ``"A:B"`` of policy labels to test; empty: every agent against B0, B1 and B2.
     b1, b2 : BaselineConfig
@@ -415,6 +423,9 @@ class EvaluateConfig:
     prediction_errors: list[float] = field(default_factory=lambda: [0.05, 0.1, 0.2])
     out: str = "results/eval"
     deterministic: bool = True
+    decode: list[str] = field(default_factory=lambda: ["argmax"])
+    search_delta: float = 3.0
+    search_passes: int = 2
     wilcoxon_pairs: list[str] = field(default_factory=list)
     b1: BaselineConfig = field(default_factory=BaselineConfig)
     b2: BaselineConfig = field(default_factory=BaselineConfig)
@@ -528,6 +539,16 @@ def validate(cfg: ExperimentConfig) -> None:
         raise ValueError("agent.wolpertinger.k must be >= 1")
     if cfg.agent.wolpertinger.embedding not in ("onehot", "scalar"):
         raise ValueError("agent.wolpertinger.embedding must be 'onehot' or 'scalar'")
+    ev = cfg.evaluate
+    bad = [d for d in ev.decode if d not in ("argmax", "search")]
+    if bad or not ev.decode:
+        raise ValueError(f"evaluate.decode entries must be 'argmax' or 'search' (at least one), got {ev.decode}")
+    if not ev.search_delta >= 0:
+        raise ValueError(f"evaluate.search_delta must be >= 0, got {ev.search_delta}")
+    if ev.search_passes < 1:
+        raise ValueError(f"evaluate.search_passes must be >= 1, got {ev.search_passes}")
+    if "search" in ev.decode and not ev.deterministic:
+        raise ValueError("evaluate.decode=search needs evaluate.deterministic=true")
     lab = cfg.agent.labels
     if lab.expert not in ("hindsight", "mpc"):
         raise ValueError(f"agent.labels.expert must be 'hindsight' or 'mpc', got {lab.expert!r}")

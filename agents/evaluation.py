@@ -111,20 +111,23 @@ def baseline_spec(name: str, b1: BaselineConfig, b2: BaselineConfig) -> PolicySp
     raise ValueError(f"unknown baseline {name!r} (b0, b1, b2, random, or a run folder / model zip)")
 
 
-def agent_spec(path: str | os.PathLike[str], deterministic: bool = True, which: str = "best") -> PolicySpec:
-    """Spec of a learned agent (run folder or model zip)."""
+def agent_spec(
+    path: str | os.PathLike[str], deterministic: bool = True, which: str = "best",
+    search: tuple[float, int] | None = None,
+) -> PolicySpec:
+    """Spec of a learned agent (run folder or model zip), optionally with decision-time search."""
     from agents.policies import load_agent_policy
     from agents.runs import model_file, run_config
 
-    probe = load_agent_policy(path, which=which, deterministic=deterministic)
+    probe = load_agent_policy(path, which=which, deterministic=deterministic, search=search)
     f = Path(path).resolve()
     stat = (Path(probe.run_dir) if probe.run_dir else f)
     lookahead = run_config(model_file(path, which)).env.lookahead
     return PolicySpec(
         probe.name,
-        lambda: load_agent_policy(path, which=which, deterministic=deterministic),
+        lambda: load_agent_policy(path, which=which, deterministic=deterministic, search=search),
         key={"policy": "agent", "path": str(f), "which": which, "deterministic": deterministic,
-             "mtime": _mtime(f)},
+             "mtime": _mtime(f), **({"search": list(search)} if search is not None else {})},
         run_dir=str(stat) if probe.run_dir else None,
         env={"lookahead": lookahead} if lookahead else {},
     )

@@ -43,11 +43,17 @@ class AgentPolicy(Policy):
         Greedy actions (masked argmax) instead of samples.
     run_dir : path, optional
         Run folder (training curves in the plots).
+    search : tuple of (float, int), optional
+        ``(delta, passes)``: improve the greedy choice with :func:`agents.search.local_search`
+        on the slot's coupled capacity proxy (candidates within ``delta`` of each cell's best
+        logit, ``passes`` sweeps); the label gets a ``+LS`` suffix.  Needs ``deterministic``
+        and a logit policy (not Wolpertinger).
 
     Notes
     -----
     Masked agents receive the environment's action mask; ``ppo`` (B3) does not, and its
     invalid choices are repaired by the environment (counted in ``info["repairs_total"]``).
+    With ``search`` every agent's moves stay within the action mask.
     """
 
     def __init__(
@@ -57,6 +63,7 @@ class AgentPolicy(Policy):
         name: str | None = None,
         deterministic: bool = True,
         run_dir: str | os.PathLike[str] | None = None,
+        search: tuple[float, int] | None = None,
     ) -> None:
         super().__init__()
         self.model = model
@@ -65,6 +72,14 @@ class AgentPolicy(Policy):
         self.deterministic = deterministic
         self.run_dir = None if run_dir is None else Path(run_dir)
         self.layout: ObsLayout | None = None
+        if search is not None:
+            if algo == "wolpertinger" or not deterministic:
+                raise ValueError("search needs a deterministic logit policy (not wolpertinger)")
+            delta, passes = search
+            if not (float(delta) >= 0 and int(passes) >= 1):
+                raise ValueError(f"search needs delta >= 0 and passes >= 1, got {search}")
+            self.name = f"{self.name}+LS"
+        self.search = None if search is None else (float(search[0]), int(search[1]))
 
     def reset(self, env: gym.Env[Any, Any]) -> None:
         """Read the observation layout of ``env`` and check that it fits the model."""
@@ -84,6 +99,11 @@ class AgentPolicy(Policy):
                 f"expects {expected} (different preset, n_candidates or history?)"
             )
         self.layout = layout
+        if self.search is not None:  # compile / load the kernel now, not inside the first decision
+            from agents.search import local_search
+
+            one = np.ones((1, 1))
+            local_search(one, one > 0, np.zeros((1, 1), np.int64), -np.ones(1, np.int64), one[0], one, 1e-3, 0.0)
 
     def act(self, obs: dict[str, np.ndarray], env: gym.Env[Any, Any]) -> np.ndarray:
         """Candidate index per cell, shape (C,)."""
@@ -94,7 +114,7 @@ class AgentPolicy(Policy):
         if self.algo == "wolpertinger":
             return self.model.select(flat)[0][0]  # type: ignore[attr-defined]
         policy = self.model.policy
-        masked = self.algo != "ppo"
+        masked = self.algo != "ppo" or self.search is not None
         mask = env.unwrapped.action_masks() if masked else None
         with th.inference_mode():
             x = th.as_tensor(flat, device=policy.device)
@@ -106,6 +126,8 @@ class AgentPolicy(Policy):
                     feats = feats[0]
                 logits = policy.action_net(policy.mlp_extractor.forward_actor(feats))
                 logits = logits.reshape(self.layout.C, self.layout.n)
+                if self.search is not None:
+                    return self._search(logits.cpu().numpy(), env)
                 if mask is not None:
                     logits = logits.masked_fill(~th.as_tensor(mask.reshape(self.layout.C, -1)), -th.inf)
                 return logits.argmax(dim=1).cpu().numpy().astype(np.int64)
@@ -116,12 +138,26 @@ class AgentPolicy(Policy):
             return dist.get_actions(deterministic=False)[0].cpu().numpy().astype(np.int64)
 
 
+    def _search(self, logits: np.ndarray, env: gym.Env[Any, Any]) -> np.ndarray:
+        """Local search around the masked argmax on the slot's capacity proxy."""
+        from agents.search import local_search
+
+        assert self.search is not None
+        u = env.unwrapped
+        sc = u.scenario
+        return local_search(
+            logits, u.action_mask_matrix(), u.candidates, u.association, u.forecast(1)[:, 0], u.slot_capacity(),
+            sc.eps, sc.lambda_h, delta=self.search[0], passes=self.search[1],
+        )
+
+
 def load_agent_policy(
     path: str | os.PathLike[str],
     which: str = "best",
     deterministic: bool = True,
     name: str | None = None,
     device: str = "cpu",
+    search: tuple[float, int] | None = None,
 ) -> AgentPolicy:
     """Load a run folder's (or a checkpoint's) model as a :class:`AgentPolicy`.
 
@@ -137,9 +173,13 @@ def load_agent_policy(
         Table label.
     device : str
         Torch device.
+    search : tuple of (float, int), optional
+        Decision-time local search ``(delta, passes)`` (see :class:`AgentPolicy`).
     """
     f = model_file(path, which)
     cfg = run_config(f)
     model = load_model(f, cfg.agent.algo, device=device)
     model.policy.set_training_mode(False)
-    return AgentPolicy(model, cfg.agent.algo, name=name, deterministic=deterministic, run_dir=run_dir_of(f))
+    return AgentPolicy(
+        model, cfg.agent.algo, name=name, deterministic=deterministic, run_dir=run_dir_of(f), search=search
+    )

@@ -334,6 +334,18 @@ class DownlinkEnv(gym.Env[Obs, np.ndarray]):
         """Flat boolean action mask, shape (C * n,), cell-major (sb3-contrib convention)."""
         return self._st.mask[0].reshape(-1).copy()
 
+    def slot_capacity(self) -> np.ndarray:
+        """Full-satellite bits per slow slot of every (cell, satellite) in the current slot, (C, S).
+
+        What a cell would get holding all of a satellite's PRBs and power (0 where the satellite
+        is not visible); computed from the known orbits, so an agent may use it at decision time
+        (the capacity behind ``candidates[..., 3]``; :mod:`agents.search` uses it).
+        """
+        if self._bt is None:
+            raise RuntimeError("call reset() first")
+        k = min(self.k, self.params.K - 1)
+        return self._bt.rho[0, k, :, : self.scenario.S].astype(np.float64)
+
     def action_mask_matrix(self) -> np.ndarray:
         """Action mask as (C, n) booleans."""
         return self._st.mask[0].copy()

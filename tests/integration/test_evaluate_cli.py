@@ -13,7 +13,7 @@ def test_evaluate_writes_every_table_and_plot(trained_run, tmp_path, capsys):
     rc = main([
         "--set", "env.preset=toy", "env.allocator=equal",
         "--policies", f"b0,b1,b2,{run_dir}", "--seeds", "3", "--prediction-error", "0.05,0.2",
-        "--out", str(out), "--no-progress",
+        "--out", str(out), "--no-progress", "--decode", "argmax,search",
     ])
     assert rc == 0
     for name in ("results.json", "results.md", "results.csv", *PLOT_FILES):
@@ -21,7 +21,7 @@ def test_evaluate_writes_every_table_and_plot(trained_run, tmp_path, capsys):
     res = json.loads((out / "results.json").read_text())
     entries = res["results"]
     assert {(e["policy"], e["prediction_error"]) for e in entries} == {
-        (p, e) for p in ("B0", "B1", "B2", "B5") for e in (0.05, 0.2)
+        (p, e) for p in ("B0", "B1", "B2", "B5", "B5+LS") for e in (0.05, 0.2)
     }
     for e in entries:
         for k in REQUIRED:
@@ -30,4 +30,4 @@ def test_evaluate_writes_every_table_and_plot(trained_run, tmp_path, capsys):
     assert any(t["a"] == "B5" and t["b"] == "B2" for t in res["wilcoxon"])
     assert "| B5 |" in capsys.readouterr().out
     csv_lines = (out / "results.csv").read_text().splitlines()
-    assert len(csv_lines) == 1 + 8
+    assert len(csv_lines) == 1 + 10
