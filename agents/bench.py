@@ -2,13 +2,15 @@
 
 Command line::
 
-    python -m agents.bench --run runs/<run dir> [--run ...] [--episodes 5] [--out results/decision.json]
+    python -m agents.bench --run runs/<run dir> [--run ...] [--episodes 5] [--decode argmax,search]
+        [--search-delta 3] [--search-passes 2] [--out results/decision.json]
 
 Plays ``--episodes`` held-out scenarios of the run's environment with the run's best model
 (deterministic, one torch thread; after one untimed warm-up episode) and times, per slot, the whole decision
 (:meth:`agents.policies.AgentPolicy.act`) and its parts: the action mask
 (``env.action_masks()``), the flat observation, and the network forward pass with the masked
-argmax.  Prints a table (mean / median / p95 in ms) and writes JSON.  The environment step
+argmax (with ``--decode search`` also :func:`agents.search.local_search`, inside "network").
+Prints a table (mean / median / p95 in ms) and writes JSON.  The environment step
 (exact P1 for the slot) is not part of the decision and is not timed.
 
 Besides wall-clock time, the whole decision is also timed in CPU time of the calling thread
@@ -29,7 +31,7 @@ import numpy as np
 __all__ = ["decision_times", "main"]
 
 
-def decision_times(run: str, episodes: int = 5) -> dict[str, Any]:
+def decision_times(run: str, episodes: int = 5, search: tuple[float, int] | None = None) -> dict[str, Any]:
     """Per-slot timings [ms] of a run's policy on ``episodes`` held-out scenarios."""
     import torch as th
 
@@ -40,7 +42,7 @@ def decision_times(run: str, episodes: int = 5) -> dict[str, Any]:
 
     th.set_num_threads(1)
     cfg = run_config(Path(run))
-    policy = load_agent_policy(run)
+    policy = load_agent_policy(run, search=search)
     env = make_env(cfg.env, seed_split="eval")
     parts: dict[str, list[float]] = {"decision": [], "decision_cpu": [], "mask": [], "observation": []}
     # warm-up episode, not timed (first calls compile kernels and fill torch's caches)
@@ -69,7 +71,10 @@ def decision_times(run: str, episodes: int = 5) -> dict[str, Any]:
             parts["observation"].append((t3 - t2) * 1e3)
             obs, _, term, trunc, _ = env.step(action)
             done = bool(term or trunc)
-    out: dict[str, Any] = {"run": str(run), "algo": cfg.agent.algo, "preset": cfg.env.preset, "slots": len(parts["decision"])}
+    out: dict[str, Any] = {
+        "run": str(run), "algo": cfg.agent.algo, "policy": policy.name, "preset": cfg.env.preset,
+        "search": None if search is None else list(search), "slots": len(parts["decision"]),
+    }
     for k, v in parts.items():
         a = np.asarray(v)
         out[k] = {"mean_ms": float(a.mean()), "median_ms": float(np.median(a)), "p95_ms": float(np.percentile(a, 95))}
@@ -85,17 +90,24 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--run", action="append", required=True, help="run folder (repeatable)")
     ap.add_argument("--episodes", type=int, default=5)
+    ap.add_argument("--decode", default="argmax", help="comma-separated: argmax,search")
+    ap.add_argument("--search-delta", type=float, default=3.0, help="logit window of the search")
+    ap.add_argument("--search-passes", type=int, default=2, help="sweeps of the search")
     ap.add_argument("--out", help="JSON output file")
     args = ap.parse_args(argv)
     if args.episodes < 1:
         raise SystemExit(f"--episodes must be >= 1, got {args.episodes}")
-    rows = [decision_times(r, args.episodes) for r in args.run]
-    print("| run | algo | preset | slots | part | mean [ms] | median [ms] | p95 [ms] |")
+    decodes = [d.strip() for d in args.decode.split(",") if d.strip()]
+    if not decodes or any(d not in ("argmax", "search") for d in decodes):
+        raise SystemExit(f"--decode entries must be argmax or search, got {args.decode!r}")
+    search = (args.search_delta, args.search_passes)
+    rows = [decision_times(r, args.episodes, search if d == "search" else None) for r in args.run for d in decodes]
+    print("| run | policy | preset | slots | part | mean [ms] | median [ms] | p95 [ms] |")
     print("|---|---|---|---|---|---|---|---|")
     for r in rows:
         for part in ("decision", "decision_cpu", "mask", "observation", "network"):
             t = r[part]
-            print(f"| {Path(r['run']).name} | {r['algo']} | {r['preset']} | {r['slots']} | {part} "
+            print(f"| {Path(r['run']).name} | {r['policy']} | {r['preset']} | {r['slots']} | {part} "
                   f"| {t['mean_ms']:.3f} | {t['median_ms']:.3f} | {t['p95_ms']:.3f} |")
     if args.out:
         atomic_write_json(args.out, {"machine": platform.processor() or platform.machine(), "results": rows})

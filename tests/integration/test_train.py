@@ -87,6 +87,8 @@ def test_decision_benchmark_times_the_parts_of_a_decision(trained_run, tmp_path,
     for part in ("decision", "mask", "observation"):
         assert 0 < r[part]["mean_ms"] < 1e4
     out = tmp_path / "decision.json"
-    assert main(["--run", str(run), "--episodes", "1", "--out", str(out)]) == 0
-    assert json.loads(out.read_text())["results"][0]["slots"] == 10
+    assert main(["--run", str(run), "--episodes", "1", "--decode", "argmax,search", "--out", str(out)]) == 0
+    res = json.loads(out.read_text())["results"]
+    assert [x["policy"] for x in res] == ["B5", "B5+LS"] and res[1]["search"] == [3.0, 2]
+    assert res[0]["slots"] == 10
     assert "| decision |" in capsys.readouterr().out
