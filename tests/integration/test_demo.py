@@ -15,7 +15,7 @@ def test_demo_trains_b5_and_evaluates_it_against_b0_b1_b2(tmp_path):
     assert rc == 0
     res = json.loads((out / "results.json").read_text())
     rows = {(r["policy"], r["prediction_error"]): r for r in res["results"]}
-    assert {p for p, _ in rows} == {"B0", "B1", "B2", "B5"}
+    assert {p for p, _ in rows} == {"B0", "B1", "B2", "B5", "B5+LS"}
     for r in rows.values():
         assert r["budget_violations"] == 0 and r["episodes"] == 20
     # B5 is closer to the oracle than greedy
