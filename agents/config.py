@@ -22,7 +22,7 @@ Example
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +107,18 @@ class EnvConfig:
     satellite_ids: bool = True
     allocator: str = "p1"
     n_scenarios: int | None = None
+
+
+def env_key(cfg: EnvConfig) -> dict[str, Any]:
+    """The fields of an :class:`EnvConfig` as a dict for cache keys (labels, partial results).
+
+    Fields added after the first caches were written are left out while at their default, so
+    those caches keep matching.
+    """
+    key = asdict(cfg)
+    if not key["lookahead"]:
+        del key["lookahead"]
+    return key
 
 
 @dataclass

@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from agents.config import BaselineConfig, EnvConfig
+from agents.config import BaselineConfig, EnvConfig, env_key
 from agents.envs import make_env
 from leo_env.envs.tables import EVAL_SEED_RANGE
 from leo_env.io import atomic_write, atomic_write_json, atomic_write_text
@@ -218,11 +218,9 @@ def _run_episodes(
     """Episodes ``0 .. n-1`` of one policy at one level, resuming from the partial file."""
     path = _partial_path(out, spec.label, level)
     env_cfg = replace(env_cfg, **spec.env)
-    env_key = asdict(env_cfg)
-    if not env_key["lookahead"]:
-        del env_key["lookahead"]  # added later: partial results made before it stay valid
-    env_key["prediction_error"] = level if level is not None else env_cfg.prediction_error
-    key = json.loads(json.dumps({"spec": spec.key, "env": env_key}, default=str))
+    ekey = env_key(env_cfg)
+    ekey["prediction_error"] = level if level is not None else env_cfg.prediction_error
+    key = json.loads(json.dumps({"spec": spec.key, "env": ekey}, default=str))
     done: dict[int, dict[str, Any]] = {}
     if path.exists():
         try:
@@ -234,7 +232,7 @@ def _run_episodes(
     todo = [i for i in range(n) if i not in done]
     bar.update(n - len(todo))
     if todo:
-        cfg = replace(env_cfg, prediction_error=float(env_key["prediction_error"]))
+        cfg = replace(env_cfg, prediction_error=float(ekey["prediction_error"]))
         env = make_env(cfg, seed_split="eval")
         policy = spec.make()
         for i in todo:

@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from agents.config import ROOT, EnvConfig, LabelConfig, load_experiment
+from agents.config import ROOT, EnvConfig, LabelConfig, env_key, load_experiment
 from agents.envs import ObsLayout, make_env
 from leo_env.io import atomic_write, atomic_write_json
 
@@ -93,9 +93,7 @@ class LabelSet:
 
 
 def _fingerprint(env_cfg: EnvConfig, lab: LabelConfig) -> dict[str, Any]:
-    env = asdict(env_cfg)
-    if not env.get("lookahead"):
-        env.pop("lookahead", None)  # added later: caches made before it keep their folder
+    env = env_key(env_cfg)
     oracle: dict[str, Any] = {"method": lab.method, "proxy": lab.proxy, "options": dict(lab.options)}
     if lab.expert != "hindsight":  # added later: hindsight caches keep their folder
         oracle.update(expert=lab.expert, window=lab.window)

@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from oracles.p2.proxy import _water_level, waterfill
+from oracles.p2.proxy import _waterfill_into, waterfill
 
 __all__ = ["local_search", "slot_objective"]
 
@@ -70,15 +70,11 @@ def _sat_utility(work: np.ndarray, members: np.ndarray, m: int, eps: float) -> f
     w = np.empty(m)
     for i in range(m):
         w[i] = work[members[i]]
-    t = _water_level(w, eps)
+    xi = np.empty(m)
+    _waterfill_into(w, eps, xi, np.empty(m))
     out = 0.0
     for i in range(m):
-        if t == np.inf:
-            xi = 1.0
-        else:
-            v = t / w[i] - eps
-            xi = 0.0 if v < 0.0 else (1.0 if v > 1.0 else v)
-        out += np.log(eps + xi)
+        out += np.log(eps + xi[i])
     return out
 
 
