@@ -26,7 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
-from typing import Literal, NamedTuple
+from typing import Literal, NamedTuple, overload
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -553,13 +553,36 @@ class SGP4PropagationError(RuntimeError):
     """SGP4 returned a non-zero error code for some satellite and time."""
 
 
+@overload
+def propagate_teme(
+    satrecs: Sequence[Satrec],
+    epoch: datetime,
+    t_s: ArrayLike,
+    *,
+    names: Sequence[str] | None = ...,
+    velocity: Literal[False] = ...,
+) -> np.ndarray: ...
+
+
+@overload
+def propagate_teme(
+    satrecs: Sequence[Satrec],
+    epoch: datetime,
+    t_s: ArrayLike,
+    *,
+    names: Sequence[str] | None = ...,
+    velocity: Literal[True],
+) -> tuple[np.ndarray, np.ndarray]: ...
+
+
 def propagate_teme(
     satrecs: Sequence[Satrec],
     epoch: datetime,
     t_s: ArrayLike,
     *,
     names: Sequence[str] | None = None,
-) -> np.ndarray:
+    velocity: bool = False,
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Propagate SGP4 element sets to TEME positions with the vectorised ``SatrecArray``.
 
     Parameters
@@ -572,11 +595,15 @@ def propagate_teme(
         Times since ``epoch`` [s].
     names : sequence of str, optional
         Satellite names used in error messages.
+    velocity : bool, optional
+        Also return the TEME (inertial) velocities that SGP4 computes.
 
     Returns
     -------
     ndarray, shape (T, N, 3)
         TEME positions [m].
+    ndarray, shape (T, N, 3)
+        TEME velocities [m/s], only when ``velocity=True``.
 
     Raises
     ------
@@ -591,7 +618,7 @@ def propagate_teme(
         raise ValueError(f"names has {len(names)} entries for {len(sats)} satrecs")
     t = _as_times(t_s)
     jd, fr = julian_dates(epoch, t)
-    err, r_km, _ = SatrecArray(sats).sgp4(jd, fr)
+    err, r_km, v_km_s = SatrecArray(sats).sgp4(jd, fr)
     if np.any(err):
         n, k = np.argwhere(err)[0]
         code = int(err[n, k])
@@ -602,7 +629,10 @@ def propagate_teme(
             f"{SGP4_ERRORS.get(code, 'unknown error')} "
             f"({int(np.count_nonzero(err))} satellite-times affected)"
         )
-    return np.ascontiguousarray(np.transpose(r_km, (1, 0, 2))) * 1e3
+    r_m = np.ascontiguousarray(np.transpose(r_km, (1, 0, 2))) * 1e3
+    if not velocity:
+        return r_m
+    return r_m, np.ascontiguousarray(np.transpose(v_km_s, (1, 0, 2))) * 1e3
 
 
 def propagate_ecef(
