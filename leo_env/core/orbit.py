@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Literal, NamedTuple, overload
@@ -39,7 +39,10 @@ __all__ = [
     "R_EARTH_M",
     "WalkerShell",
     "WALKER_PRESETS",
+    "CONSTELLATION_PRESETS",
     "walker_shell",
+    "constellation_preset",
+    "random_subset",
     "Constellation",
     "WalkerElements",
     "SGP4PropagationError",
@@ -219,6 +222,41 @@ WALKER_PRESETS: dict[str, WalkerShell] = {
     "starlink-1": WalkerShell("starlink-1", 53.0, 1584, 72, 65, 550.0),
     "oneweb": WalkerShell("oneweb", 87.9, 588, 12, 8, 1200.0),
     "kuiper-1": WalkerShell("kuiper-1", 51.9, 1156, 34, 7, 630.0),
+    # Starlink Gen1 (SpaceX 2020 modification) and one Gen2 shell, as in the five-shell set of
+    # the Kim/Roberts group's simulator; "starlink-1" above is Gen1's 550 km shell.  The Gen1
+    # polar shells (560 km, 97.6 deg: 6 x 58 and 4 x 43 satellites) are merged into one
+    # 10 x 52 shell of the same 520 satellites.  F by the rule above (the simulator uses F = 1,
+    # which puts satellites of starlink-gen2-530 on top of each other):
+    #   starlink-gen1-540   53.2:1584/72/13   47.9 km   (F = 25 ties)
+    #   starlink-gen1-570   70:720/36/25      64.7 km   (runner-up F = 23: 57.6 km)
+    #   starlink-gen1-560   97.6:520/10/5     55.4 km   (F = 9 ties)
+    #   starlink-gen2-530   43:2492/28/22     53.6 km   (runner-up F = 16: 27.4 km)
+    "starlink-gen1-540": WalkerShell("starlink-gen1-540", 53.2, 1584, 72, 13, 540.0),
+    "starlink-gen1-570": WalkerShell("starlink-gen1-570", 70.0, 720, 36, 25, 570.0),
+    "starlink-gen1-560": WalkerShell("starlink-gen1-560", 97.6, 520, 10, 5, 560.0),
+    "starlink-gen2-530": WalkerShell("starlink-gen2-530", 43.0, 2492, 28, 22, 530.0),
+    # A generic Walker-delta shell (DuJo's "Walker-delta 50 deg, I = 1000"); P = 20 planes is
+    # our choice.  50:1000/20/3, 122.9 km (runner-up F = 9: 59.6 km).
+    "walker-50-1000": WalkerShell("walker-50-1000", 50.0, 1000, 20, 3, 1000.0),
+}
+
+#: Multi-shell presets: name -> shell presets, in satellite order.
+#: ``starlink-gen1`` = Gen1's four shells (4,408 satellites); ``starlink-5shell`` = Gen1 + the
+#: 530 km / 43 deg Gen2 shell (6,900 satellites), the five-shell set of the Kim/Roberts group.
+CONSTELLATION_PRESETS: dict[str, tuple[str, ...]] = {
+    "starlink-gen1": (
+        "starlink-gen1-540",
+        "starlink-1",
+        "starlink-gen1-570",
+        "starlink-gen1-560",
+    ),
+    "starlink-5shell": (
+        "starlink-gen1-540",
+        "starlink-1",
+        "starlink-gen1-570",
+        "starlink-gen1-560",
+        "starlink-gen2-530",
+    ),
 }
 
 
@@ -239,6 +277,64 @@ def walker_shell(name: str) -> WalkerShell:
     except KeyError:
         known = ", ".join(sorted(WALKER_PRESETS))
         raise ValueError(f"unknown Walker preset {name!r}; known presets: {known}") from None
+
+
+def constellation_preset(name: str, rng: np.random.Generator | None = None) -> Constellation:
+    """Preset constellation by name: a multi-shell preset or a single shell preset.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`CONSTELLATION_PRESETS` (multi-shell) or of :data:`WALKER_PRESETS`.
+    rng : numpy.random.Generator, optional
+        If given, every shell gets a random relative phase: ``raan0_deg`` and ``arg_lat0_deg``
+        drawn uniformly in [0, 360) (two draws per shell, in shell order).  Real shells are not
+        phase-locked to each other; without ``rng`` all shells start at 0.
+
+    Returns
+    -------
+    Constellation
+    """
+    if name in CONSTELLATION_PRESETS:
+        shells = [walker_shell(n) for n in CONSTELLATION_PRESETS[name]]
+    elif name in WALKER_PRESETS:
+        shells = [WALKER_PRESETS[name]]
+    else:
+        known = ", ".join(sorted([*CONSTELLATION_PRESETS, *WALKER_PRESETS]))
+        raise ValueError(f"unknown constellation preset {name!r}; known presets: {known}")
+    if rng is not None:
+        shells = [
+            replace(s, raan0_deg=float(a), arg_lat0_deg=float(b))
+            for s, (a, b) in zip(shells, rng.uniform(0.0, 360.0, (len(shells), 2)), strict=True)
+        ]
+    return Constellation(tuple(shells))
+
+
+def random_subset(n_sats: int, k: int, rng: np.random.Generator) -> np.ndarray:
+    """Indices of ``k`` distinct satellites out of ``n_sats``, drawn uniformly, sorted.
+
+    Parameters
+    ----------
+    n_sats : int
+        Size of the constellation (e.g. :attr:`Constellation.n_sats`), >= 1.
+    k : int
+        Subset size, in [0, n_sats].
+    rng : numpy.random.Generator
+        Source of randomness.
+
+    Returns
+    -------
+    ndarray of int64, shape (k,)
+        Increasing satellite indices; index arrays of positions with them (``r[:, idx]``) or
+        the SGP4 element sets (``[sats[i] for i in idx]``).
+    """
+    n = _as_int(n_sats, "n_sats")
+    kk = _as_int(k, "k")
+    if n < 1:
+        raise ValueError(f"n_sats must be >= 1, got {n}")
+    if not 0 <= kk <= n:
+        raise ValueError(f"k must be in [0, n_sats={n}], got {kk}")
+    return np.sort(rng.choice(n, size=kk, replace=False)).astype(np.int64)
 
 
 class WalkerElements(NamedTuple):

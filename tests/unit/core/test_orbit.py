@@ -26,9 +26,11 @@ from leo_env.core.orbit import (
     Constellation,
     SGP4PropagationError,
     WalkerShell,
+    constellation_preset,
     kepler_eci,
     propagate_ecef,
     propagate_teme,
+    random_subset,
     walker_min_separation_m,
     walker_satrecs,
     walker_shell,
@@ -507,3 +509,51 @@ def test_presets_match_spec(name: str, incl: float, total: int, planes: int, alt
     s = walker_shell(name)
     assert (s.inclination_deg, s.total, s.planes, s.altitude_km) == (incl, total, planes, alt)
     assert s.name == name
+
+
+@pytest.mark.parametrize(
+    ("name", "incl", "total", "planes", "alt"),
+    [
+        ("starlink-gen1-540", 53.2, 1584, 72, 540.0),
+        ("starlink-gen1-570", 70.0, 720, 36, 570.0),
+        ("starlink-gen1-560", 97.6, 520, 10, 560.0),
+        ("starlink-gen2-530", 43.0, 2492, 28, 530.0),
+        ("walker-50-1000", 50.0, 1000, 20, 1000.0),
+    ],
+)
+def test_added_shell_presets(name: str, incl: float, total: int, planes: int, alt: float) -> None:
+    test_presets_match_spec(name, incl, total, planes, alt)
+
+
+@pytest.mark.parametrize(
+    ("name", "n_sats", "n_shells"),
+    [("starlink-gen1", 4408, 4), ("starlink-5shell", 6900, 5), ("oneweb", 588, 1)],
+)
+def test_constellation_presets(name: str, n_sats: int, n_shells: int) -> None:
+    c = constellation_preset(name)
+    assert (c.n_sats, len(c.shells)) == (n_sats, n_shells)
+    assert all(s.raan0_deg == 0.0 and s.arg_lat0_deg == 0.0 for s in c.shells)
+    a = constellation_preset(name, rng=np.random.default_rng(3))
+    b = constellation_preset(name, rng=np.random.default_rng(3))
+    assert a == b  # seeded phases are reproducible
+    phases = np.array([(s.raan0_deg, s.arg_lat0_deg) for s in a.shells])
+    assert np.all((phases >= 0.0) & (phases < 360.0)) and len(np.unique(phases)) == 2 * n_shells
+    # the phases change positions, not the shells' Walker parameters
+    assert [s.notation for s in a.shells] == [s.notation for s in c.shells]
+    with pytest.raises(ValueError, match="unknown constellation preset 'x'"):
+        constellation_preset("x")
+
+
+def test_random_subset_is_uniform_distinct_and_seeded() -> None:
+    idx = random_subset(100, 30, np.random.default_rng(0))
+    assert idx.dtype == np.int64 and len(idx) == 30 and np.all(np.diff(idx) > 0)
+    assert np.array_equal(idx, random_subset(100, 30, np.random.default_rng(0)))
+    counts = np.zeros(10)
+    rng = np.random.default_rng(1)
+    for _ in range(2000):
+        counts += np.bincount(random_subset(10, 3, rng), minlength=10)
+    # each index is picked with probability 3/10: 600 +- 5 sigma (sigma ~ 20.5)
+    assert np.all(np.abs(counts - 600) < 103), counts
+    for n, k, msg in [(0, 0, "n_sats must be >= 1"), (5, 6, r"k must be in \[0, n_sats=5\]")]:
+        with pytest.raises(ValueError, match=msg):
+            random_subset(n, k, rng)
