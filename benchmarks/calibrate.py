@@ -1,4 +1,4 @@
-"""Calibrate the P2 capacity proxies against exact P1: ``python -m oracles.bench calibrate``.
+"""Calibrate the P2 capacity proxies against exact P1: ``python -m benchmarks.calibrate``.
 
 Protocol (APEX's, extended): for each preset, seed and demand scale, sample slow slots and, in
 each, random feasible associations (every cell on a uniformly drawn visible satellite).  For
@@ -256,7 +256,7 @@ def _print_table(res: dict[str, Any]) -> None:
 
 def main(argv: list[str]) -> int:
     """Command line entry point."""
-    ap = argparse.ArgumentParser(prog="python -m oracles.bench calibrate", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.calibrate", description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, default=Path("results/calibration.json"))
     ap.add_argument("--presets", nargs="+", default=["toy", "medium", "stress"])
     ap.add_argument("--seeds", type=int, default=3, help="seeds per preset and regime")
@@ -274,7 +274,7 @@ def main(argv: list[str]) -> int:
     res = run_calibration(args.presets, list(range(args.seeds)), regimes, args.slots,
                           args.assignments, args.rng_seed)
     res["meta"] = {
-        "command": "python -m oracles.bench calibrate " + " ".join(argv),
+        "command": "python -m benchmarks.calibrate " + " ".join(argv),
         "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "python": platform.python_version(), "machine": platform.machine(),
         "processor": platform.processor(), "wall_time_s": time.perf_counter() - t0,

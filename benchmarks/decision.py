@@ -2,7 +2,7 @@
 
 Command line::
 
-    python -m agents.bench --run runs/<run dir> [--run ...] [--episodes 5] [--decode argmax,search]
+    python -m benchmarks.decision --run runs/<run dir> [--run ...] [--episodes 5] [--decode argmax,search]
         [--search-delta 3] [--search-passes 2] [--out results/decision.json]
 
 Plays ``--episodes`` held-out scenarios of the run's environment with the run's best model

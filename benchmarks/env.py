@@ -1,4 +1,4 @@
-"""Environment throughput benchmark: ``python -m leo_env.bench --out results/env.json``.
+"""Environment throughput benchmark: ``python -m benchmarks.env --out results/env.json``.
 
 Measures environment steps per second with random masked actions (env checker disabled) for
 the scalar environment and the native vector environment on ``medium``, ``stress`` and
@@ -214,7 +214,7 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Command line entry point."""
     ap = argparse.ArgumentParser(
-        prog="python -m leo_env.bench", description=__doc__.splitlines()[0]
+        prog="python -m benchmarks.env", description=__doc__.splitlines()[0]
     )
     ap.add_argument("--out", type=Path, default=None, help="write the results as JSON here")
     ap.add_argument("--presets", nargs="+", default=["medium", "stress", "europe-starlink"])
@@ -254,8 +254,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{preset:>16s} {mode:>6s}: {r['steps_per_s']:,.0f} steps/s", file=sys.stderr)
     _print_table(rows)
     out = {
-        "benchmark": "leo_env.bench",
-        "command": "python -m leo_env.bench "
+        "benchmark": "benchmarks.env",
+        "command": "python -m benchmarks.env "
         + " ".join(argv if argv is not None else sys.argv[1:]),
         "machine": _machine(),
         "results": rows,

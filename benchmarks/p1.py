@@ -1,6 +1,6 @@
 """Benchmark of the P1 oracles: fast exact solver vs the CVXPY + Clarabel reference.
 
-``python -m oracles.bench p1 --out results/p1.json [--instances 50] [--quick]``
+``python -m benchmarks.p1 --out results/p1.json [--instances 50] [--quick]``
 
 Cases (instances from :func:`oracles.p1.instances.random_instance`, seeded):
 
@@ -355,7 +355,7 @@ def make_plot(rows: list[dict[str, Any]], summaries: list[dict[str, Any]]) -> by
 def main(argv: list[str]) -> int:
     """Run the benchmark; see the module docstring."""
     ap = argparse.ArgumentParser(
-        prog="python -m oracles.bench p1", description=__doc__.split("\n")[0]
+        prog="python -m benchmarks.p1", description=__doc__.split("\n")[0]
     )
     ap.add_argument("--out", type=Path, default=Path("results/p1.json"), help="JSON output path")
     ap.add_argument("--instances", type=int, default=50, help="instances of the main case")
@@ -398,7 +398,7 @@ def main(argv: list[str]) -> int:
 
     report: dict[str, Any] = {
         "benchmark": "P1 fast exact solver vs CVXPY+Clarabel",
-        "command": "python -m oracles.bench p1 " + " ".join(argv),
+        "command": "python -m benchmarks.p1 " + " ".join(argv),
         "date": _dt.date.today().isoformat(),
         "machine": {
             "platform": platform.platform(),

@@ -1,4 +1,4 @@
-"""P2 benchmark: ``python -m oracles.bench p2 --preset stress --instances 5 --out results/p2.json``.
+"""P2 benchmark: ``python -m benchmarks.p2 --preset stress --instances 5 --out results/p2.json``.
 
 For every instance (seeds ``0 .. instances-1``) of three variants -- the preset as is, an
 overloaded copy (``demand.scale``) and ``europe-starlink`` -- it solves
@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from oracles.bench.calibrate import atomic_write_text
+from benchmarks.calibrate import atomic_write_text
 
 __all__ = ["main", "run_instance", "ALL_METHODS"]
 
@@ -59,7 +59,11 @@ def _child(conn: Any, prob: Any, method: str, opts: dict[str, Any]) -> None:  # 
 
 
 def _solve_guarded(prob: Any, method: str, opts: dict[str, Any], wall_s: float | None) -> Any:
-    """Solve in a forked child with a hard wall-clock limit (HiGHS can overrun its own)."""
+    """Solve in a child process with a hard wall-clock limit (HiGHS can overrun its own).
+
+    The child is *spawned*, not forked: a forked child inherits the parent's numba and HiGHS
+    worker threads in whatever lock state they were, and hung until the hard limit killed it.
+    """
     from oracles.p2 import solve
     from oracles.p2.result import infeasible_result
 
@@ -67,7 +71,7 @@ def _solve_guarded(prob: Any, method: str, opts: dict[str, Any], wall_s: float |
         return solve(prob, method=method, **opts)
     import multiprocessing as mp
 
-    ctx = mp.get_context("fork")
+    ctx = mp.get_context("spawn")
     parent, child = ctx.Pipe(duplex=False)
     t0 = time.perf_counter()
     proc = ctx.Process(target=_child, args=(child, prob, method, opts), daemon=True)
@@ -260,7 +264,7 @@ def _json_default(o: Any) -> Any:
 
 def main(argv: list[str]) -> int:
     """Command line entry point."""
-    ap = argparse.ArgumentParser(prog="python -m oracles.bench p2", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.p2", description=__doc__.split("\n\n")[0])
     ap.add_argument("--preset", default="stress")
     ap.add_argument("--instances", type=int, default=5)
     ap.add_argument("--out", type=Path, default=Path("results/p2.json"))
@@ -306,7 +310,7 @@ def main(argv: list[str]) -> int:
                 for m, e in r["methods"].items()), flush=True)
         report["variants"][vname] = {"instances": insts, "summary": _summarise(insts)}
     report["meta"] = {
-        "command": "python -m oracles.bench p2 " + " ".join(argv),
+        "command": "python -m benchmarks.p2 " + " ".join(argv),
         "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "python": platform.python_version(), "machine": platform.machine(),
         "numba_compile_s": compile_s, "wall_time_s": time.perf_counter() - t0,

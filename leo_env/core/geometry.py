@@ -16,7 +16,7 @@ import numpy as np
 # The parallel kernels below run on numba's "workqueue" threading layer unless the user chose
 # one (NUMBA_THREADING_LAYER).  numba's default on Linux is its GNU OpenMP layer, whose idle
 # worker threads interfere with torch's CPU kernels in the same process: after a scenario build
-# a masked-PPO decision on `medium` took 66 ms instead of 0.85 ms (`python -m agents.bench`).
+# a masked-PPO decision on `medium` took 66 ms instead of 0.85 ms (`python -m benchmarks.decision`).
 if "NUMBA_THREADING_LAYER" not in os.environ:
     numba.config.THREADING_LAYER = "workqueue"
 

@@ -79,7 +79,7 @@ def test_resume_continues_from_the_latest_checkpoint(tmp_path):
 def test_decision_benchmark_times_the_parts_of_a_decision(trained_run, tmp_path, capsys):
     import json
 
-    from agents.bench import decision_times, main
+    from benchmarks.decision import decision_times, main
 
     run, _ = trained_run
     r = decision_times(str(run), episodes=1)

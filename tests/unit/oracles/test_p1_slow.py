@@ -32,7 +32,7 @@ def test_large_instance_certified():
 
 
 def test_benchmark_quick_smoke(tmp_path):
-    from oracles.bench.p1 import main
+    from benchmarks.p1 import main
 
     out = tmp_path / "p1.json"
     assert (

@@ -73,7 +73,7 @@ def test_evaluate_counts_violations_and_emergencies():
 
 
 def test_bench_p2_and_calibrate_smoke(tmp_path):
-    from oracles.bench import calibrate, p2
+    from benchmarks import calibrate, p2
 
     out = tmp_path / "p2.json"
     assert p2.main(["--preset", "toy", "--instances", "1", "--europe-instances", "0",
@@ -83,6 +83,11 @@ def test_bench_p2_and_calibrate_smoke(tmp_path):
     assert toy["dp"]["median_gap_vs_milp"] == pytest.approx(0.0, abs=1e-9)
     assert all(s["budget_violations_total"] == 0 for v in rep["variants"].values()
                for s in v["summary"].values())
+    # every method of every variant must have solved (a killed or failed solve is a failure)
+    statuses = {(name, m): set(s["statuses"]) for name, v in rep["variants"].items()
+                for m, s in v["summary"].items()}
+    bad = {k: st for k, st in statuses.items() if not st <= {"optimal", "feasible"}}
+    assert statuses and not bad, bad
     assert (tmp_path / "p2.md").exists()
     cal = tmp_path / "cal.json"
     assert calibrate.main(["--presets", "toy", "--seeds", "1", "--slots", "2", "--assignments", "2",
