@@ -28,6 +28,8 @@ from typing import Any
 
 from omegaconf import OmegaConf
 
+from leo_env.core.overrides import check_no_env_resolvers, merge_overrides
+
 __all__ = [
     "EnvConfig",
     "PPOConfig",
@@ -450,6 +452,8 @@ class ExperimentConfig:
 
     Attributes
     ----------
+    family : str
+        The family this experiment belongs to (:mod:`agents.families`); ``downlink`` here.
     name : str
         Experiment name (used in default output paths).
     seed : int
@@ -461,6 +465,7 @@ class ExperimentConfig:
     evaluate : EvaluateConfig
     """
 
+    family: str = "downlink"
     name: str = "experiment"
     seed: int = 0
     env: EnvConfig = field(default_factory=EnvConfig)
@@ -469,7 +474,8 @@ class ExperimentConfig:
     evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
 
 
-def _resolve(path: str | os.PathLike[str]) -> Path:
+def resolve_path(path: str | os.PathLike[str]) -> Path:
+    """A config path: as given when it exists (or is absolute), else relative to the repository."""
     p = Path(path)
     if p.exists() or p.is_absolute():
         return p
@@ -479,7 +485,7 @@ def _resolve(path: str | os.PathLike[str]) -> Path:
 def _agent_preset_path(name: str) -> Path:
     p = Path(name)
     if p.suffix in (".yaml", ".yml"):
-        return _resolve(p)
+        return resolve_path(p)
     return ROOT / "configs" / "agents" / f"{name}.yaml"
 
 
@@ -505,29 +511,29 @@ def load_experiment(
     ------
     FileNotFoundError
         The file or the agent preset does not exist.
-    omegaconf.errors.OmegaConfBaseException
-        Unknown key or value of the wrong type.
+    leo_env.core.overrides.OverrideError
+        Unknown key (the message names the closest valid one) or value of the wrong type.
     """
-    base = OmegaConf.structured(ExperimentConfig)
     layers: list[Any] = []
+    where = ""
     if path is not None:
-        p = _resolve(path)
+        p = resolve_path(path)
         if not p.exists():
             raise FileNotFoundError(f"experiment config {path} not found")
+        check_no_env_resolvers(p.read_text(), str(path))
         layers.append(OmegaConf.load(p))
-    cli = OmegaConf.from_dotlist(list(overrides or []))
+        where = str(path)
+    cli = OmegaConf.from_dotlist([o for o in (overrides or []) if "=" in o])
     # the agent preset: from the CLI, else from the file
     preset = OmegaConf.select(cli, "agent.preset", default=None)
     if preset is None and layers:
         preset = OmegaConf.select(layers[0], "agent.preset", default=None)
-    merged = [base]
     if preset:
         pp = _agent_preset_path(str(preset))
         if not pp.exists():
             raise FileNotFoundError(f"agent preset {preset!r} not found at {pp}")
-        merged.append(OmegaConf.create({"agent": OmegaConf.load(pp)}))
-    cfg = OmegaConf.merge(*merged, *layers, cli)
-    obj = OmegaConf.to_object(cfg)
+        layers.insert(0, OmegaConf.create({"agent": OmegaConf.load(pp)}))
+    obj = merge_overrides(ExperimentConfig, layers, list(overrides or []), where=where)
     assert isinstance(obj, ExperimentConfig)
     validate(obj)
     return obj
@@ -535,6 +541,8 @@ def load_experiment(
 
 def validate(cfg: ExperimentConfig) -> None:
     """Raise ``ValueError`` on values the types cannot express (names, ranges)."""
+    if cfg.family != "downlink":
+        raise ValueError(f"family must be 'downlink' for this config type, got {cfg.family!r}")
     if cfg.agent.algo not in ALGORITHMS:
         raise ValueError(f"agent.algo must be one of {ALGORITHMS}, got {cfg.agent.algo!r}")
     if cfg.agent.policy not in ("candidate", "mlp"):

@@ -7,7 +7,7 @@ fixes this by playing the *learner* and asking the expert what it would do in ev
 state:
 
 1. save the current policy; play it on ``bc.dagger_seeds`` new training scenarios;
-2. in every visited state, the expert is :class:`leo_env.policies.MPCPolicy` with
+2. in every visited state, the expert is :class:`leo_env.envs.downlink.policies.MPCPolicy` with
    ``arrivals="realised"``: P2 (the label oracle's method and proxy) over the rest of the
    episode on the realised arrivals, from the current association and budgets left -- the
    hindsight oracle re-planned from where the learner is (with ``labels.expert: mpc`` the

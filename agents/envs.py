@@ -13,7 +13,7 @@ import torch, so label workers stay light).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import gymnasium as gym
@@ -21,8 +21,9 @@ import numpy as np
 from gymnasium import spaces
 
 from agents.config import EnvConfig
-from leo_env.envs.downlink import DownlinkEnv, make_spaces
-from leo_env.envs.tables import N_CAND_FEATURES
+from leo_env.envs.downlink.env import DownlinkEnv, make_spaces
+from leo_env.envs.downlink.params import DownlinkParams
+from leo_env.envs.downlink.tables import N_CAND_FEATURES
 
 __all__ = [
     "ObsLayout",
@@ -168,26 +169,22 @@ def layout_of(env: Any, cfg: EnvConfig) -> ObsLayout:
 
 
 def env_kwargs(cfg: EnvConfig, **extra: Any) -> dict[str, Any]:
-    """Keyword arguments of :class:`~leo_env.envs.downlink.DownlinkEnv` for an :class:`EnvConfig`.
+    """Keyword arguments of the downlink environments for an :class:`EnvConfig`.
 
-    The ``lstm`` predictor is run by :mod:`agents.predictors` on top of the environment's
-    ``naive`` tables (same causal information and error draws), so it maps to ``naive`` here.
+    ``params`` is the :class:`~leo_env.envs.downlink.params.DownlinkParams` built from the
+    config's fields of the same names (validated there); the ``lstm`` predictor becomes the
+    environment's ``predictor=`` hook (a causal callable, :mod:`agents.predictors`).  ``extra``
+    updates the parameters (or passes hooks such as ``scenario=``).
     """
-    kw: dict[str, Any] = {
-        "preset": cfg.preset,
-        "overrides": list(cfg.overrides) or None,
-        "n_candidates": cfg.n_candidates,
-        "history": cfg.history,
-        "lookahead": cfg.lookahead,
-        "predictor": "naive" if cfg.predictor == "lstm" else cfg.predictor,
-        "prediction_error": cfg.prediction_error,
-        "ewma_alpha": cfg.ewma_alpha,
-        "mask_mode": cfg.mask_mode,
-        "allocator": cfg.allocator,
-        "n_scenarios": cfg.n_scenarios,
-    }
-    kw.update(extra)
-    return kw
+    names = DownlinkParams.field_names()
+    fields = {k: v for k, v in asdict(cfg).items() if k in names}
+    hooks = {k: extra.pop(k) for k in list(extra) if k not in names}
+    if cfg.predictor == "lstm":
+        from agents.predictors import load_forecaster
+
+        fields["predictor"] = "naive"
+        hooks.setdefault("predictor", load_forecaster(cfg))
+    return {"params": DownlinkParams.build(fields, **extra), **hooks}
 
 
 Forecaster = Callable[[np.ndarray, np.ndarray], np.ndarray]
@@ -196,9 +193,4 @@ Forecaster = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 def make_env(cfg: EnvConfig, **extra: Any) -> gym.Env[Any, Any]:
     """Scalar environment of an :class:`EnvConfig` (with the LSTM forecaster when configured)."""
-    env: gym.Env[Any, Any] = DownlinkEnv(**env_kwargs(cfg, **extra))
-    if cfg.predictor == "lstm":
-        from agents.predictors import LearnedForecast, load_forecaster
-
-        env = LearnedForecast(env, load_forecaster(cfg))
-    return env
+    return DownlinkEnv(**env_kwargs(cfg, **extra))

@@ -36,9 +36,9 @@ import numpy as np
 
 from agents.config import BaselineConfig, EnvConfig, env_key
 from agents.envs import make_env
-from leo_env.envs.tables import EVAL_SEED_RANGE
-from leo_env.io import atomic_write, atomic_write_json, atomic_write_text
-from leo_env.policies import Policy
+from leo_env.envs.downlink.policies import Policy
+from leo_env.envs.downlink.tables import EVAL_SEED_RANGE
+from leo_env.io import atomic_write_json, atomic_write_text
 
 __all__ = [
     "PolicySpec",
@@ -68,7 +68,7 @@ class PolicySpec:
     label : str
         Name in tables (``B0``, ``B1``, ``B2``, ``B5``, ...).
     make : callable
-        Builds a fresh :class:`~leo_env.policies.Policy` (called once per level).
+        Builds a fresh :class:`~leo_env.envs.downlink.policies.Policy` (called once per level).
     forecast_free : bool
         The policy never reads forecasts: play once, reuse at every level.
     key : dict
@@ -91,7 +91,12 @@ class PolicySpec:
 
 def baseline_spec(name: str, b1: BaselineConfig, b2: BaselineConfig) -> PolicySpec:
     """Spec of ``b0``, ``b1``, ``b2`` or ``random``."""
-    from leo_env.policies import GreedyPolicy, HindsightPolicy, MPCPolicy, RandomPolicy
+    from leo_env.envs.downlink.policies import (
+        GreedyPolicy,
+        HindsightPolicy,
+        MPCPolicy,
+        RandomPolicy,
+    )
 
     n = name.lower()
     if n == "b0":
@@ -464,11 +469,3 @@ def write_outputs(
         write_plots(out, rows, episodes, specs)
     return {"rows": rows, "tests": tests, "markdown": md}
 
-
-def save_figure(fig: Any, path: Path) -> None:
-    """Save a matplotlib figure atomically as PNG."""
-
-    def _w(tmp: str) -> None:
-        fig.savefig(tmp, dpi=120, bbox_inches="tight", format="png")
-
-    atomic_write(path, _w)

@@ -1,9 +1,9 @@
 """Oracle labels for behaviour cloning: an expert's episodes replayed in the environment.
 
 For every training scenario seed the P2 oracle solves the episode in hindsight
-(:class:`leo_env.policies.HindsightPolicy`, the same solver and options as B1 in the
+(:class:`leo_env.envs.downlink.policies.HindsightPolicy`, the same solver and options as B1 in the
 evaluation; ``labels.expert: mpc`` instead re-solves P2 on the forecasts every slot, B2's
-:class:`~leo_env.policies.MPCPolicy`); the environment is then played with the oracle's choices, so every recorded
+:class:`~leo_env.envs.downlink.policies.MPCPolicy`); the environment is then played with the oracle's choices, so every recorded
 observation is exactly what the agent would see at that slot (forecasts, budgets, previous
 association, masks), and the label of a slot is the candidate index per cell that selects the
 oracle's satellite (B0's choice where the plan's satellite is not in the candidate list; such
@@ -127,11 +127,11 @@ def label_episode(
         A downlink environment (possibly wrapped).
     scenario_seed : int
         Scenario seed (also the reset seed, which fixes the forecast error draws).
-    oracle : leo_env.policies.Policy
+    oracle : leo_env.envs.downlink.policies.Policy
         The labelling policy (B1, or the re-planning hindsight expert of DAgger).
     satellite_ids : bool
         Record the candidates' satellite indices with the observations.
-    behaviour : leo_env.policies.Policy, optional
+    behaviour : leo_env.envs.downlink.policies.Policy, optional
         Policy whose actions are played (DAgger: the learner); default: the oracle's.
         Rewards are those of the played actions.
 
@@ -202,7 +202,7 @@ def make_expert(lab: dict[str, Any], replan: bool = False) -> Any:
     ``replan``: the DAgger expert, which must answer from any state: the hindsight oracle
     becomes P2 on the realised arrivals re-solved from the current state every slot.
     """
-    from leo_env.policies import HindsightPolicy, MPCPolicy
+    from leo_env.envs.downlink.policies import HindsightPolicy, MPCPolicy
 
     kw = {"method": lab["method"], "proxy": lab["proxy"], **dict(lab["options"])}
     if lab.get("expert", "hindsight") == "mpc":

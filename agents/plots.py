@@ -59,8 +59,6 @@ def read_training_curve(run_dir: str | Path) -> dict[str, np.ndarray]:
 
 def write_plots(out: Path, rows: list[dict[str, Any]], episodes: dict[tuple[str, float], list[dict[str, Any]]], specs: Sequence[Any]) -> list[Path]:
     """Write the four plots into ``out``; returns their paths."""
-    from agents.evaluation import save_figure
-
     plt = _plt()
     labels = list(dict.fromkeys(r["policy"] for r in rows))
     levels = sorted({r["prediction_error"] for r in rows})
@@ -148,3 +146,13 @@ def write_plots(out: Path, rows: list[dict[str, Any]], episodes: dict[tuple[str,
     save_figure(fig, paths[-1])
     plt.close(fig)
     return paths
+
+
+def save_figure(fig: Any, path: Path) -> None:
+    """Save a matplotlib figure atomically as PNG."""
+    from leo_env.io import atomic_write
+
+    def _w(tmp: str) -> None:
+        fig.savefig(tmp, dpi=120, bbox_inches="tight", format="png")
+
+    atomic_write(path, _w)

@@ -1,11 +1,11 @@
-"""Trained agents behind the baselines' :class:`leo_env.policies.Policy` interface.
+"""Trained agents behind the baselines' :class:`leo_env.envs.downlink.policies.Policy` interface.
 
 ``evaluate.py`` plays every method -- B0/B1/B2 and the learned agents -- through the same
 ``reset(env)`` / ``act(obs, env)`` calls, so their episodes, metrics and decision times are
 measured the same way.
 
 >>> policy = load_agent_policy("runs/toy__bc_maskable_ppo__0__...")  # doctest: +SKIP
->>> from leo_env.policies import run_episode  # doctest: +SKIP
+>>> from leo_env.envs.downlink.policies import run_episode  # doctest: +SKIP
 >>> run_episode(policy, env, seed=0).ret  # doctest: +SKIP
 """
 
@@ -23,7 +23,7 @@ from stable_baselines3.common.base_class import BaseAlgorithm
 from agents.envs import ObsLayout
 from agents.registry import APEX_NAMES, load_model
 from agents.runs import model_file, run_config, run_dir_of
-from leo_env.policies import Policy
+from leo_env.envs.downlink.policies import Policy
 
 __all__ = ["AgentPolicy", "load_agent_policy"]
 

@@ -2,7 +2,7 @@
 
 A predictor turns a cell's realised per-slot demand history into a forecast of the next slot.
 The environment already implements ``naive`` (last value) and ``ewma``
-(:func:`leo_env.envs.tables.forecast_tables`) and the ``noisy-truth`` forecast with a controlled
+(:func:`leo_env.envs.downlink.tables.forecast_tables`) and the ``noisy-truth`` forecast with a controlled
 relative error (5 %, 10 %, 20 %) used for the prediction-error sweeps.  This module adds the
 learned one:
 
@@ -12,9 +12,10 @@ learned one:
   written atomically with its normalisation and training statistics);
 * :func:`lstm_forecaster` -- the frozen network as a forecaster ``f(demand (C, K), prior (C,))
   -> base forecasts (C, K)``, causal: slot ``k`` only uses slots ``< k`` (``prior`` at slot 0);
-* :class:`LearnedForecast` -- a wrapper that installs those base forecasts when an episode
-  starts; the environment's ``naive`` tables supply the error factors (``prediction_error``),
-  and ``env.unwrapped.forecast()`` (used by the MPC baseline) sees the learned forecasts too.
+* the environment's public ``predictor=`` hook takes that forecaster (``agents.envs.env_kwargs``
+  passes it for ``env.predictor: lstm``); the environment draws the error factors
+  (``prediction_error``) as for ``naive``, and ``env.unwrapped.forecast()`` (used by the MPC
+  baseline) sees the learned forecasts too.
 
 Configure with ``env.predictor: lstm`` (and optionally ``env.predictor_weights``).
 
@@ -40,7 +41,7 @@ from torch import nn
 
 from agents.config import ROOT, EnvConfig
 from leo_env.core.forecast import relative_error
-from leo_env.envs.tables import EVAL_SEED_RANGE
+from leo_env.envs.downlink.tables import EVAL_SEED_RANGE
 from leo_env.io import atomic_write
 
 __all__ = [
@@ -53,7 +54,6 @@ __all__ = [
     "load_lstm",
     "load_forecaster",
     "default_weights_path",
-    "LearnedForecast",
     "demand_traces",
 ]
 
@@ -224,39 +224,6 @@ def load_forecaster(cfg: EnvConfig) -> Forecaster:
         model, stats = train_lstm(cfg.preset, overrides=list(cfg.overrides))
         save_lstm(model, path, stats)
     return lstm_forecaster(load_lstm(path))
-
-
-class LearnedForecast(gym.Wrapper[Any, Any, Any, Any]):
-    """Install a learned forecaster's base forecasts at every reset.
-
-    Parameters
-    ----------
-    env : DownlinkEnv
-        Built with ``predictor="naive"`` (error factors and causal semantics).
-    forecaster : callable
-        ``f(demand (C, K), prior (C,)) -> (C, K)`` [bit], causal.
-
-    Notes
-    -----
-    Writes the episode's forecast table of the environment (``env.unwrapped._bt.fc_base``),
-    which :class:`~leo_env.envs.downlink.DownlinkEnv` has no public hook for yet.
-    """
-
-    def __init__(self, env: gym.Env[Any, Any], forecaster: Forecaster) -> None:
-        super().__init__(env)
-        self.forecaster = forecaster
-
-    def reset(self, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
-        """Reset, replace the forecasts, observe again."""
-        _, info = self.env.reset(**kwargs)
-        u = self.env.unwrapped
-        bt = u._bt  # noqa: SLF001
-        bt.fc_base[0] = self.forecaster(bt.demand[0], bt.prior[0])
-        return u._obs(), info  # noqa: SLF001
-
-    def action_masks(self) -> np.ndarray:
-        """Masks of the wrapped environment."""
-        return self.env.unwrapped.action_masks()
 
 
 def compare(preset: str, seeds: int, weights: str | None, overrides: list[str] | None = None) -> dict[str, float]:

@@ -1,6 +1,6 @@
 """Stable-Baselines3 ``VecEnv`` over the native batched downlink environment.
 
-:class:`DownlinkVecEnv` adapts :class:`leo_env.envs.vector.DownlinkVectorEnv` (one compiled
+:class:`DownlinkVecEnv` adapts :class:`leo_env.envs.downlink.vector.DownlinkVectorEnv` (one compiled
 decision kernel and one batched P1 call per step) to SB3's ``VecEnv`` interface: flat
 observations (:class:`agents.envs.ObsLayout`), immediate auto-reset with
 ``terminal_observation`` in ``info``, ``env_method("action_masks")`` for sb3-contrib's
@@ -18,8 +18,8 @@ from gymnasium import spaces
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices, VecEnvStepReturn
 
-from agents.envs import EPISODE_KEYS, Forecaster, ObsLayout
-from leo_env.envs.vector import DownlinkVectorEnv
+from agents.envs import EPISODE_KEYS, ObsLayout
+from leo_env.envs.downlink.vector import DownlinkVectorEnv
 
 __all__ = ["DownlinkVecEnv", "VecScaleReward"]
 
@@ -32,9 +32,8 @@ class DownlinkVecEnv(VecEnv):
     num_envs : int
         Sub-environments.
     kwargs : dict
-        Arguments of :class:`~leo_env.envs.vector.DownlinkVectorEnv` (see :func:`env_kwargs`).
-    forecaster : callable, optional
-        Replaces the base demand forecasts of every new episode (learned predictors).
+        Arguments of :class:`~leo_env.envs.downlink.vector.DownlinkVectorEnv` (see
+        :func:`agents.envs.env_kwargs`; a learned forecaster is its ``predictor=`` hook).
     action_space : gymnasium.spaces.Space, optional
         Advertised action space (Wolpertinger advertises its proto-action ``Box``); ``step``
         always takes candidate indices of shape (num_envs, C).
@@ -53,35 +52,19 @@ class DownlinkVecEnv(VecEnv):
         self,
         num_envs: int,
         kwargs: dict[str, Any],
-        forecaster: Forecaster | None = None,
         action_space: spaces.Space[Any] | None = None,
         satellite_ids: bool = False,
     ) -> None:
         self.venv = DownlinkVectorEnv(num_envs, **kwargs)
         self.layout = ObsLayout.from_space(self.venv.single_observation_space, ids=satellite_ids)
         obs_space = self.layout.box(self.venv.single_observation_space)
-        self.forecaster = forecaster
         self._actions: np.ndarray | None = None
         self.C = self.venv.params.C
         super().__init__(num_envs, obs_space, action_space or self.venv.single_action_space)
 
-    # ------------------------------------------------------------------ internals
-    def _apply_forecaster(self, rows: np.ndarray) -> None:
-        if self.forecaster is None or rows.size == 0:
-            return
-        bt = self.venv._bt  # noqa: SLF001 - see agents.predictors: needs an env hook
-        for i in rows:
-            bt.fc_base[i] = self.forecaster(bt.demand[i], bt.prior[i])
-
-    def _observe(self) -> np.ndarray:
-        from leo_env.envs import core
-
-        obs = core.decide_observe(self.venv._bt, self.venv._st)  # noqa: SLF001
-        return self._flat(obs)
-
     def _flat(self, obs: dict[str, np.ndarray]) -> np.ndarray:
-        # the candidate lists of the decision point just computed (no public accessor yet)
-        return self.layout.flatten(obs, self.venv._st.cand if self.layout.ids else None)  # noqa: SLF001
+        # the candidate lists of the decision point just observed (public accessor)
+        return self.layout.flatten(obs, self.venv.candidates if self.layout.ids else None)
 
     # ------------------------------------------------------------------ VecEnv API
     def reset(self) -> np.ndarray:
@@ -91,9 +74,6 @@ class DownlinkVecEnv(VecEnv):
         self._reset_seeds()
         self._reset_options()
         self.reset_infos = [{"scenario_seed": int(s)} for s in info["scenario_seed"]]
-        if self.forecaster is not None:
-            self._apply_forecaster(np.arange(self.num_envs))
-            return self._observe()
         return self._flat(obs)
 
     def step_async(self, actions: np.ndarray) -> None:
@@ -116,8 +96,7 @@ class DownlinkVecEnv(VecEnv):
             mask = np.zeros(self.num_envs, dtype=bool)
             mask[rows] = True
             obs, _ = self.venv.reset(options={"reset_mask": mask})
-            self._apply_forecaster(rows)
-            flat = self._observe() if self.forecaster is not None else self._flat(obs)
+            flat = self._flat(obs)
         return flat, reward.astype(np.float32), done, infos
 
     def close(self) -> None:
@@ -163,12 +142,11 @@ class DownlinkVecEnv(VecEnv):
     # ------------------------------------------------------------------ state for checkpoints
     def rng_states(self) -> list[dict[str, Any]]:
         """Bit-generator states of the sub-environments (saved with checkpoints)."""
-        return [r.bit_generator.state for r in self.venv._rngs]  # noqa: SLF001
+        return self.venv.rng_states()
 
     def set_rng_states(self, states: list[dict[str, Any]]) -> None:
         """Restore :meth:`rng_states` (on resume, before the first reset)."""
-        for r, s in zip(self.venv._rngs, states, strict=True):  # noqa: SLF001
-            r.bit_generator.state = s
+        self.venv.set_rng_states(states)
 
 
 class VecScaleReward(VecEnvWrapper):

@@ -38,7 +38,7 @@ def decision_times(run: str, episodes: int = 5, search: tuple[float, int] | None
     from agents.envs import make_env
     from agents.policies import load_agent_policy
     from agents.runs import run_config
-    from leo_env.envs.tables import EVAL_SEED_RANGE
+    from leo_env.envs.downlink.tables import EVAL_SEED_RANGE
 
     th.set_num_threads(1)
     cfg = run_config(Path(run))

@@ -29,7 +29,7 @@ class FlattenDownlink(gym.ObservationWrapper[np.ndarray, np.ndarray, dict[str, n
     Examples
     --------
     >>> import gymnasium as gym
-    >>> import leo_env
+    >>> import leo_env.envs
     >>> env = FlattenDownlink(gym.make("leo_env/Downlink-toy-v0", allocator="equal"))
     >>> obs, _ = env.reset(seed=0)
     >>> obs.shape, env.action_masks().shape

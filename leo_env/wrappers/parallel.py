@@ -9,7 +9,7 @@ import numpy as np
 from gymnasium import spaces
 from pettingzoo import ParallelEnv
 
-from leo_env.envs.downlink import DownlinkEnv
+from leo_env.envs.downlink.env import DownlinkEnv
 
 __all__ = ["DownlinkParallelEnv", "parallel_env"]
 

@@ -8,7 +8,7 @@ from agents.envs import env_kwargs, make_env
 from agents.labels import label_episode
 from agents.registry import build_model
 from agents.vec_env import DownlinkVecEnv
-from leo_env.policies import GreedyPolicy, MPCPolicy
+from leo_env.envs.downlink.policies import GreedyPolicy, MPCPolicy
 
 from .conftest import tiny_config
 

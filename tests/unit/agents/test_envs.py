@@ -2,7 +2,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-import leo_env  # noqa: F401
+import leo_env.envs  # noqa: F401  (registers the ids)
 from agents.config import EnvConfig
 from agents.envs import ObsLayout, env_kwargs, flatten_obs, make_env
 from agents.vec_env import DownlinkVecEnv

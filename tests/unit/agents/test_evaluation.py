@@ -12,7 +12,7 @@ from agents.evaluation import (
     summarise,
     wilcoxon_pairs,
 )
-from leo_env.policies import GreedyPolicy
+from leo_env.envs.downlink.policies import GreedyPolicy
 
 ENV = EnvConfig(preset="toy", allocator="equal")
 

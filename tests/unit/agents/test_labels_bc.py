@@ -74,7 +74,7 @@ def test_behaviour_cloning_fits_a_small_label_set(tmp_path, toy_labels):
 def test_mpc_expert_labels_are_b2_decisions_on_the_agents_forecasts(tmp_path: Path):
     """``labels.expert=mpc``: every label is what B2 (P2 on the forecasts) picks in that state."""
     from agents.envs import make_env
-    from leo_env.policies import MPCPolicy
+    from leo_env.envs.downlink.policies import MPCPolicy
 
     cfg = tiny_config(
         tmp_path, "agent.labels.n_seeds=2", "agent.labels.expert=mpc", "agent.labels.window=3", "env.lookahead=2"

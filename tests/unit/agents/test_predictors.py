@@ -4,7 +4,6 @@ import pytest
 from agents.config import EnvConfig
 from agents.envs import make_env
 from agents.predictors import (
-    LearnedForecast,
     ewma_forecaster,
     load_lstm,
     lstm_forecaster,
@@ -12,7 +11,7 @@ from agents.predictors import (
     save_lstm,
     train_lstm,
 )
-from leo_env.envs.tables import forecast_tables
+from leo_env.envs.downlink.tables import forecast_tables
 
 
 @pytest.mark.parametrize("name", ["naive", "ewma"])
@@ -39,9 +38,11 @@ def test_lstm_is_causal_saved_frozen_and_plugged_into_the_env(tmp_path, rng):
     assert np.all(base[:, 0] == prior)
     env = make_env(EnvConfig(preset="toy", allocator="equal", predictor="lstm", prediction_error=0.0,
                              predictor_weights=str(path)))
-    assert isinstance(env, LearnedForecast)
     obs, _ = env.reset(seed=1)
-    u = env.unwrapped
-    expected = f(u._bt.demand[0], u._bt.prior[0])
+    u = env.unwrapped  # the forecaster is the env's public predictor= hook
+    sc = u.scenario
+    demand = np.asarray(sc.a, dtype=float).sum(axis=2)  # realised bits per slot (C, K)
+    prior = np.asarray(sc.demand_rate, dtype=float)[:, 0] * sc.M
+    expected = f(demand, prior)
     np.testing.assert_allclose(u.forecast(1)[:, 0], expected[:, 0])
     np.testing.assert_allclose(obs["forecast"], np.clip(expected[:, 0] / u.params.demand_scale, 0, 100), rtol=1e-5)

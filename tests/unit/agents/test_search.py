@@ -81,7 +81,7 @@ def test_agent_policy_with_search_plays_allowed_actions(tmp_path):
     from agents.policies import AgentPolicy
     from agents.registry import build_model
     from agents.vec_env import DownlinkVecEnv
-    from leo_env.policies import run_episode
+    from leo_env.envs.downlink.policies import run_episode
 
     from .conftest import tiny_config
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import leo_env
+import leo_env.envs  # noqa: F401  (registers the ids)
 from leo_env.core.handover import min_handovers
 
 

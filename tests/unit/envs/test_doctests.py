@@ -6,11 +6,11 @@ import importlib
 import pytest
 
 MODULES = [
-    "leo_env.envs.downlink",
-    "leo_env.envs.vector",
+    "leo_env.envs.downlink.env",
+    "leo_env.envs.downlink.vector",
     "leo_env.wrappers.flatten",
     "leo_env.wrappers.wolpertinger",
-    "leo_env.policies",
+    "leo_env.envs.downlink.policies",
 ]
 
 

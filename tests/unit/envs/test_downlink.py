@@ -7,11 +7,12 @@ import pytest
 from gymnasium.utils.env_checker import check_env, data_equivalence
 
 import leo_env
+import leo_env.envs  # noqa: F401  (registers the ids)
 from leo_env.core import forecast as fc
 from leo_env.core.utility import log_utility
-from leo_env.envs import DownlinkEnv, core
+from leo_env.envs.downlink import DownlinkEnv, core
+from leo_env.envs.downlink.tables import EVAL_SEED_RANGE, TRAIN_SEED_RANGE, forecast_tables
 from leo_env.envs.registration import ENV_IDS
-from leo_env.envs.tables import EVAL_SEED_RANGE, TRAIN_SEED_RANGE, forecast_tables
 
 from .conftest import DEFAULT_ALLOCATOR, custom_scenario, needs_p1, needs_p2, random_masked_actions
 
@@ -352,7 +353,7 @@ def test_episode_ends_at_K_and_step_after_end_raises():
 
 def test_slot_metrics_kernel_matches_core_utility():
     from leo_env.core.utility import jain_index, log_utility
-    from leo_env.envs._kernels import slot_metrics_kernel
+    from leo_env.envs.downlink._kernels import slot_metrics_kernel
 
     rng = np.random.default_rng(0)
     xi = rng.random((6, 40))
@@ -367,7 +368,7 @@ def test_slot_metrics_kernel_matches_core_utility():
 
 @needs_p2
 def test_fading_reward_matches_p2_evaluate():
-    from leo_env.policies import GreedyPolicy, run_episode
+    from leo_env.envs.downlink.policies import GreedyPolicy, run_episode
     from oracles import p2
 
     env = DownlinkEnv("toy", overrides=["channel.fading=rician"], allocator=DEFAULT_ALLOCATOR)

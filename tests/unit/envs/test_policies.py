@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import leo_env  # noqa: F401 - registers the ids
-from leo_env.policies import (
+from leo_env.envs.downlink.policies import (
     GreedyPolicy,
     HindsightPolicy,
     MPCPolicy,

@@ -4,6 +4,7 @@ import pytest
 from gymnasium.utils.env_checker import data_equivalence
 
 import leo_env
+import leo_env.envs  # noqa: F401  (registers the ids)
 from leo_env.envs import DownlinkEnv, DownlinkVectorEnv
 
 from .conftest import DEFAULT_ALLOCATOR, random_masked_actions

@@ -7,6 +7,7 @@ import pytest
 from pettingzoo.test import parallel_api_test
 
 import leo_env
+import leo_env.envs  # noqa: F401  (registers the ids)
 from leo_env.wrappers import FlattenDownlink, WolpertingerMapper, k_nearest_actions, per_cell_costs
 
 

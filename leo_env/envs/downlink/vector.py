@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -9,10 +10,10 @@ from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from leo_env.envs import core, render
-from leo_env.envs.allocators import Allocator, get_allocator
-from leo_env.envs.downlink import make_spaces, setup_source
-from leo_env.envs.tables import Forecaster
+from leo_env.envs.downlink import core, render
+from leo_env.envs.downlink.allocators import get_allocator
+from leo_env.envs.downlink.env import make_spaces, setup_source
+from leo_env.envs.downlink.params import DownlinkParams, resolve_params
 from leo_env.scenario import Scenario
 
 __all__ = ["DownlinkVectorEnv"]
@@ -44,17 +45,15 @@ class DownlinkVectorEnv(VectorEnv):
     ----------
     num_envs : int
         Number of sub-environments.
-    **kwargs
-        Every argument of :class:`~leo_env.envs.downlink.DownlinkEnv` (``preset``, ``config``,
-        ``overrides``, ``scenario``, ``scenario_seed``, ``seed_split``, ``n_scenarios``,
-        ``n_candidates``, ``history``, ``predictor``, ``prediction_error``, ``ewma_alpha``,
-        ``mask_mode``, ``allocator``, ``render_mode``, ``cache_size``, ``cache_mb``).  One scenario
-        cache serves all sub-environments.
+    preset, params, config, scenario, **kwargs
+        As for :class:`~leo_env.envs.downlink.env.DownlinkEnv`: the data arguments are the fields
+        of :class:`~leo_env.envs.downlink.params.DownlinkParams`, the others are hooks.  One
+        scenario cache serves all sub-environments.
 
     Examples
     --------
     >>> import gymnasium as gym
-    >>> import leo_env
+    >>> import leo_env.envs
     >>> envs = gym.make_vec("leo_env/Downlink-toy-v0", num_envs=4, allocator="equal")
     >>> obs, info = envs.reset(seed=0)
     >>> obs["candidates"].shape
@@ -72,39 +71,25 @@ class DownlinkVectorEnv(VectorEnv):
         num_envs: int = 1,
         preset: str | None = None,
         *,
+        params: DownlinkParams | Mapping[str, Any] | None = None,
         config: Any = None,
-        overrides: list[str] | dict[str, Any] | None = None,
         scenario: Scenario | None = None,
-        scenario_seed: int | None = None,
-        seed_split: str = "train",
-        n_scenarios: int | None = None,
-        n_candidates: int | None = None,
-        history: int = 4,
-        lookahead: int = 0,
-        predictor: str | Forecaster = "noisy-truth",
-        prediction_error: float = 0.1,
-        ewma_alpha: float = 0.3,
-        mask_mode: str = "full",
-        allocator: str | Allocator = "p1",
-        render_mode: str | None = None,
-        cache_size: int = 64,
-        cache_mb: float = 1024.0,
+        **kwargs: Any,
     ) -> None:
         if num_envs < 1:
             raise ValueError(f"num_envs must be >= 1, got {num_envs}")
         self.num_envs = int(num_envs)
-        self.source, self.params = setup_source(
-            mask_mode, history, lookahead, render_mode, self.metadata["render_modes"],
-            preset, config=config, overrides=overrides, scenario=scenario,
-            scenario_seed=scenario_seed, seed_split=seed_split, n_scenarios=n_scenarios,
-            n_candidates=n_candidates, predictor=predictor, prediction_error=prediction_error,
-            ewma_alpha=ewma_alpha, cache_size=cache_size, cache_mb=cache_mb,
-        )
-        self._allocate = get_allocator(allocator)
+        self.env_params, predictor, allocator = resolve_params(preset, params, kwargs)
+        p = self.env_params
+        if p.render_mode is not None and p.render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']}, got {p.render_mode!r}")
+        self.source, self.params = setup_source(p, config=config, scenario=scenario, predictor=predictor)
+        self._allocate = get_allocator(allocator if allocator is not None else p.allocator)
         src = self.source
         self.single_observation_space, self.single_action_space = make_spaces(
-            src.C, src.n_candidates, int(history), int(lookahead)
+            src.C, src.n_candidates, p.history, p.lookahead
         )
+        render_mode = p.render_mode
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
         self.render_mode = render_mode
@@ -222,6 +207,17 @@ class DownlinkVectorEnv(VectorEnv):
         """Satellite index of every candidate entry, shape (num_envs, C, n) (``-1``: padding)."""
         return self._st.cand.copy()
 
+    def rng_states(self) -> list[dict[str, Any]]:
+        """Bit-generator states of the sub-environments' generators (for checkpoints)."""
+        return [r.bit_generator.state for r in self._rngs]
+
+    def set_rng_states(self, states: list[dict[str, Any]]) -> None:
+        """Restore :meth:`rng_states` (on resume, before the next reset)."""
+        if len(states) != self.num_envs:
+            raise ValueError(f"states has {len(states)} entries for {self.num_envs} sub-environments")
+        for r, s in zip(self._rngs, states, strict=True):
+            r.bit_generator.state = s
+
     def action_masks(self) -> np.ndarray:
         """Flat boolean masks, shape (num_envs, C * n)."""
         return self._st.mask.reshape(self.num_envs, -1).copy()
@@ -251,7 +247,7 @@ class DownlinkVectorEnv(VectorEnv):
 
 
 class _RowView:
-    """The attributes :mod:`leo_env.envs.render` reads, for one row of a batched state."""
+    """The attributes :mod:`leo_env.envs.downlink.render` reads, for one row of a batched state."""
 
     def __init__(self, st: core.State, i: int) -> None:
         self.k = st.k[i : i + 1]

@@ -8,12 +8,12 @@ both call the same two functions, which is what makes them agree step for step:
 * :func:`transition` -- repair, handover accounting, the inner allocation and the reward for a
   subset of rows.
 
-Both run compiled kernels (:mod:`leo_env.envs._kernels`) so that no Python loop touches cells
+Both run compiled kernels (:mod:`leo_env.envs.downlink._kernels`) so that no Python loop touches cells
 or satellites; the numpy functions :func:`decide_reference`, :func:`observe_reference` and
 :func:`apply_reference` are the readable specification the kernels are tested against.
 
 Arrays carry the batch axis first.  :class:`Batch` holds the per-episode tables of every row
-(stacked :class:`~leo_env.envs.tables.EpisodeTables`), :class:`State` the decision-dependent
+(stacked :class:`~leo_env.envs.downlink.tables.EpisodeTables`), :class:`State` the decision-dependent
 state.
 """
 
@@ -25,9 +25,9 @@ from typing import Any
 
 import numpy as np
 
-from leo_env.envs._kernels import apply_kernel, decide_observe_kernel, slot_metrics_kernel
-from leo_env.envs.allocators import Allocator
-from leo_env.envs.tables import BIG, GAIN_CLIP, N_CAND_FEATURES, EpisodeTables
+from leo_env.envs.downlink._kernels import apply_kernel, decide_observe_kernel, slot_metrics_kernel
+from leo_env.envs.downlink.allocators import Allocator
+from leo_env.envs.downlink.tables import BIG, GAIN_CLIP, N_CAND_FEATURES, EpisodeTables
 from leo_env.scenario import Scenario
 
 __all__ = [

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from leo_env.envs import core, render
-from leo_env.envs.allocators import Allocator, get_allocator
-from leo_env.envs.tables import N_CAND_FEATURES, EpisodeSource, Forecaster
+from leo_env.envs.downlink import core, render
+from leo_env.envs.downlink.allocators import get_allocator
+from leo_env.envs.downlink.params import DownlinkParams, resolve_params
+from leo_env.envs.downlink.tables import N_CAND_FEATURES, EpisodeSource, Forecaster
 from leo_env.scenario import Scenario
 
 __all__ = ["DownlinkEnv", "make_spaces"]
@@ -58,28 +60,31 @@ def make_spaces(
 
 
 def setup_source(
-    mask_mode: str, history: int, lookahead: int, render_mode: str | None, render_modes: list[str],
-    *args: Any, **kwargs: Any,
+    params: DownlinkParams,
+    *,
+    config: Any = None,
+    scenario: Scenario | None = None,
+    predictor: Forecaster | None = None,
 ) -> tuple[EpisodeSource, core.Params]:
-    """Check the environment arguments and build its :class:`EpisodeSource` and ``Params``.
+    """Build the :class:`EpisodeSource` and the kernel constants of validated parameters.
 
-    Shared by :class:`DownlinkEnv` and :class:`~leo_env.envs.vector.DownlinkVectorEnv`;
-    ``args`` and ``kwargs`` go to :class:`EpisodeSource`.
+    Shared by :class:`DownlinkEnv` and :class:`~leo_env.envs.downlink.vector.DownlinkVectorEnv`.
+    ``config``, ``scenario`` and ``predictor`` are the hooks (objects, not data).
     """
-    if mask_mode not in core.MASK_MODES:
-        raise ValueError(f"mask_mode must be one of {core.MASK_MODES}, got {mask_mode!r}")
-    if history < 1:
-        raise ValueError(f"history must be >= 1, got {history}")
-    if not 0 <= lookahead <= 64:
-        raise ValueError(f"lookahead must be in [0, 64] slots, got {lookahead}")
-    if render_mode is not None and render_mode not in render_modes:
-        raise ValueError(f"render_mode must be one of {render_modes}, got {render_mode!r}")
-    src = EpisodeSource(*args, **kwargs)
-    params = core.Params(
-        C=src.C, K=src.K, M=src.M, n=src.n_candidates, history=int(history), mask_mode=mask_mode,
-        demand_scale=src.demand_scale, lookahead=int(lookahead), flat_forecast=src.predictor != "noisy-truth",
+    src = EpisodeSource(
+        params.preset, config=config, overrides=list(params.overrides) or None,
+        scenario=scenario, scenario_seed=params.scenario_seed, seed_split=params.seed_split,
+        n_scenarios=params.n_scenarios, n_candidates=params.n_candidates,
+        predictor=predictor if predictor is not None else params.predictor,
+        prediction_error=params.prediction_error, ewma_alpha=params.ewma_alpha,
+        cache_size=params.cache_size, cache_mb=params.cache_mb,
     )
-    return src, params
+    consts = core.Params(
+        C=src.C, K=src.K, M=src.M, n=src.n_candidates, history=params.history,
+        mask_mode=params.mask_mode, demand_scale=src.demand_scale, lookahead=params.lookahead,
+        flat_forecast=src.predictor != "noisy-truth",
+    )
+    return src, consts
 
 
 class DownlinkEnv(gym.Env[Obs, np.ndarray]):
@@ -181,22 +186,28 @@ class DownlinkEnv(gym.Env[Obs, np.ndarray]):
 
     ## Arguments
 
-    - ``preset`` (str): scenario preset or YAML path (default ``"medium"``); or ``config``
-      (path, dict or ``ScenarioConfig``) and ``overrides`` (dotted ``key=value`` list or dict).
-    - ``scenario`` / ``scenario_seed``: fixed-scenario mode (evaluation).
-    - ``seed_split`` (``"train"`` | ``"eval"``) and ``n_scenarios`` (draw from the first
-      ``n_scenarios`` seeds of the split only).
-    - ``n_candidates`` (int): candidate list length ``n`` (default ``min(S, 8)``).
-    - ``history`` (int): ``L`` (default 4).
-    - ``lookahead`` (int, 0..64): ``A`` slots of look-ahead entries (default 0: none), see above.
-    - ``predictor`` (``"naive"`` | ``"ewma"`` | ``"noisy-truth"``, default ``"noisy-truth"``, or a
-      causal callable ``f(demand (C, K), prior (C,)) -> (C, K)`` such as a learned model),
-      ``prediction_error`` (relative std of a multiplicative error ``max(0, 1 + e N(0, 1))``,
-      e.g. 0, 0.05, 0.1, 0.2; default 0.1) and ``ewma_alpha`` (0.3).
-    - ``mask_mode`` (``"full"`` | ``"basic"``).
-    - ``allocator`` (``"p1"`` exact fast P1, ``"cvx"`` CVXPY reference, ``"equal"`` equal split,
-      or a callable with the signature of :func:`leo_env.envs.allocators.equal_share`).
-    - ``render_mode`` (``"rgb_array"`` | ``"ansi"``), ``cache_size`` / ``cache_mb`` (scenario LRU).
+    Every data argument is a field of :class:`~leo_env.envs.downlink.params.DownlinkParams`
+    (documented there with its unit and allowed range, validated once): pass them as keyword
+    arguments (``gym.make(id, prediction_error=0.2)``) or as ``params=DownlinkParams(...)``.
+
+    - ``preset`` (str): scenario preset or YAML path (default ``"medium"``); ``overrides``
+      (dotted ``key=value`` list or dict).
+    - ``scenario_seed``: fixed-scenario mode (evaluation); ``seed_split`` (``"train"`` |
+      ``"eval"``) and ``n_scenarios`` (draw from the first ``n_scenarios`` seeds only).
+    - ``n_candidates`` (``n``, default ``min(S, 8)``), ``history`` (``L``, default 4),
+      ``lookahead`` (``A``, 0..64, default 0).
+    - ``predictor`` (``"naive"`` | ``"ewma"`` causal; ``"noisy-truth"``, default, is a *noisy
+      oracle*: the realised demand of the forecast slot times ``max(0, 1 + e N(0, 1))``),
+      ``prediction_error`` (``e``: 0, 0.05, 0.1, 0.2, ...; default 0.1), ``ewma_alpha`` (0.3).
+    - ``mask_mode`` (``"full"`` | ``"basic"``); ``allocator`` (``"p1"`` exact fast P1,
+      ``"cvx"`` CVXPY reference, ``"equal"`` equal split); ``render_mode`` (``"rgb_array"`` |
+      ``"ansi"``); ``cache_size`` / ``cache_mb`` (scenario LRU).
+
+    Hooks (objects, not data): ``config=`` (path, dict or ``ScenarioConfig`` instead of
+    ``preset``), ``scenario=`` (a ready :class:`~leo_env.Scenario`: fixed-scenario mode),
+    ``predictor=`` a causal callable ``f(demand (C, K), prior (C,)) -> (C, K)`` (e.g. a learned
+    model) and ``allocator=`` a callable with the signature of
+    :func:`leo_env.envs.downlink.allocators.equal_share`.
 
     ## Version history
 
@@ -205,7 +216,7 @@ class DownlinkEnv(gym.Env[Obs, np.ndarray]):
     ## Example
 
     >>> import gymnasium as gym
-    >>> import leo_env
+    >>> import leo_env.envs
     >>> env = gym.make("leo_env/Downlink-toy-v0", allocator="equal")
     >>> obs, info = env.reset(seed=0)
     >>> obs["candidates"].shape
@@ -222,40 +233,23 @@ class DownlinkEnv(gym.Env[Obs, np.ndarray]):
         self,
         preset: str | None = None,
         *,
+        params: DownlinkParams | Mapping[str, Any] | None = None,
         config: Any = None,
-        overrides: list[str] | dict[str, Any] | None = None,
         scenario: Scenario | None = None,
-        scenario_seed: int | None = None,
-        seed_split: str = "train",
-        n_scenarios: int | None = None,
-        n_candidates: int | None = None,
-        history: int = 4,
-        lookahead: int = 0,
-        predictor: str | Forecaster = "noisy-truth",
-        prediction_error: float = 0.1,
-        ewma_alpha: float = 0.3,
-        mask_mode: str = "full",
-        allocator: str | Allocator = "p1",
-        render_mode: str | None = None,
-        cache_size: int = 64,
-        cache_mb: float = 1024.0,
+        **kwargs: Any,
     ) -> None:
-        self.source, self.params = setup_source(
-            mask_mode, history, lookahead, render_mode, self.metadata["render_modes"],
-            preset, config=config, overrides=overrides, scenario=scenario,
-            scenario_seed=scenario_seed, seed_split=seed_split, n_scenarios=n_scenarios,
-            n_candidates=n_candidates, predictor=predictor, prediction_error=prediction_error,
-            ewma_alpha=ewma_alpha, cache_size=cache_size, cache_mb=cache_mb,
-        )
-        self.allocator_name = (
-            allocator if isinstance(allocator, str) else getattr(allocator, "__name__", "custom")
-        )
-        self._allocate = get_allocator(allocator)
+        self.env_params, predictor, allocator = resolve_params(preset, params, kwargs)
+        p = self.env_params
+        if p.render_mode is not None and p.render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']}, got {p.render_mode!r}")
+        self.source, self.params = setup_source(p, config=config, scenario=scenario, predictor=predictor)
+        self.allocator_name = p.allocator if allocator is None else getattr(allocator, "__name__", "custom")
+        self._allocate = get_allocator(allocator if allocator is not None else p.allocator)
         src = self.source
         self.observation_space, self.action_space = make_spaces(
-            src.C, src.n_candidates, int(history), int(lookahead)
+            src.C, src.n_candidates, p.history, p.lookahead
         )
-        self.render_mode = render_mode
+        self.render_mode = p.render_mode
         self._bt: core.Batch | None = None
         self._st = core.State(1, self.params)
         self._done = True

@@ -1,7 +1,7 @@
-"""Compiled (numba) step kernels of :mod:`leo_env.envs.core`.
+"""Compiled (numba) step kernels of :mod:`leo_env.envs.downlink.core`.
 
 They compute exactly what the numpy reference functions ``decide_reference`` /
-``observe_reference`` / ``apply_reference`` in :mod:`leo_env.envs.core` compute (the tests check
+``observe_reference`` / ``apply_reference`` in :mod:`leo_env.envs.downlink.core` compute (the tests check
 this), in one pass over (environment, cell, candidate) without temporaries: at the sizes of
 the APEX presets the numpy versions spend most of their time in per-call overhead.
 """
