@@ -1,0 +1,64 @@
+import dataclasses
+
+import numpy as np
+import pytest
+
+from leo_env.scenario.lisl import LISL_PRESETS, LislConfig, build_lisl_instance, lisl_constellation
+
+
+@pytest.fixture(scope="module")
+def ci():
+    return build_lisl_instance(LISL_PRESETS["ci"])
+
+
+def test_ci_instance_shapes(ci):
+    s = ci.summary()
+    assert s["n_sats"] == 150 and s["n_lcts"] == 300
+    assert s["n_pairs"] > 0 and s["n_flows"] > 0
+    g = ci.graph
+    assert np.all(g.link_distance_m <= 3000e3) and np.all(g.link_sat[:, 0] < g.link_sat[:, 1])
+    # velocities are inertial (TEME) and perpendicular to r for near-circular orbits
+    cosang = np.einsum("ik,ik->i", ci.pos_m, ci.vel_m_s) / (
+        np.linalg.norm(ci.pos_m, axis=1) * np.linalg.norm(ci.vel_m_s, axis=1)
+    )
+    assert np.abs(cosang).max() < 0.01
+    assert np.all(np.linalg.norm(ci.vel_m_s, axis=1) > 7.0e3)
+
+
+def test_instance_is_deterministic_and_seeded(ci):
+    again = build_lisl_instance(LISL_PRESETS["ci"])
+    for f in ("sat_index", "pos_m", "population", "gateways_latlon"):
+        assert np.array_equal(getattr(ci, f), getattr(again, f))
+    for f in ("pair_lct", "pair_rate_bps", "link_sat"):
+        assert np.array_equal(getattr(ci.graph, f), getattr(again.graph, f))
+    for f in ("users", "serve_bps", "demand_bps", "flows"):
+        assert np.array_equal(getattr(ci.traffic, f), getattr(again.traffic, f))
+    other = build_lisl_instance(LISL_PRESETS["ci"], seed=1)
+    assert not np.array_equal(ci.sat_index, other.sat_index)
+
+
+def test_four_lcts_give_more_pairs(ci):
+    four = build_lisl_instance(LISL_PRESETS["ci"], lcts_per_sat=4)
+    assert four.graph.n_lcts == 600 and four.graph.n_pairs > ci.graph.n_pairs
+
+
+@pytest.mark.parametrize("name", ["starlink-gen1", "starlink-53", "walker-50", "oneweb"])
+def test_constellation_presets(name):
+    assert lisl_constellation(name).n_sats in (4408, 1584, 1000, 588)
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("n_sats", 1),
+        ("lcts_per_sat", 5),
+        ("for_half_angle_deg", 0.0),
+        ("active_user_share", 2.0),
+        ("max_distance_km", float("nan")),
+        ("constellation", "nope"),
+        ("n_nearest", 0),
+    ],
+)
+def test_config_validation_names_field(field, value):
+    with pytest.raises(ValueError, match=field):
+        dataclasses.replace(LislConfig(), **{field: value})
