@@ -21,7 +21,7 @@ def trained_run(tmp_path_factory):
     Its agent observes 2 slots of look-ahead, which the evaluation's own config does not set
     (the evaluation must give each agent the observation it was trained on).
     """
-    from train import train
+    from agents.downlink.pipeline import train
 
     tmp = tmp_path_factory.mktemp("trained")
     cfg = tiny_config(tmp, "agent.preset=bc_maskable_ppo", "agent.hidden=16", "agent.bc.epochs=5", "env.lookahead=2",

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from evaluate import main
+from agents.pipeline import main_evaluate as main
 
 
 @pytest.mark.slow

@@ -1,7 +1,7 @@
 import json
 
 from agents.plots import PLOT_FILES
-from evaluate import main
+from agents.pipeline import main_evaluate as main
 
 REQUIRED = ("utility_mean", "utility_std", "gap_to_b1", "xi_mean", "jain", "handovers_total",
             "budget_violations", "emergencies", "decision_ms")

@@ -9,7 +9,7 @@ from agents.envs import make_env
 from agents.evaluation import play
 from agents.policies import load_agent_policy
 from agents.runs import latest_checkpoint
-from train import train
+from agents.downlink.pipeline import train
 
 from .conftest import tiny_config
 

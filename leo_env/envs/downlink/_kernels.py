@@ -216,28 +216,3 @@ def apply_kernel(  # pragma: no cover - compiled
         counts[i, 1] = n_em
         counts[i, 2] = n_rep
         counts[i, 3] = over
-
-
-@njit(cache=True)
-def slot_metrics_kernel(xi, eps, utility, jain):  # pragma: no cover - compiled
-    """Per row: ``sum log(eps + xi)`` and Jain's index of ``xi`` over cells with demand.
-
-    Same values as :func:`leo_env.core.utility.log_utility` and
-    :func:`leo_env.core.utility.jain_index` (``nan`` entries skipped; Jain = 1 when every
-    entry is 0 or none has demand); the tests check the agreement.
-    """
-    R, C = xi.shape  # noqa: N806
-    for i in range(R):
-        u = 0.0
-        s1 = 0.0
-        s2 = 0.0
-        cnt = 0
-        for c in range(C):
-            x = xi[i, c]
-            if not np.isnan(x):
-                u += np.log(eps + x)
-                s1 += x
-                s2 += x * x
-                cnt += 1
-        utility[i] = u
-        jain[i] = s1 * s1 / max(cnt, 1) / s2 if s2 > 0.0 else 1.0

@@ -25,7 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from leo_env.envs.downlink._kernels import apply_kernel, decide_observe_kernel, slot_metrics_kernel
+from leo_env.core.utility import jain_index, log_utility
+from leo_env.envs.downlink._kernels import apply_kernel, decide_observe_kernel
 from leo_env.envs.downlink.allocators import Allocator
 from leo_env.envs.downlink.tables import BIG, GAIN_CLIP, N_CAND_FEATURES, EpisodeTables
 from leo_env.scenario import Scenario
@@ -608,9 +609,9 @@ def transition(
     )
     dt = time.perf_counter() - t0
     xi = np.ascontiguousarray(alloc.xi, dtype=float)
-    utility = np.empty(R)
-    jain = np.empty(R)
-    slot_metrics_kernel(xi, cons["eps"], utility, jain)  # = core.utility.log_utility / jain_index
+    # the one definition of the objective (leo_env.core.utility), also used by oracles.p2.evaluate
+    utility = np.asarray(log_utility(xi, cons["eps"], axis=1), dtype=float)
+    jain = np.asarray(jain_index(xi, axis=1), dtype=float)
     cost = cons["lambda_h"] * counts[:, 0]
     reward = utility - cost
     st.cur[sel] = sat

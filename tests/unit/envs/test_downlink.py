@@ -14,7 +14,7 @@ from leo_env.envs.downlink import DownlinkEnv, core
 from leo_env.envs.downlink.tables import EVAL_SEED_RANGE, TRAIN_SEED_RANGE, forecast_tables
 from leo_env.envs.registration import ENV_IDS
 
-from .conftest import DEFAULT_ALLOCATOR, custom_scenario, needs_p1, needs_p2, random_masked_actions
+from .conftest import DEFAULT_ALLOCATOR, custom_scenario, needs_p1, random_masked_actions
 
 
 def play(env, seed, steps=None, action_seed=0, options=None):
@@ -351,22 +351,6 @@ def test_episode_ends_at_K_and_step_after_end_raises():
         env.step(np.zeros(5, dtype=int))
 
 
-def test_slot_metrics_kernel_matches_core_utility():
-    from leo_env.core.utility import jain_index, log_utility
-    from leo_env.envs.downlink._kernels import slot_metrics_kernel
-
-    rng = np.random.default_rng(0)
-    xi = rng.random((6, 40))
-    xi[rng.random(xi.shape) < 0.2] = np.nan
-    xi[1] = 0.0
-    xi[2] = np.nan
-    u, j = np.empty(6), np.empty(6)
-    slot_metrics_kernel(xi, 1e-4, u, j)
-    np.testing.assert_allclose(u, log_utility(xi, 1e-4, axis=-1), rtol=1e-13, atol=1e-12)
-    np.testing.assert_allclose(j, jain_index(xi, axis=-1), rtol=1e-13)
-
-
-@needs_p2
 def test_fading_reward_matches_p2_evaluate():
     from leo_env.envs.downlink.policies import GreedyPolicy, run_episode
     from oracles import p2

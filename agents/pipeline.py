@@ -1,0 +1,118 @@
+"""The family-agnostic training and evaluation pipeline behind ``train.py`` and ``evaluate.py``.
+
+``apex-train`` / ``python train.py`` and ``apex-evaluate`` / ``python evaluate.py`` parse the
+same few options for every family, find the experiment's family (:func:`agents.families.family_of`)
+and hand the typed config to that family's ``train`` / ``evaluate``.  Overrides use the one
+syntax of the suite (``--set key=value ...``, :mod:`leo_env.core.overrides`); a bad key or value
+prints one line naming it (and the closest valid key) and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from agents.families import Family, family_of, get_family
+from leo_env.core.overrides import OverrideError, add_set_argument
+
+__all__ = ["load", "train", "evaluate", "main_train", "main_evaluate"]
+
+
+def load(config: str | Path | None, overrides: Sequence[str] = ()) -> tuple[Family, Any]:
+    """The experiment's family and its typed config."""
+    fam = get_family(family_of(config, overrides))
+    return fam, fam.load_config(config, [o for o in overrides if o.split("=", 1)[0].strip() != "family"])
+
+
+def train(config: str | Path | None, overrides: Sequence[str] = (), *, resume: str | Path | None = None,
+          progress: bool | None = None) -> Path:
+    """Train an experiment (or resume a run folder); returns the run folder."""
+    if resume is not None:
+        config = Path(resume) / "config.yaml"
+    fam, cfg = load(config, overrides)
+    return fam.train(cfg, resume=resume, progress=progress)
+
+
+def evaluate(config: str | Path | None, policies: Sequence[str] | None = None, overrides: Sequence[str] = (),
+             *, train_first: bool = False, progress: bool = True) -> dict[str, Any]:
+    """Evaluate policies (default: the config's ``evaluate.policies``) on paired held-out seeds."""
+    fam, cfg = load(config, overrides)
+    names = list(policies) if policies else list(cfg.evaluate.policies)
+    if train_first:
+        names.append(str(fam.train(cfg, progress=None if progress else False)))
+    return fam.evaluate(cfg, names, progress=progress)
+
+
+def _run(fn: Any) -> int:
+    try:
+        fn()
+    except (OverrideError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def main_train(argv: list[str] | None = None) -> int:
+    """``apex-train`` / ``python train.py``."""
+    ap = argparse.ArgumentParser(
+        prog="train.py", description="Train a learning agent on an experiment of any family.",
+        epilog="Example: python train.py --config configs/experiments/demo.yaml --set train.total_timesteps=4000",
+    )
+    ap.add_argument("--config", help="experiment YAML (configs/experiments/<name>.yaml)")
+    add_set_argument(ap)
+    ap.add_argument("--resume", metavar="RUN_DIR", help="continue a run folder from its latest checkpoint")
+    ap.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv:
+        ap.print_help()
+        return 2
+    args = ap.parse_args(argv)
+    if not args.config and not args.resume:
+        ap.error("give --config or --resume")
+    progress = False if args.no_progress else None
+    return _run(lambda: train(args.config, args.set, resume=args.resume, progress=progress))
+
+
+def main_evaluate(argv: list[str] | None = None) -> int:
+    """``apex-evaluate`` / ``python evaluate.py``."""
+    ap = argparse.ArgumentParser(
+        prog="evaluate.py",
+        description="Paired evaluation of policies (baselines, oracles, trained agents) on held-out seeds.",
+        epilog="Example: python evaluate.py --config configs/experiments/demo.yaml --policies b0,b1,b2,runs/<run>",
+    )
+    ap.add_argument("--config", help="experiment YAML (its family, env and evaluate sections are used)")
+    ap.add_argument("--policies", help="comma-separated: built-in baselines, run folders or model zips")
+    ap.add_argument("--seeds", type=int, help="paired held-out seeds (evaluate.seeds)")
+    ap.add_argument("--out", help="output folder (evaluate.out)")
+    ap.add_argument("--prediction-error", help="downlink: comma-separated levels (evaluate.prediction_errors)")
+    ap.add_argument("--decode", help="downlink: agent decodings argmax,search (evaluate.decode)")
+    add_set_argument(ap, "evaluate.seeds=10")
+    ap.add_argument("--train", action="store_true", help="train the config's agent first and evaluate it too")
+    ap.add_argument("--no-progress", action="store_true")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv:
+        ap.print_help()
+        return 2
+    args = ap.parse_args(argv)
+    extra = list(args.set)
+    if args.seeds is not None:
+        extra.append(f"evaluate.seeds={args.seeds}")
+    if args.out:
+        extra.append(f"evaluate.out={args.out}")
+    if args.prediction_error:
+        extra.append(f"evaluate.prediction_errors=[{args.prediction_error}]")
+    if args.decode:
+        extra.append(f"evaluate.decode=[{args.decode}]")
+    policies = [p.strip() for p in args.policies.split(",") if p.strip()] if args.policies else None
+
+    def go() -> None:
+        out = evaluate(args.config, policies, extra, train_first=args.train, progress=not args.no_progress)
+        print()
+        print(out["markdown"])
+        if out.get("out"):
+            print(f"results: {out['out']} (results.json, results.md, results.csv, *.png)")
+
+    return _run(go)

@@ -1,0 +1,64 @@
+"""The architecture as a tested contract (docs/architecture.md)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_import_linter_contracts_hold():
+    """Layers point one way, no module cycles, no gymnasium/torch below the envs (pyproject.toml)."""
+    lint = Path(sys.executable).with_name("lint-imports")
+    if not lint.exists():
+        pytest.skip("import-linter is not installed (dev extra)")
+    out = subprocess.run([str(lint), "--no-cache"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
+    assert "BROKEN" not in out.stdout
+
+
+@pytest.mark.parametrize(
+    ("module", "forbidden"),
+    [
+        ("leo_env", ("gymnasium", "torch")),
+        ("leo_env.core", ("gymnasium", "torch")),
+        ("leo_env.scenario", ("gymnasium", "torch")),
+        ("oracles.p1", ("gymnasium", "torch", "leo_env.envs")),
+        ("oracles.p2", ("gymnasium", "torch", "leo_env.envs")),
+        ("leo_env.envs", ("torch", "leo_env.envs.downlink.env")),
+    ],
+    ids=lambda v: v if isinstance(v, str) else "+".join(v),
+)
+def test_importing_a_layer_loads_nothing_above_it(module, forbidden):
+    code = f"import json, sys, {module}; print(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    loaded = set(json.loads(out.stdout.strip().splitlines()[-1]))
+    bad = sorted(m for m in loaded for f in forbidden if m == f or m.startswith(f + "."))
+    assert not bad, f"import {module} loaded {bad}"
+
+
+def test_env_ids_register_by_string_entry_points():
+    import gymnasium as gym
+
+    import leo_env.envs
+    from leo_env.envs.registration import env_specs
+
+    for spec in env_specs():
+        assert isinstance(spec["entry_point"], str) and ":" in spec["entry_point"]
+        assert spec["id"] in gym.envs.registration.registry
+    assert set(leo_env.envs.ENV_IDS) == {s["id"] for s in env_specs()}
+
+
+def test_no_sys_path_tricks_and_thin_entry_points():
+    for name in ("train.py", "evaluate.py"):
+        text = (ROOT / name).read_text()
+        assert "sys.path" not in text
+        assert len(text.splitlines()) <= 40, f"{name} should stay a thin wrapper"
+    for path in ROOT.glob("scripts/*.py"):
+        assert "sys.path" not in path.read_text(), path
