@@ -1,4 +1,7 @@
-"""Scenario build benchmark: ``python -m leo_env.scenario bench [--out results/scenarios.json]``.
+"""Scenario build benchmark.
+
+``python -m benchmarks.scenarios [presets ...] [--seeds 5] [--out results/scenarios.json]``
+(formerly ``python -m leo_env.scenario bench``, same options).
 
 For every preset: the cold build (orbit geometry computed, numba kernels already compiled) and
 the warm build (geometry cached: what an environment reset costs), median over seeds.
@@ -6,6 +9,8 @@ the warm build (geometry cached: what an environment reset costs), median over s
 
 from __future__ import annotations
 
+import argparse
+import os
 import platform
 import statistics
 import time
@@ -13,23 +18,25 @@ from datetime import UTC, datetime
 from typing import Any
 
 from leo_env.io import atomic_write_json
+from leo_env.scenario import build
+from leo_env.scenario.build import make_scenario
+from leo_env.scenario.config import load_config
 
-__all__ = ["run"]
+__all__ = ["run", "main", "DEFAULT_PRESETS"]
+
+DEFAULT_PRESETS = ["toy", "medium", "stress", "europe-starlink", "europe-multishell"]
 
 
 def _clear_geometry_cache() -> None:
-    from leo_env.scenario import build
-
-    build._cached_orbit_geometry.cache_clear()
-    build._walker_satrecs.cache_clear()
+    # the benchmark measures cold builds: it empties the builder's caches on purpose
+    build._cached_orbit_geometry.cache_clear()  # noqa: SLF001
+    build._walker_satrecs.cache_clear()  # noqa: SLF001
 
 
 def run(presets: list[str], seeds: int = 5, out: str | None = None) -> dict[str, Any]:
     """Time scenario builds and return (and optionally write) the results."""
     from rich.console import Console
     from rich.table import Table
-
-    from leo_env.scenario.build import make_scenario
 
     t0 = time.perf_counter()
     make_scenario("toy", seed=0)  # import + numba compile / cache load
@@ -103,13 +110,27 @@ def _propagated(sc: Any) -> int:
     """Satellites propagated to build the scenario (the whole constellation for orbit presets)."""
     if sc.kind != "orbit":
         return sc.S
-    from leo_env.scenario.build import _orbit_source, load_config
-
-    source, names = _orbit_source(load_config(sc.config))
+    _, names = build._orbit_source(load_config(sc.config))  # noqa: SLF001
     return len(names)
 
 
 def _cores() -> int:
-    import os
-
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: time the builds of the given presets and print / write the table."""
+    p = argparse.ArgumentParser(prog="python -m benchmarks.scenarios", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("presets", nargs="*", default=DEFAULT_PRESETS, help="preset names or YAML paths")
+    p.add_argument("--seeds", type=int, default=5, help="warm builds per preset (seeds 1..N)")
+    p.add_argument("--out", metavar="JSON", help="write the results here (atomically)")
+    args = p.parse_args(argv)
+    if args.seeds < 1:
+        p.error(f"--seeds must be >= 1, got {args.seeds}")
+    run(args.presets, seeds=args.seeds, out=args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

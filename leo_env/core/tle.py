@@ -7,19 +7,47 @@ written out with :func:`export_tles`).
 :func:`parse_tles` checks every line before handing it to :mod:`sgp4`, because sgp4's fast
 parser silently turns malformed numbers into zeros.  Every problem is reported as a
 :class:`TLEError` naming the source, the 1-based line number in the file and the reason.
+
+Two further checks protect a scenario from silently wrong input:
+
+* a satellite (catalogue number) listed twice would get two sets of resources; duplicates are
+  removed with a :class:`TLEWarning`, keeping the element set with the latest epoch
+  (``duplicates="error"`` refuses them instead);
+* :func:`check_epoch_age` compares the element sets' epochs with the episode: SGP4 errors grow
+  by roughly a kilometre per day away from the epoch, so a gap above
+  :data:`TLE_WARN_AGE_DAYS` (14 days) warns and one above :data:`TLE_MAX_AGE_DAYS`
+  (365 days) is refused.
 """
 
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from os import PathLike
 from pathlib import Path
 
 from sgp4.api import SGP4_ERRORS, Satrec
 from sgp4.exporter import export_tle
 
-__all__ = ["TLEError", "tle_checksum", "parse_tles", "read_tle_file", "export_tles"]
+__all__ = [
+    "TLEError",
+    "TLEWarning",
+    "TLE_WARN_AGE_DAYS",
+    "TLE_MAX_AGE_DAYS",
+    "tle_checksum",
+    "parse_tles",
+    "read_tle_file",
+    "export_tles",
+    "satrec_epoch",
+    "check_epoch_age",
+]
+
+TLE_WARN_AGE_DAYS = 14.0
+"""Element sets further than this from the episode [days] trigger a :class:`TLEWarning`."""
+TLE_MAX_AGE_DAYS = 365.0
+"""Element sets further than this from the episode [days] are refused (:class:`TLEError`)."""
 
 _TLE_LINE_LENGTH = 69
 
@@ -64,7 +92,7 @@ class TLEError(ValueError):
     source : str
         File name (or ``"<string>"``).
     lineno : int
-        1-based line number in the source.
+        1-based line number in the source (0: the problem concerns no single line).
     reason : str
         What is wrong.
     """
@@ -73,7 +101,12 @@ class TLEError(ValueError):
         self.source = source
         self.lineno = lineno
         self.reason = reason
-        super().__init__(f"{source}: line {lineno}: {reason}")
+        where = f"line {lineno}: " if lineno > 0 else ""
+        super().__init__(f"{source}: {where}{reason}")
+
+
+class TLEWarning(UserWarning):
+    """A TLE input that is used, but probably not as intended (duplicates, old epochs)."""
 
 
 def tle_checksum(line: str) -> int:
@@ -128,7 +161,9 @@ def _looks_like_tle_line(line: str) -> bool:
     return len(line) >= 60 and line[0].isdigit() and line[1:2] == " "
 
 
-def parse_tles(text: str, source: str = "<string>") -> tuple[list[str], list[Satrec]]:
+def parse_tles(
+    text: str, source: str = "<string>", duplicates: str = "latest"
+) -> tuple[list[str], list[Satrec]]:
     """Parse and check TLE text in 2-line or 3-line (name line first) format.
 
     Parameters
@@ -138,13 +173,17 @@ def parse_tles(text: str, source: str = "<string>") -> tuple[list[str], list[Sat
         3-line entries may be mixed.  Name lines may carry Celestrak's ``"0 "`` prefix.
     source : str, optional
         Name of the text's origin, used in error messages.
+    duplicates : {"latest", "error"}
+        A catalogue number listed more than once: keep the element set with the latest epoch
+        (at the position of the first listing) and emit a :class:`TLEWarning` naming the
+        number and lines, or raise :class:`TLEError`.
 
     Returns
     -------
     names : list of str
         Satellite names: the name line, or the catalogue number for 2-line entries.
     satrecs : list of Satrec
-        Initialised SGP4 element sets, in file order.
+        Initialised SGP4 element sets, in file order, one per catalogue number.
 
     Raises
     ------
@@ -158,10 +197,14 @@ def parse_tles(text: str, source: str = "<string>") -> tuple[list[str], list[Sat
     --------
     >>> names, sats = parse_tles(open("my_constellation.tle").read())  # doctest: +SKIP
     """
+    if duplicates not in ("latest", "error"):
+        raise ValueError(f"duplicates must be 'latest' or 'error', got {duplicates!r}")
     lines = [(k + 1, raw.rstrip()) for k, raw in enumerate(text.splitlines())]
     lines = [(k, ln) for k, ln in lines if ln]
     names: list[str] = []
     sats: list[Satrec] = []
+    first_line: dict[str, int] = {}  # catalogue number -> line of its first listing
+    where: dict[str, int] = {}  # catalogue number -> index in names / sats
     i = 0
     while i < len(lines):
         name: str | None = None
@@ -216,19 +259,119 @@ def parse_tles(text: str, source: str = "<string>") -> tuple[list[str], list[Sat
                 f"sgp4 rejects the TLE on lines {lineno}-{lineno2}: error "
                 f"{sat.error}: {SGP4_ERRORS.get(sat.error, 'unknown error')}",
             )
-        names.append(name if name else line[2:7].strip())
-        sats.append(sat)
+        satnum = line[2:7].strip()
         i += 2
+        if satnum in where:
+            if duplicates == "error":
+                raise TLEError(
+                    source,
+                    lineno,
+                    f"duplicate satellite {satnum}: already listed at line {first_line[satnum]}",
+                )
+            j = where[satnum]
+            newer = satrec_epoch(sat) > satrec_epoch(sats[j])
+            warnings.warn(
+                f"{source}: satellite {satnum} is listed again at line {lineno} (first at line "
+                f"{first_line[satnum]}); keeping the element set with the latest epoch "
+                f"({'line ' + str(lineno) if newer else 'line ' + str(first_line[satnum])})",
+                TLEWarning,
+                stacklevel=2,
+            )
+            if newer:
+                names[j], sats[j] = (name if name else satnum), sat
+            continue
+        first_line[satnum], where[satnum] = lineno, len(sats)
+        names.append(name if name else satnum)
+        sats.append(sat)
     return names, sats
 
 
-def read_tle_file(path: str | PathLike[str]) -> tuple[list[str], list[Satrec]]:
+def satrec_epoch(sat: Satrec) -> datetime:
+    """Epoch of an element set as an aware UTC datetime (microsecond resolution)."""
+    jd = (sat.jdsatepoch - 2440587.5) + sat.jdsatepochF  # days since 1970-01-01T00:00 UTC
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(days=jd)
+
+
+def check_epoch_age(
+    satrecs: Sequence[Satrec],
+    epoch: datetime,
+    names: Sequence[str] | None = None,
+    *,
+    span_s: float = 0.0,
+    warn_days: float = TLE_WARN_AGE_DAYS,
+    max_days: float = TLE_MAX_AGE_DAYS,
+    source: str = "<TLE>",
+) -> float:
+    """Compare element-set epochs with the episode ``[epoch, epoch + span_s]``.
+
+    Parameters
+    ----------
+    satrecs : sequence of Satrec
+        Element sets.
+    epoch : datetime
+        Start of the episode (naive: UTC).
+    names : sequence of str, optional
+        Satellite names for the messages.
+    span_s : float
+        Length of the episode (plus any random start shift) [s], >= 0.
+    warn_days, max_days : float
+        Gap [days] above which a :class:`TLEWarning` is emitted / a :class:`TLEError` raised
+        (defaults :data:`TLE_WARN_AGE_DAYS`, :data:`TLE_MAX_AGE_DAYS`).
+    source : str
+        File name for the messages.
+
+    Returns
+    -------
+    float
+        The largest gap between an element set's epoch and the episode [days].
+
+    Raises
+    ------
+    TLEError
+        When some gap exceeds ``max_days`` (the message names the satellite and its epoch).
+    """
+    if not 0 <= span_s < float("inf"):
+        raise ValueError(f"span_s must be finite and >= 0 [s], got {span_s}")
+    if not 0 < warn_days <= max_days < float("inf"):
+        raise ValueError(f"need 0 < warn_days <= max_days < inf, got {warn_days}, {max_days}")
+    if epoch.tzinfo is None:
+        epoch = epoch.replace(tzinfo=UTC)
+    end = epoch + timedelta(seconds=span_s)
+    worst, worst_i = 0.0, -1
+    for i, sat in enumerate(satrecs):
+        t = satrec_epoch(sat)
+        gap_s = (epoch - t).total_seconds() if t < epoch else max(0.0, (t - end).total_seconds())
+        gap = gap_s / 86400.0
+        if gap > worst:
+            worst, worst_i = gap, i
+    if worst_i < 0:
+        return 0.0
+    who = names[worst_i] if names is not None else f"#{worst_i}"
+    t = satrec_epoch(satrecs[worst_i]).isoformat(timespec="seconds")
+    msg = (
+        f"element set of {who} has epoch {t}, {worst:.1f} days from the episode "
+        f"starting {epoch.isoformat(timespec='seconds')}"
+    )
+    if worst > max_days:
+        raise TLEError(source, 0, f"{msg}; refused above {max_days:g} days (set the scenario "
+                                  "epoch near the TLE epochs or use fresher TLEs)")
+    if worst > warn_days:
+        warnings.warn(f"{source}: {msg} (SGP4 accuracy degrades; warning above {warn_days:g} days)",
+                      TLEWarning, stacklevel=2)
+    return worst
+
+
+def read_tle_file(
+    path: str | PathLike[str], duplicates: str = "latest"
+) -> tuple[list[str], list[Satrec]]:
     """Read and check a TLE file (see :func:`parse_tles`).
 
     Parameters
     ----------
     path : str or path-like
         File in 2-line or 3-line format.
+    duplicates : {"latest", "error"}
+        Handling of a catalogue number listed twice (see :func:`parse_tles`).
 
     Returns
     -------
@@ -251,7 +394,7 @@ def read_tle_file(path: str | PathLike[str]) -> tuple[list[str], list[Satrec]]:
         text = p.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise TLEError(str(p), 1, f"file is not UTF-8/ASCII text: {exc}") from exc
-    return parse_tles(text, source=str(p))
+    return parse_tles(text, source=str(p), duplicates=duplicates)
 
 
 def export_tles(satrecs: Sequence[Satrec], names: Sequence[str]) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -23,7 +23,14 @@ import numpy as np
 from leo_env.core import channel, demand, forecast, ground, handover  # noqa: F401
 from leo_env.core.geometry import any_slot_visible, slot_link_geometry
 from leo_env.core.synthetic import synthetic_track_latlon
-from leo_env.scenario.config import ScenarioConfig, load_config
+from leo_env.scenario.config import (
+    ConfigError,
+    ScenarioConfig,
+    check_build_memory,
+    load_config,
+    parse_epoch,
+    resolve_shells,
+)
 from leo_env.scenario.scenario import Scenario
 
 __all__ = ["make_scenario", "InfeasibleScenarioError", "Geometry", "build_geometry"]
@@ -38,7 +45,11 @@ class InfeasibleScenarioError(ValueError):
 
 @dataclass(frozen=True)
 class Geometry:
-    """Seed-independent (or per-draw) link geometry of a scenario."""
+    """Seed-independent (or per-draw) link geometry of a scenario.
+
+    Its arrays are read-only: orbit geometries are cached and shared by every scenario built
+    from the same configuration.
+    """
 
     sat_ecef: np.ndarray
     """(K*M+1, S, 3) [m]"""
@@ -53,6 +64,10 @@ class Geometry:
     sat_names: tuple[str, ...]
     T_s: float
     """Geometry time per slow slot [s] (synthetic: abstract pass time)."""
+
+    def __post_init__(self) -> None:
+        for f in ("sat_ecef", "cell_ecef", "cell_latlon_deg", "el_min_deg", "inv_d2_mean"):
+            getattr(self, f).setflags(write=False)
 
 
 def _stream(seed: int, attempt: int, stream: int) -> np.random.Generator:
@@ -96,39 +111,38 @@ def _region_cells(cfg: ScenarioConfig) -> np.ndarray:
         cells = ground.grid_cells(r.lat_min, r.lat_max, r.lon_min, r.lon_max, r.cell_size_deg)
     else:
         cells = ground.hex_cells(r.lat_min, r.lat_max, r.lon_min, r.lon_max, r.hex_spacing_km)
-    if len(cells) > r.max_cells:
-        raise ValueError(
+    if len(cells) > r.max_cells:  # the count is checked from the box before; rounding only
+        raise ConfigError(
             f"region: {len(cells)} cells exceed region.max_cells={r.max_cells}; use larger cells"
         )
     return cells
 
 
 def _orbit_source(cfg: ScenarioConfig) -> tuple[Any, tuple[str, ...]]:
+    """Satellite source (TLE satrecs or a Walker constellation) and the satellite names.
+
+    TLE files are checked (:func:`leo_env.core.tle.read_tle_file`: duplicates removed with a
+    warning) and their epochs compared with the episode's (warning above
+    ``TLE_WARN_AGE_DAYS``, refused above ``TLE_MAX_AGE_DAYS``).
+    """
     from leo_env.core import orbit, tle
 
     con = cfg.constellation
     if con.source == "tle":
         assert con.tle_file is not None
-        names, satrecs = tle.read_tle_file(os.path.expanduser(con.tle_file))
+        try:
+            names, satrecs = tle.read_tle_file(os.path.expanduser(con.tle_file))
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"constellation.tle_file: {exc}") from exc
+        start = parse_epoch(con.epoch)
+        span_s = con.random_epoch_s + cfg.time.K * cfg.time.M * cfg.time.T_f
+        try:
+            tle.check_epoch_age(satrecs, start, names, span_s=span_s, source=str(con.tle_file))
+        except tle.TLEError as exc:
+            raise ConfigError(f"constellation.epoch / constellation.tle_file: {exc}") from exc
+        check_build_memory(cfg, n_propagated=len(names))
         return satrecs, tuple(names)
-    shells = []
-    for i, sh in enumerate(con.shells):
-        base = orbit.walker_shell(sh.preset) if sh.preset else None
-        fields = {}
-        for f in ("inclination_deg", "total", "planes", "phasing", "altitude_km"):
-            val = getattr(sh, f)
-            if val is None:
-                if base is None:
-                    raise ValueError(f"constellation.shells[{i}].{f} is required without a preset")
-                val = getattr(base, f)
-            fields[f] = val
-        name = sh.preset or f"shell{i}"
-        shells.append(
-            orbit.WalkerShell(
-                name=name, raan0_deg=sh.raan0_deg, arg_lat0_deg=sh.arg_lat0_deg, **fields
-            )
-        )
-    const = orbit.Constellation(tuple(shells))
+    const = orbit.Constellation(tuple(resolve_shells(con)))
     return const, tuple(const.names)
 
 
@@ -156,10 +170,7 @@ def _walker_satrecs(const: Any, epoch: datetime) -> list[Any]:
 def _orbit_geometry(cfg: ScenarioConfig, epoch_offset_s: float) -> Geometry:
     K, M, T_f = cfg.time.K, cfg.time.M, cfg.time.T_f  # noqa: N806
     el_thr = cfg.channel.min_elevation_deg
-    epoch = datetime.fromisoformat(cfg.constellation.epoch.replace("Z", "+00:00"))
-    if epoch.tzinfo is None:
-        epoch = epoch.replace(tzinfo=UTC)
-    epoch = epoch + timedelta(seconds=epoch_offset_s)
+    epoch = parse_epoch(cfg.constellation.epoch) + timedelta(seconds=epoch_offset_s)
     cells = _region_cells(cfg)
     cell_ecef, cell_up = _cells_ecef(cells)
     source, names = _orbit_source(cfg)
@@ -169,6 +180,7 @@ def _orbit_geometry(cfg: ScenarioConfig, epoch_offset_s: float) -> Geometry:
     t_slow = np.arange(K + 1) * M * T_f
     coarse = _propagate(source, epoch, t_slow, method, None)
     keep = np.nonzero(any_slot_visible(coarse, cell_ecef, cell_up, 1, el_thr))[0]
+    check_build_memory(cfg, n_cells=len(cells), n_propagated=len(names), n_kept=len(keep))
     # 2) fine pass at every fast-slot boundary for the candidates only.
     t_fast = np.arange(K * M + 1) * T_f
     sat = _propagate(source, epoch, t_fast, method, keep)
@@ -202,7 +214,7 @@ def _geometry_key(cfg: ScenarioConfig) -> str:
     from omegaconf import OmegaConf
 
     d = cfg.to_dict()
-    keep = {k: d[k] for k in ("name", "kind", "time", "constellation", "region")}
+    keep = {k: d[k] for k in ("name", "kind", "time", "constellation", "region", "max_memory_gib")}
     keep["channel"] = {"min_elevation_deg": d["channel"]["min_elevation_deg"]}
     return OmegaConf.to_yaml(OmegaConf.create(keep), sort_keys=True)
 
@@ -238,7 +250,7 @@ def _rates(cfg: ScenarioConfig, geo: Geometry, rng: np.random.Generator) -> np.n
     )
     epoch_h = 0.0
     if cfg.kind == "orbit":
-        ep = datetime.fromisoformat(cfg.constellation.epoch.replace("Z", "+00:00"))
+        ep = parse_epoch(cfg.constellation.epoch)
         epoch_h = ep.hour + ep.minute / 60.0 + ep.second / 3600.0
     prof = demand.profile_factor(
         K,

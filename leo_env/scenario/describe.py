@@ -1,99 +1,27 @@
 """Scenario inspection: a summary table and a figure (cells, ground tracks, visibility timeline).
 
-Command line::
+Command line (:mod:`leo_env.scenario.__main__`)::
 
     python -m leo_env.scenario describe <preset-or-yaml> [--seed N] [--plot out.png]
         [--json out.json] [--set key=value ...]
+
+The statistics themselves (:func:`summarise`, :func:`nominal_capacity_bits`) live next to the
+:class:`~leo_env.scenario.Scenario` container and are re-exported here.
 """
 
 from __future__ import annotations
 
-import argparse
-import warnings
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from leo_env.io import atomic_write_json
+from leo_env.scenario.scenario import Scenario, nominal_capacity_bits, summarise
 
-if TYPE_CHECKING:
-    from leo_env.scenario.scenario import Scenario
-
-__all__ = ["summarise", "nominal_capacity_bits", "plot_scenario", "main"]
+__all__ = ["summarise", "nominal_capacity_bits", "plot_scenario", "format_summary"]
 
 
-def nominal_capacity_bits(sc: Scenario) -> np.ndarray:
-    """Bits per slow slot a satellite delivers when all its PRBs and power serve one cell.
-
-    ``R[s, c, k] = M T_f N_PRB W log2(1 + g P_max / (N_PRB W N0))`` (zero where not visible);
-    the separable proxy's ``rho`` and the coupled proxy's full-satellite rate.
-    """
-    snr = sc.g * (sc.P_max / sc.N_PRB)[:, None, None] / (sc.W_PRB * sc.N0)
-    rate = sc.M * sc.T_f * sc.N_PRB[:, None, None] * sc.W_PRB * np.log2(1.0 + snr)
-    return np.where(sc.v, rate, 0.0)
-
-
-def summarise(sc: Scenario) -> dict[str, Any]:
-    """Sizes and headline statistics of a scenario as plain data."""
-    vis = sc.v.sum(axis=0)  # (C, K)
-    D = sc.a.sum(axis=2)  # noqa: N806  (C, K) bits per slow slot
-    slot_s = sc.M * sc.T_f
-    R = nominal_capacity_bits(sc)  # noqa: N806
-    # Satellite capacity per slot: its full-satellite rate towards the median of its visible cells.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices: satellite out of view
-        R_sat = np.nanmedian(np.where(sc.v, R, np.nan), axis=1)  # noqa: N806  (S, K)
-    cap = np.nansum(R_sat, axis=0)  # (K,)
-    load = D.sum(axis=0) / np.where(cap > 0, cap, np.nan)
-    gdb = 10 * np.log10(sc.g[sc.v]) if sc.v.any() else np.array([np.nan])
-    snr_db = gdb + 10 * np.log10(float(np.median(sc.P_max / sc.N_PRB)) / (sc.W_PRB * sc.N0))
-    out: dict[str, Any] = {
-        "name": sc.name,
-        "kind": sc.kind,
-        "seed": sc.seed,
-        "sizes": {"S": sc.S, "C": sc.C, "K": sc.K, "M": sc.M},
-        "timing": {"T_f_s": sc.T_f, "slow_slot_radio_s": slot_s, "geometry_T_s": sc.T_s},
-        "resources": {
-            "N_PRB": float(np.median(sc.N_PRB)),
-            "P_max_W": float(np.median(sc.P_max)),
-            "W_PRB_Hz": sc.W_PRB,
-            "N0_W_per_Hz": sc.N0,
-        },
-        "utility": {"eps": sc.eps, "lambda_h": sc.lambda_h},
-        "visible_per_cell_slot": {
-            "min": int(vis.min()),
-            "mean": float(vis.mean()),
-            "max": int(vis.max()),
-        },
-        "handovers": {
-            "min_needed_max": int(sc.min_handovers.max()),
-            "min_needed_mean": float(sc.min_handovers.mean()),
-            "budget_min": int(sc.H.min()),
-            "budget_max": int(sc.H.max()),
-        },
-        "demand": {
-            "mean_rate_Mbps_per_cell": float(D.mean() / slot_s / 1e6),
-            "min_cell_rate_Mbps": float(D.mean(axis=1).min() / slot_s / 1e6),
-            "max_cell_rate_Mbps": float(D.mean(axis=1).max() / slot_s / 1e6),
-            "total_Mbps_mean": float(D.sum(axis=0).mean() / slot_s / 1e6),
-            "zero_demand_share": float((D == 0).mean()),
-        },
-        "channel": {
-            "gain_dB_visible_min": float(np.min(gdb)),
-            "gain_dB_visible_max": float(np.max(gdb)),
-            "snr_per_PRB_full_power_dB_median": float(np.median(snr_db)),
-            "fading": sc.fading,
-        },
-        "load": {
-            "definition": "demand / sum over satellites in view of full-satellite rate to their median cell",
-            "mean": float(np.nanmean(load)),
-            "max": float(np.nanmax(load)),
-        },
-    }
-    return out
-
-
-def _format(summary: dict[str, Any]) -> str:
+def format_summary(summary: dict[str, Any]) -> str:
+    """The summary of :func:`summarise` as aligned text lines."""
     lines = []
     for section, val in summary.items():
         if isinstance(val, dict):
@@ -174,49 +102,4 @@ def plot_scenario(sc: Scenario, path: str) -> None:
     plt.close(fig)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``describe`` command line."""
-    from leo_env.scenario.build import make_scenario
-
-    p = argparse.ArgumentParser(
-        prog="python -m leo_env.scenario",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    sub = p.add_subparsers(dest="cmd", required=True)
-    d = sub.add_parser("describe", help="print a scenario's summary and optionally plot it")
-    d.add_argument("scenario", help="preset name or path to a YAML file")
-    d.add_argument("--seed", type=int, default=0)
-    d.add_argument("--plot", metavar="PNG", help="write the figure here")
-    d.add_argument("--json", metavar="FILE", help="write the summary as JSON here")
-    d.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="dotted override, e.g. demand.mismatch_ratio=0.5 (repeatable)",
-    )
-    b = sub.add_parser("bench", help="time scenario builds for presets")
-    b.add_argument(
-        "presets",
-        nargs="*",
-        default=["toy", "medium", "stress", "europe-starlink", "europe-multishell"],
-    )
-    b.add_argument("--seeds", type=int, default=5)
-    b.add_argument("--out", metavar="JSON")
-    args = p.parse_args(argv)
-    if args.cmd == "bench":
-        from leo_env.scenario.bench import run
-
-        run(args.presets, seeds=args.seeds, out=args.out)
-        return 0
-    sc = make_scenario(args.scenario, seed=args.seed, overrides=args.overrides)
-    summary = summarise(sc)
-    print(_format(summary))
-    if args.json:
-        atomic_write_json(args.json, summary)
-    if args.plot:
-        plot_scenario(sc, args.plot)
-        print(f"figure written to {args.plot}")
-    return 0
+_format = format_summary  # former private name (scripts/demo.py)

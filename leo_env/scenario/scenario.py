@@ -7,14 +7,15 @@ slot, powers are watts, times are seconds, positions are metres (ECEF).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import warnings
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
 
 from leo_env.core import channel as _channel
 
-__all__ = ["Scenario"]
+__all__ = ["Scenario", "summarise", "nominal_capacity_bits"]
 
 
 class Sizes:
@@ -107,6 +108,9 @@ class Scenario(Sizes):
         Rician K-factor [dB] when ``fading == "rician"``.
     config : dict
         The resolved configuration the scenario was built from (plain data).
+
+    Every array attribute is a read-only view (``flags.writeable`` is False): copy before
+    modifying, e.g. ``dataclasses.replace(sc, a=sc.a * 2)``.
     """
 
     name: str
@@ -135,6 +139,17 @@ class Scenario(Sizes):
     rician_k_db: float = 10.0
     config: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # Read-only views: scenarios (and the orbit geometry they share) are cached and reused by
+        # environments, oracles and label generation, so no consumer may change them in place.
+        # The caller's own arrays are left as they are.
+        for f in fields(self):
+            arr = getattr(self, f.name)
+            if isinstance(arr, np.ndarray):
+                view = arr.view()
+                view.setflags(write=False)
+                object.__setattr__(self, f.name, view)
+
     @property
     def orbit_driven(self) -> bool:
         """True when positions come from real orbits (Walker shells or TLEs)."""
@@ -161,6 +176,75 @@ class Scenario(Sizes):
 
     def summary(self) -> dict[str, Any]:
         """Sizes and headline statistics as plain data (printed by the describe CLI)."""
-        from leo_env.scenario.describe import summarise
-
         return summarise(self)
+
+
+def nominal_capacity_bits(sc: Scenario) -> np.ndarray:
+    """Bits per slow slot a satellite delivers when all its PRBs and power serve one cell.
+
+    ``R[s, c, k] = M T_f N_PRB W log2(1 + g P_max / (N_PRB W N0))`` (zero where not visible);
+    the separable proxy's ``rho`` and the coupled proxy's full-satellite rate.
+    """
+    snr = sc.g * (sc.P_max / sc.N_PRB)[:, None, None] / (sc.W_PRB * sc.N0)
+    rate = sc.M * sc.T_f * sc.N_PRB[:, None, None] * sc.W_PRB * np.log2(1.0 + snr)
+    return np.where(sc.v, rate, 0.0)
+
+
+def summarise(sc: Scenario) -> dict[str, Any]:
+    """Sizes and headline statistics of a scenario as plain data."""
+    vis = sc.v.sum(axis=0)  # (C, K)
+    D = sc.a.sum(axis=2)  # noqa: N806  (C, K) bits per slow slot
+    slot_s = sc.M * sc.T_f
+    R = nominal_capacity_bits(sc)  # noqa: N806
+    # Satellite capacity per slot: its full-satellite rate towards the median of its visible cells.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices: satellite out of view
+        R_sat = np.nanmedian(np.where(sc.v, R, np.nan), axis=1)  # noqa: N806  (S, K)
+    cap = np.nansum(R_sat, axis=0)  # (K,)
+    load = D.sum(axis=0) / np.where(cap > 0, cap, np.nan)
+    gdb = 10 * np.log10(sc.g[sc.v]) if sc.v.any() else np.array([np.nan])
+    snr_db = gdb + 10 * np.log10(float(np.median(sc.P_max / sc.N_PRB)) / (sc.W_PRB * sc.N0))
+    out: dict[str, Any] = {
+        "name": sc.name,
+        "kind": sc.kind,
+        "seed": sc.seed,
+        "sizes": {"S": sc.S, "C": sc.C, "K": sc.K, "M": sc.M},
+        "timing": {"T_f_s": sc.T_f, "slow_slot_radio_s": slot_s, "geometry_T_s": sc.T_s},
+        "resources": {
+            "N_PRB": float(np.median(sc.N_PRB)),
+            "P_max_W": float(np.median(sc.P_max)),
+            "W_PRB_Hz": sc.W_PRB,
+            "N0_W_per_Hz": sc.N0,
+        },
+        "utility": {"eps": sc.eps, "lambda_h": sc.lambda_h},
+        "visible_per_cell_slot": {
+            "min": int(vis.min()),
+            "mean": float(vis.mean()),
+            "max": int(vis.max()),
+        },
+        "handovers": {
+            "min_needed_max": int(sc.min_handovers.max()),
+            "min_needed_mean": float(sc.min_handovers.mean()),
+            "budget_min": int(sc.H.min()),
+            "budget_max": int(sc.H.max()),
+        },
+        "demand": {
+            "mean_rate_Mbps_per_cell": float(D.mean() / slot_s / 1e6),
+            "min_cell_rate_Mbps": float(D.mean(axis=1).min() / slot_s / 1e6),
+            "max_cell_rate_Mbps": float(D.mean(axis=1).max() / slot_s / 1e6),
+            "total_Mbps_mean": float(D.sum(axis=0).mean() / slot_s / 1e6),
+            "zero_demand_share": float((D == 0).mean()),
+        },
+        "channel": {
+            "gain_dB_visible_min": float(np.min(gdb)),
+            "gain_dB_visible_max": float(np.max(gdb)),
+            "snr_per_PRB_full_power_dB_median": float(np.median(snr_db)),
+            "fading": sc.fading,
+        },
+        "load": {
+            "definition": "demand / sum over satellites in view of full-satellite rate to their median cell",
+            "mean": float(np.nanmean(load)),
+            "max": float(np.nanmax(load)),
+        },
+    }
+    return out

@@ -337,7 +337,7 @@ def solve_lagrangian(
     problem: Problem,
     *,
     max_iter: int = 400,
-    time_limit: float = 60.0,
+    time_limit: float | None = None,
     gap_tol: float = 1e-3,
     theta0: float = 1.0,
     patience: int = 20,
@@ -363,9 +363,12 @@ def solve_lagrangian(
     problem : Problem
         Must use ``proxy="coupled"``.
     max_iter : int
-        Dual iterations.
-    time_limit : float
-        Wall-clock limit [s] (the final local search is not interrupted).
+        Dual iterations.  With the default ``time_limit=None`` every stage is bounded by an
+        iteration count (``max_iter``, ``local_search_passes``, ``price_rounds``), so the result
+        depends only on the problem and the options, never on the machine's speed.
+    time_limit : float or None
+        Optional wall-clock limit [s], > 0 (the final local search is not interrupted).  When
+        it binds, the result depends on the machine's speed and load (not reproducible).
     gap_tol : float
         Stop when the certified relative gap is at or below this.
     theta0, patience, theta_min : float, int, float
@@ -380,14 +383,14 @@ def solve_lagrangian(
         Weight of the spare-capacity tie-break in a first local-search round (0: none); a
         second round without it restores a true local optimum.
     dual_share : float
-        Share of ``time_limit`` the dual iterations may use; the rest is left to primal
-        recovery.
+        Share of ``time_limit`` (when given) the dual iterations may use; the rest is left to
+        primal recovery.
     price_rounds, price_patience, price_noise : int, int, float
         Price-guided perturbation rounds after the local search (0: none): each round
         re-optimises the best association with every move charged the best prices (the
         first round as they are, later rounds multiplied by log-normal noise of spread
         ``price_noise``), then polishes it on the true objective; the rounds stop after
-        ``price_patience`` rounds without improvement, at ``time_limit``, or when the gap
+        ``price_patience`` rounds without improvement, at ``time_limit`` (if any), or when the gap
         reaches ``gap_tol``.
     seed : int
         Seed of the price noise (results are deterministic for a given seed).
@@ -412,8 +415,9 @@ def solve_lagrangian(
         raise ValueError("method 'lagrangian' needs proxy='coupled' (the separable proxy is solved exactly by 'dp')")
     if max_iter < 0:
         raise ValueError(f"max_iter must be >= 0, got {max_iter}")
-    if time_limit <= 0:
-        raise ValueError(f"time_limit must be > 0 [s], got {time_limit}")
+    if time_limit is not None and not 0 < time_limit < np.inf:
+        raise ValueError(f"time_limit must be None or finite and > 0 [s], got {time_limit}")
+    limit = np.inf if time_limit is None else float(time_limit)
     t0 = time.perf_counter()
     ok, msg = problem.feasibility()
     if not ok:
@@ -477,7 +481,7 @@ def solve_lagrangian(
             history.append((val, best_primal))
         if relative_gap(best_bound, best_primal) <= gap_tol or theta < theta_min:
             break
-        if time.perf_counter() - t0 > dual_share * time_limit:
+        if time_limit is not None and time.perf_counter() - t0 > dual_share * limit:
             break
         g = np.where(usable, 1.0 - usage, 0.0)
         g = np.where((pi <= 0) & (g > 0), 0.0, g)
@@ -519,7 +523,7 @@ def solve_lagrangian(
         for r in range(price_rounds):
             t_start = time.perf_counter()
             if (stall >= price_patience or relative_gap(best_bound, best_primal) <= gap_tol
-                    or t_start - t0 + t_round > time_limit):
+                    or (time_limit is not None and t_start - t0 + t_round > limit)):
                 break
             noise = 1.0 if r == 0 else np.exp(rng.normal(0.0, price_noise, best_pi.shape))
             cand_path, m_, p_ = local_search(

@@ -194,7 +194,8 @@ class Problem(Sizes):
             Satellite serving each cell before slot 0; a different satellite in slot 0 costs a
             handover.  ``-1`` or None: free first association.
         budget_left : array_like of int, shape (C,), optional
-            Remaining budget per cell; overrides ``H`` for the solvers (rolling windows, MPC).
+            Remaining budget per cell, in ``[0, H[c]]``; overrides ``H`` for the solvers (rolling
+            windows, MPC).
         scenario : Scenario, optional
             Source scenario, kept for exact evaluation with per-fast-slot gains.
         k_offset : int
@@ -203,7 +204,7 @@ class Problem(Sizes):
         Raises
         ------
         ValueError
-            With the offending argument's name.
+            With the offending argument's name (e.g. ``budget_left`` above ``H`` or negative).
         """
         v_arr = np.asarray(v)
         if v_arr.ndim != 3:
@@ -235,6 +236,14 @@ class Problem(Sizes):
             raise ValueError(f"proxy must be one of {PROXIES}, got {proxy!r}")
         init = np.full(C, -1, np.int64) if initial is None else _int_vector("initial", initial, C, -1, S - 1)
         budget = H_arr.copy() if budget_left is None else _int_vector("budget_left", budget_left, C, 0)
+        over = np.nonzero(budget > H_arr)[0]
+        if over.size:
+            c = int(over[0])
+            raise ValueError(
+                f"budget_left must be <= H per cell (a remaining budget cannot exceed the episode "
+                f"budget): cell {c} has budget_left={int(budget[c])} > H={int(H_arr[c])} "
+                f"({over.size} cell(s))"
+            )
         if int(k_offset) < 0:
             raise ValueError(f"k_offset must be >= 0, got {k_offset}")
         return cls(

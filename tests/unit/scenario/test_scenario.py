@@ -76,8 +76,8 @@ def test_dotted_overrides():
     ("name", "overrides", "match"),
     [
         ("nope", None, "unknown preset 'nope'.*toy"),
-        ("toy", ["synthetic.S=-1"], "synthetic.S must be >= 1"),
-        ("toy", ["time.K=0"], "time.K must be >= 1"),
+        ("toy", ["synthetic.S=-1"], r"synthetic.S must be in \[1, 1e\+06\], got -1"),
+        ("toy", ["time.K=0"], r"time.K must be in \[1, 1e\+06\], got 0"),
         ("toy", ["demand.mismatch_ratio=2"], "demand.mismatch_ratio must be in \\[0, 1\\]"),
         ("toy", ["channel.fading=foo"], "channel.fading"),
         ("toy", ["no_such_key=1"], "no_such_key"),
@@ -202,7 +202,7 @@ def test_bad_tle_file_names_the_line(tmp_path):
     )
     with pytest.raises(ValueError, match="line [23]"):
         leo_env.make_scenario("europe-starlink", overrides=_small_orbit_overrides(path))
-    with pytest.raises(FileNotFoundError, match="missing.tle"):
+    with pytest.raises(ConfigError, match="constellation.tle_file: TLE file not found.*missing.tle"):
         leo_env.make_scenario("europe-starlink", overrides=_small_orbit_overrides(tmp_path / "missing.tle"))
 
 
