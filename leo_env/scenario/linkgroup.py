@@ -22,6 +22,7 @@ Pure numpy; randomness only through explicit generators.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -406,15 +407,23 @@ def apply_event(
     return Task(task_id, active, factor, chi, shadow, task.elevation_deg, task.azimuth_deg, event)
 
 
-def fsmc_tables(cfg: LinkGroupConfig) -> dict[str, np.ndarray]:
-    """FSMC transition matrices and level means of the Ka (Rician) and C (Rayleigh) links."""
+@lru_cache(maxsize=32)
+def _fsmc_tables(levels: int, fd_dt: float, k_db: float, method: str) -> dict[str, np.ndarray]:
     out = {}
     for band, model in (("ka", "rician"), ("c", "rayleigh")):
-        out[f"P_{band}"] = fsmc.transition_matrix(
-            cfg.fsmc_levels, cfg.fd_dt, model, cfg.rician_k_db, cfg.fsmc_method
-        )
-        out[f"mean_{band}"] = fsmc.level_means(cfg.fsmc_levels, model, cfg.rician_k_db)
+        out[f"P_{band}"] = fsmc.transition_matrix(levels, fd_dt, model, k_db, method)
+        out[f"mean_{band}"] = fsmc.level_means(levels, model, k_db)
+    for v in out.values():
+        v.setflags(write=False)
     return out
+
+
+def fsmc_tables(cfg: LinkGroupConfig) -> dict[str, np.ndarray]:
+    """FSMC transition matrices and level means of the Ka (Rician) and C (Rayleigh) links.
+
+    Cached per (levels, ``fd_dt``, K-factor, method); the arrays are read-only.
+    """
+    return dict(_fsmc_tables(cfg.fsmc_levels, cfg.fd_dt, cfg.rician_k_db, cfg.fsmc_method))
 
 
 def large_scale_gains(cfg: LinkGroupConfig, layout: CellLayout, task: Task) -> np.ndarray:
