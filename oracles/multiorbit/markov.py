@@ -110,8 +110,8 @@ def markov_search(
     -------
     Solution
         ``info``: ``iterations``, ``inner_calls`` (distinct subsets solved), ``history`` (value
-        of the chain's configuration per iteration), ``best_history``, ``time_s`` and the inner
-        solution's ``rounds``.
+        of the chain's configuration per iteration), ``best_history``, ``time_s``, the returned
+        inner solution's ``rounds`` and ``inner_rounds`` (rounds of every inner solve).
     """
     if not 0 < eps0 <= 1 or d_eps <= 0 or patience < 1 or beta_rel <= 0:
         raise ValueError("need 0 < eps0 <= 1, d_eps > 0, patience >= 1, beta_rel > 0")
@@ -170,5 +170,6 @@ def markov_search(
         history=history,
         best_history=best_history,
         rounds=final.info.get("rounds"),
+        inner_rounds=[c.info.get("rounds") for c in cache.values()],
         time_s=time.perf_counter() - t0,
     )

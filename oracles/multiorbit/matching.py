@@ -193,17 +193,20 @@ class GameState:
         self.refresh_all()
 
     # ------------------------------------------------------------------ initialisations
-    def init_greedy(self) -> None:
+    def init_greedy(self, sat_of: np.ndarray | None = None) -> None:
         """Feasible start (paper (25)-(31)).
 
         UEs in decreasing ``R_min / gain`` order take the
-        highest-gain (satellite, subcarrier) pair that stays solvable within ``P_max``.
+        highest-gain (satellite, subcarrier) pair that stays solvable within ``P_max``.  With
+        ``sat_of`` (candidate per UE, -1: none) each UE only considers its given satellite.
         """
         inst = self.inst
         cand = np.zeros((inst.n_ues, inst.n_sub))
         own = self.owner
         g = inst.gain[own, :, np.arange(inst.n_sub)].T  # (U, F): gain via the owner
         ok = self.visible[own, :].T
+        if sat_of is not None:
+            ok = ok & (np.asarray(sat_of)[:, None] == own[None, :])
         cand = np.where(ok, g, 0.0)
         best = cand.max(axis=1)
         order = np.argsort(-(inst.r_min_bps / np.maximum(best, 1e-300)), kind="stable")

@@ -35,7 +35,7 @@ import numpy as np
 
 from leo_env.core.cochannel import CochannelInstance
 
-__all__ = ["PowerResult", "allocate_exact", "allocate_gp_cvxpy", "sca_exact_cvxpy"]
+__all__ = ["PowerResult", "allocate_exact", "allocate_gp", "allocate_gp_cvxpy", "sca_exact_cvxpy"]
 
 _LN2 = math.log(2.0)
 
@@ -288,11 +288,13 @@ def sca_exact_cvxpy(
     power0_w: np.ndarray,
     iters: int = 10,
     rtol: float = 1e-7,
+    solver: str = "cvxpy",
 ) -> tuple[np.ndarray, list[float]]:
     """Successive convex approximation of the exact-rate PA, started at ``power0_w``.
 
     Uses ``log(1 + x) >= alpha log x + beta`` (tight at the current SINR, ``alpha = x/(1+x)``),
-    so each step is a weighted GP and the exact sum rate never decreases.
+    so each step is a weighted GP and the exact sum rate never decreases.  ``solver``:
+    ``"cvxpy"`` (:func:`allocate_gp_cvxpy`) or ``"barrier"`` (:func:`allocate_gp`).
 
     Returns
     -------
@@ -303,6 +305,8 @@ def sca_exact_cvxpy(
     """
     from leo_env.core.cochannel import cochannel_sinr
 
+    if solver not in ("cvxpy", "barrier"):
+        raise ValueError(f"solver must be 'cvxpy' or 'barrier', got {solver!r}")
     assoc = np.asarray(assoc, dtype=np.intp)
     subc = np.asarray(subc, dtype=np.intp)
     p = np.asarray(power0_w, dtype=float).copy()
@@ -318,7 +322,10 @@ def sca_exact_cvxpy(
     for _ in range(iters):
         w = np.zeros(inst.n_ues)
         w[served] = sinr / (1.0 + sinr)
-        res = allocate_gp_cvxpy(inst, assoc, subc, weights=w)
+        if solver == "cvxpy":
+            res = allocate_gp_cvxpy(inst, assoc, subc, weights=w)
+        else:
+            res = allocate_gp(inst, assoc, subc, weights=w)
         if not res.feasible:
             break
         new_val, new_sinr = sum_rate(res.power_w)
@@ -330,3 +337,130 @@ def sca_exact_cvxpy(
         if converged:
             break
     return p, history
+
+
+def _gp_barrier_sat(
+    n: np.ndarray,
+    same: np.ndarray,
+    log_gam: np.ndarray,
+    w: np.ndarray,
+    p_max: float,
+    p0: np.ndarray,
+    gap_tol: float,
+) -> tuple[np.ndarray, int]:
+    """Log-barrier Newton method for one satellite's GP in ``x = ln p`` (see allocate_gp)."""
+    m = n.size
+    x = np.log(p0)
+    eye = np.eye(m)
+
+    def parts(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, np.ndarray]:
+        q = np.exp(x)
+        d = n + same @ q
+        jac = same * q[None, :] / d[:, None]  # d ln D_u / d x_v
+        h = log_gam - x + np.log(d)  # <= 0: SINR_u >= Gamma_u
+        g = math.log(q.sum() / p_max)  # <= 0: power budget
+        return q, d, jac, g, h
+
+    def phi(x: np.ndarray, t: float) -> float:
+        q, d, _, g, h = parts(x)
+        if g >= 0 or np.any(h >= 0):
+            return math.inf
+        f0 = -float(np.sum(w * (x - np.log(d))))
+        return t * f0 - float(np.sum(np.log(-h))) - math.log(-g)
+
+    t = 1.0
+    newton = 0
+    n_con = m + 1
+    while True:
+        for _ in range(100):
+            q, d, jac, g, h = parts(x)
+            r = 1.0 / (-h)
+            pi_ = q / q.sum()
+            grad_f0 = -w + jac.T @ w
+            hess_f0 = np.diag(jac.T @ w) - jac.T @ (w[:, None] * jac)
+            gh = jac - eye  # rows: grad h_u
+            grad = t * grad_f0 + gh.T @ r + pi_ / (-g)
+            hess = (
+                t * hess_f0
+                + np.diag(jac.T @ r)
+                - jac.T @ (r[:, None] * jac)
+                + gh.T @ ((r * r)[:, None] * gh)
+                + (np.diag(pi_) - np.outer(pi_, pi_)) / (-g)
+                + np.outer(pi_, pi_) / (g * g)
+            )
+            try:
+                step = -np.linalg.solve(hess, grad)
+            except np.linalg.LinAlgError:
+                step = -np.linalg.lstsq(hess, grad, rcond=None)[0]
+            dec = -float(grad @ step)
+            newton += 1
+            if dec / 2.0 <= 1e-12:
+                break
+            f_cur = phi(x, t)
+            s = 1.0
+            while phi(x + s * step, t) > f_cur - 0.25 * s * dec and s > 1e-12:
+                s *= 0.5
+            x = x + s * step
+            if s <= 1e-12:
+                break
+        if n_con / t < gap_tol:
+            break
+        t *= 20.0
+    return np.exp(x), newton
+
+
+def allocate_gp(
+    inst: CochannelInstance,
+    assoc: np.ndarray,
+    subc: np.ndarray,
+    weights: np.ndarray | None = None,
+    gap_tol: float = 1e-9,
+) -> PowerResult:
+    """The paper's Alg. 4 problem (high-SINR geometric program), solved by this module.
+
+    Per satellite, in ``x = ln p``: maximise ``sum_u w_u (x_u - ln(n_u + sum_{v != u on f}
+    e^{x_v}))`` (``= sum_u w_u ln SINR_u``) subject to ``SINR_u >= Gamma_u`` and
+    ``ln sum_u e^{x_u} <= ln P_max`` -- a convex program (the GP of (63)-(66) after the change
+    of variables).  The paper solves its KKT system by projected subgradient steps on the
+    multipliers; here a log-barrier Newton method (Boyd and Vandenberghe, ch. 11) solves the
+    same convex problem to a duality gap ``gap_tol`` (in units of the objective, nats), started
+    from the minimum-rate powers scaled into the interior.  ``weights`` (default 1) give the
+    weighted GP used by successive convex approximation.  A satellite whose minimum-rate
+    powers exceed ``P_max`` (or fail the positivity test) makes ``feasible`` False; a satellite
+    whose minimum-rate powers use exactly ``P_max`` keeps them.
+    """
+    from leo_env.core.cochannel import min_rate_powers
+
+    assoc = np.asarray(assoc, dtype=np.intp)
+    subc = np.asarray(subc, dtype=np.intp)
+    w_all = np.ones(inst.n_ues) if weights is None else np.asarray(weights, dtype=float)
+    power = np.zeros(inst.n_ues)
+    feasible = True
+    for s in np.unique(assoc[assoc >= 0]):
+        u_idx = np.flatnonzero(assoc == s)
+        f = subc[u_idx]
+        g = inst.gain[s, u_idx, f]
+        gam = inst.gamma_min[u_idx]
+        p0, total, ok = min_rate_powers(g, gam, f, inst.noise_w, inst.n_sub)
+        if not ok.all() or p0.sum() > inst.p_max_w * (1 + 1e-12):
+            feasible = False
+            continue
+        if p0.sum() >= inst.p_max_w * (1 - 1e-9) or np.any(gam <= 0):
+            power[u_idx] = p0 if p0.sum() >= inst.p_max_w * (1 - 1e-9) else power[u_idx]
+            if np.any(gam <= 0):
+                raise ValueError("allocate_gp needs r_min_bps > 0 (Gamma_u > 0) for every UE")
+            continue
+        kappa = math.sqrt(inst.p_max_w / p0.sum())
+        same = (f[:, None] == f[None, :]) & ~np.eye(u_idx.size, dtype=bool)
+        p, _ = _gp_barrier_sat(
+            inst.noise_w / g,
+            same.astype(float),
+            np.log(gam),
+            w_all[u_idx],
+            inst.p_max_w,
+            p0 * kappa,
+            gap_tol,
+        )
+        power[u_idx] = p
+    sub_power = np.bincount(subc[assoc >= 0], weights=power[assoc >= 0], minlength=inst.n_sub)
+    return PowerResult(power, feasible, sub_power)

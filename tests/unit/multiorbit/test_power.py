@@ -5,7 +5,12 @@ from scipy.optimize import minimize
 from leo_env.core.cochannel import cochannel_sinr
 from leo_env.scenario.multiorbit import synthetic_instance
 from oracles.multiorbit.objective import evaluate
-from oracles.multiorbit.power import allocate_exact, allocate_gp_cvxpy, sca_exact_cvxpy
+from oracles.multiorbit.power import (
+    allocate_exact,
+    allocate_gp,
+    allocate_gp_cvxpy,
+    sca_exact_cvxpy,
+)
 
 
 def _config(rng, n_sats=2, n_ues=7, n_sub=4, r_min=0.1e6):
@@ -100,6 +105,7 @@ def test_infeasible_configuration_is_reported():
     assert not res.feasible
 
 
+@pytest.mark.slow
 def test_gp_reference_and_sca_check():
     rng = np.random.default_rng(5)
     inst, assoc, subc = _config(rng, n_ues=6)
@@ -120,8 +126,37 @@ def test_gp_reference_and_sca_check():
     assert v_gp <= v_exact * (1 + 1e-7)
     # SCA on the exact rate from the GP point is monotone and reaches the exact optimum;
     # from the exact optimum it cannot improve.
-    _, hist = sca_exact_cvxpy(inst, assoc, subc, gp.power_w, iters=30)
+    _, hist = sca_exact_cvxpy(inst, assoc, subc, gp.power_w, iters=30, solver="barrier")
     assert all(b >= a * (1 - 1e-7) for a, b in zip(hist, hist[1:], strict=False))
     assert hist[-1] == pytest.approx(v_exact, rel=1e-4)
     _, hist2 = sca_exact_cvxpy(inst, assoc, subc, exact.power_w, iters=3)
     assert max(hist2) <= v_exact * (1 + 1e-6)
+
+
+def _log_sinr_sum(inst, assoc, subc, p):
+    served = assoc >= 0
+    g = inst.gain[assoc[served], np.flatnonzero(served), subc[served]]
+    return float(
+        np.sum(np.log(cochannel_sinr(g, p[served], subc[served], inst.noise_w, inst.n_sub)))
+    )
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_gp_power_allocation_equals_cvxpy_reference(seed):
+    rng = np.random.default_rng(20 + seed)
+    inst, assoc, subc = _config(rng, n_ues=7, n_sub=4)
+    while not allocate_exact(inst, assoc, subc).feasible:
+        inst, assoc, subc = _config(rng, n_ues=7, n_sub=4)
+    ours = allocate_gp(inst, assoc, subc)
+    ref = allocate_gp_cvxpy(inst, assoc, subc)
+    assert ours.feasible and ref.feasible
+    v_ours = _log_sinr_sum(inst, assoc, subc, ours.power_w)
+    v_ref = _log_sinr_sum(inst, assoc, subc, ref.power_w)
+    assert v_ours == pytest.approx(v_ref, abs=1e-6)
+    np.testing.assert_allclose(ours.power_w, ref.power_w, atol=1e-4 * inst.p_max_w)
+    # our solution is feasible for the GP
+    sinr = cochannel_sinr(
+        inst.gain[assoc, np.arange(7), subc], ours.power_w, subc, inst.noise_w, inst.n_sub
+    )
+    assert np.all(sinr >= inst.gamma_min * (1 - 1e-9))
+    assert np.all(np.bincount(assoc, weights=ours.power_w) <= inst.p_max_w * (1 + 1e-9))
