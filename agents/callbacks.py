@@ -21,8 +21,19 @@ EPISODE_FIELDS = ("timesteps", "return", "length", "budget_violations", "emergen
 
 
 def save_model(model: Any, path: str | os.PathLike[str]) -> Path:
-    """``model.save`` into ``path`` atomically (a crash leaves the old file or none)."""
-    return atomic_write(path, lambda tmp: model.save(tmp))
+    """``model.save`` into ``path`` atomically and record its SHA-256 in the run folder.
+
+    A crash leaves the old file or none; :func:`agents.trust.verify_digest` later refuses a file
+    that changed after it was written.
+    """
+    from agents.runs import run_dir_of
+    from agents.trust import record_digest
+
+    out = atomic_write(path, lambda tmp: model.save(tmp))
+    rd = run_dir_of(out)
+    if rd is not None:
+        record_digest(rd, out)
+    return out
 
 
 class EpisodeLogCallback(BaseCallback):

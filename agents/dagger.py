@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from agents.config import BCConfig, EnvConfig, LabelConfig
-from agents.labels import LabelSet, load_labels, run_shards, shard_path, write_shard
+from agents.labels import LabelSet, load_labels, run_shards, shard_path, shard_seeds_of, write_shard
 
 __all__ = ["concat", "dagger_seeds", "run_round"]
 
@@ -54,11 +54,12 @@ def _dagger_shard(
     from agents.labels import label_episode, make_expert
     from agents.policies import AgentPolicy
     from agents.registry import load_model
+    from agents.runs import run_config
 
     th.set_num_threads(1)
     cfg = EnvConfig(**env_cfg)
     env = make_env(cfg)
-    model = load_model(model_path, algo, device="cpu")
+    model = load_model(model_path, run_config(model_path), device="cpu")
     model.policy.set_training_mode(False)
     learner = AgentPolicy(model, algo)
     expert = make_expert(lab, replan=True)
@@ -98,9 +99,9 @@ def run_round(
     directory.mkdir(parents=True, exist_ok=True)
     policy_file = directory / "policy.zip"
     if not policy_file.exists():
-        tmp = directory / "policy.tmp.zip"
-        model.save(str(tmp))
-        os.replace(tmp, policy_file)
+        from agents.callbacks import save_model
+
+        save_model(model, policy_file)  # atomic, digest recorded for the workers' safe load
     seeds = dagger_seeds(lab, bc, round_index)
     size = max(1, int(lab.shard_size))
     chunks = [seeds[i : i + size] for i in range(0, len(seeds), size)]
@@ -108,7 +109,7 @@ def run_round(
     tasks = [
         (env_d, lab_d, str(policy_file), algo, str(directory), i, chunk)
         for i, chunk in enumerate(chunks)
-        if not shard_path(directory, i).exists()
+        if shard_seeds_of(directory, i) != chunk
     ]
     if tasks:
         run_shards(_dagger_shard, tasks, lab.workers, f"DAgger round {round_index}", progress)

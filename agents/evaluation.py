@@ -54,7 +54,7 @@ __all__ = [
 ]
 
 METRICS = (
-    "utility", "pf_utility", "xi_mean", "jain", "worst_cell_xi", "served_bits", "handovers_total",
+    "utility", "pf_utility", "xi_mean", "jain_slot_mean", "worst_cell_xi", "served_bits", "handovers_total",
     "handovers_max_cell", "budget_violations", "emergencies", "repairs", "decision_ms",
 )
 
@@ -119,18 +119,19 @@ def baseline_spec(name: str, b1: BaselineConfig, b2: BaselineConfig) -> PolicySp
 def agent_spec(
     path: str | os.PathLike[str], deterministic: bool = True, which: str = "best",
     search: tuple[float, int] | None = None,
+    trust: bool = False,
 ) -> PolicySpec:
     """Spec of a learned agent (run folder or model zip), optionally with decision-time search."""
     from agents.policies import load_agent_policy
     from agents.runs import model_file, run_config
 
-    probe = load_agent_policy(path, which=which, deterministic=deterministic, search=search)
+    probe = load_agent_policy(path, which=which, deterministic=deterministic, search=search, trust=trust)
     f = Path(path).resolve()
     stat = (Path(probe.run_dir) if probe.run_dir else f)
     lookahead = run_config(model_file(path, which)).env.lookahead
     return PolicySpec(
         probe.name,
-        lambda: load_agent_policy(path, which=which, deterministic=deterministic, search=search),
+        lambda: load_agent_policy(path, which=which, deterministic=deterministic, search=search, trust=trust),
         key={"policy": "agent", "path": str(f), "which": which, "deterministic": deterministic,
              "mtime": _mtime(f), **({"search": list(search)} if search is not None else {})},
         run_dir=str(stat) if probe.run_dir else None,
@@ -193,7 +194,7 @@ def play(policy: Policy, env: Any, index: int, scenario_seed: int | None = None)
         "utility": float(np.sum(rewards)),
         "pf_utility": float(np.sum(util)),
         "xi_mean": float(np.nanmean(xi)) if np.isfinite(xi).any() else float("nan"),
-        "jain": float(np.nanmean(jains)) if np.isfinite(jains).any() else float("nan"),
+        "jain_slot_mean": float(np.nanmean(jains)) if np.isfinite(jains).any() else float("nan"),
         "worst_cell_xi": float(np.nanmin(cell_mean)) if np.isfinite(cell_mean).any() else float("nan"),
         "served_bits": float(np.sum(served)),
         "handovers_total": int(ho.sum()),
@@ -305,7 +306,7 @@ def summarise(
         row: dict[str, Any] = {"policy": label, "prediction_error": level, "episodes": len(eps)}
         row["utility_mean"], row["utility_std"] = _stat(col("utility"))
         row["pf_utility_mean"], _ = _stat(col("pf_utility"))
-        for m in ("xi_mean", "jain", "worst_cell_xi", "served_bits", "handovers_total", "decision_ms"):
+        for m in ("xi_mean", "jain_slot_mean", "worst_cell_xi", "served_bits", "handovers_total", "decision_ms"):
             row[m], row[f"{m}_std"] = _stat(col(m))
         row["handovers_max_cell"] = int(max(col("handovers_max_cell"), default=0))
         for m in ("budget_violations", "emergencies", "repairs"):
@@ -386,14 +387,28 @@ def _fmt(x: Any, spec: str = ".3f") -> str:
     return format(x, spec)
 
 
-def markdown_table(rows: list[dict[str, Any]], tests: list[dict[str, Any]], seeds: int) -> str:
+def predictor_label(predictor: str) -> str:
+    """How tables and plots name a predictor (a noisy oracle is declared as such)."""
+    from leo_env.envs.downlink.params import ORACLE_PREDICTORS
+
+    if predictor in ORACLE_PREDICTORS:
+        return f"{predictor} (noisy oracle of the realised demand)"
+    return f"{predictor} (causal)"
+
+
+def markdown_table(
+    rows: list[dict[str, Any]], tests: list[dict[str, Any]], seeds: int, predictor: str = "noisy-truth"
+) -> str:
     """Markdown tables: one per prediction-error level, then the Wilcoxon tests."""
     lines = []
     levels = sorted({r["prediction_error"] for r in rows})
     for lv in levels:
-        lines.append(f"### Prediction error {lv:.0%} ({seeds} paired held-out seeds)\n")
         lines.append(
-            "| policy | utility (mean +- std) | gap to B1 | mean xi | Jain | worst-cell xi | served [Gbit] "
+            f"### Prediction error {lv:.0%}, predictor {predictor_label(predictor)} "
+            f"({seeds} paired held-out seeds)\n"
+        )
+        lines.append(
+            "| policy | utility (mean +- std) | gap to B1 | mean xi | Jain (slot mean) | worst-cell xi | served [Gbit] "
             "| handovers | max/cell | violations | emergencies | decision [ms/slot] mean / median |"
         )
         lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
@@ -401,7 +416,7 @@ def markdown_table(rows: list[dict[str, Any]], tests: list[dict[str, Any]], seed
             gap = r["gap_to_b1"]
             lines.append(
                 f"| {r['policy']} | {_fmt(r['utility_mean'], '.2f')} +- {_fmt(r['utility_std'], '.2f')} "
-                f"| {_fmt(gap * 100 if gap == gap else gap, '.2f')} % | {_fmt(r['xi_mean'])} | {_fmt(r['jain'])} "
+                f"| {_fmt(gap * 100 if gap == gap else gap, '.2f')} % | {_fmt(r['xi_mean'])} | {_fmt(r['jain_slot_mean'])} "
                 f"| {_fmt(r['worst_cell_xi'])} | {_fmt(r['served_bits'] / 1e9, '.3f')} "
                 f"| {_fmt(r['handovers_total'], '.1f')} | {r['handovers_max_cell']} | {r['budget_violations']} "
                 f"| {r['emergencies']} | {_fmt(r['decision_ms'], '.3f')} / {_fmt(r['decision_ms_median'], '.3f')} |"
@@ -421,8 +436,8 @@ def markdown_table(rows: list[dict[str, Any]], tests: list[dict[str, Any]], seed
 
 
 RESULT_KEYS = (
-    "policy", "prediction_error", "episodes", "utility_mean", "utility_std", "gap_to_b1", "gap_to_b1_std",
-    "pf_utility_mean", "xi_mean", "jain", "worst_cell_xi", "served_bits", "handovers_total",
+    "policy", "predictor", "prediction_error", "episodes", "utility_mean", "utility_std", "gap_to_b1", "gap_to_b1_std",
+    "pf_utility_mean", "xi_mean", "jain_slot_mean", "worst_cell_xi", "served_bits", "handovers_total",
     "handovers_max_cell", "budget_violations", "emergencies", "repairs", "decision_ms", "decision_ms_median",
     "decision_ms_p95",
 )
@@ -447,10 +462,13 @@ def write_outputs(
 ) -> dict[str, Any]:
     """Write ``results.json``, ``results.md``, ``results.csv`` and the plots into ``out``."""
     out = Path(out)
+    predictor = str(meta.get("predictor") or meta.get("config", {}).get("env", {}).get("predictor", "noisy-truth"))
     rows = summarise(episodes)
+    for r in rows:
+        r["predictor"] = predictor
     tests = wilcoxon_pairs(episodes, pairs)
     seeds = max((len(v) for v in episodes.values()), default=0)
-    md = markdown_table(rows, tests, seeds)
+    md = markdown_table(rows, tests, seeds, predictor)
     results = {
         "meta": meta,
         "results": [{k: r.get(k) for k in RESULT_KEYS} for r in rows],
@@ -466,6 +484,6 @@ def write_outputs(
     if plots:
         from agents.plots import write_plots
 
-        write_plots(out, rows, episodes, specs)
+        write_plots(out, rows, episodes, specs, predictor=predictor_label(predictor))
     return {"rows": rows, "tests": tests, "markdown": md}
 

@@ -26,7 +26,10 @@ import argparse
 import hashlib
 import json
 import os
+import threading
 import time
+import warnings
+import zipfile
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass
 from multiprocessing import get_context
@@ -37,6 +40,7 @@ import numpy as np
 
 from agents.config import ROOT, EnvConfig, LabelConfig, env_key, load_experiment
 from agents.envs import ObsLayout, make_env
+from leo_env.core.overrides import add_set_argument
 from leo_env.io import atomic_write, atomic_write_json
 
 __all__ = [
@@ -259,7 +263,7 @@ def generate_labels(
         i: [s for s in seeds if (s - lab.first_seed) // size == i]
         for i in sorted({(s - lab.first_seed) // size for s in seeds})
     }
-    todo = [i for i in shards if not shard_path(directory, i).exists() or _shard_seeds(directory, i) != shards[i]]
+    todo = [i for i in shards if shard_seeds_of(directory, i) != shards[i]]
     if max_shards is not None:
         todo = todo[: max(0, int(max_shards))]
     if not todo:
@@ -286,7 +290,10 @@ def run_shards(fn: Any, tasks: list[tuple[Any, ...]], workers: int, desc: str, p
                 fn(*t)
                 bar.update(1)
             return
-        with ProcessPoolExecutor(max_workers=int(workers), mp_context=get_context("spawn")) as pool:
+        with ProcessPoolExecutor(
+            max_workers=int(workers), mp_context=get_context("spawn"),
+            initializer=exit_with_parent, initargs=(os.getpid(),),
+        ) as pool:
             pending: set[Future[Any]] = {pool.submit(fn, *t) for t in tasks}
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -297,11 +304,39 @@ def run_shards(fn: Any, tasks: list[tuple[Any, ...]], workers: int, desc: str, p
         bar.close()
 
 
-def _shard_seeds(directory: Path, i: int) -> list[int]:
+def exit_with_parent(parent_pid: int, interval_s: float = 0.5) -> None:
+    """Worker initializer: exit as soon as the parent process is gone (no orphan workers).
+
+    A daemon thread polls the parent's pid; when the worker has been re-parented (the parent was
+    killed, even with ``kill -9``), it ends the worker at once.  Shards are written atomically,
+    so an interrupted task leaves no partial file.
+    """
+
+    def watch() -> None:
+        while True:
+            if os.getppid() != parent_pid:
+                os._exit(1)
+            time.sleep(interval_s)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+SHARD_ERRORS = (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile)
+"""What a truncated, empty or foreign ``.npz`` shard raises when read."""
+
+
+def shard_seeds_of(directory: Path, i: int) -> list[int]:
+    """Seeds of shard ``i``; a corrupt shard is named, removed and reported as empty (regenerated)."""
+    path = shard_path(directory, i)
     try:
-        with np.load(shard_path(directory, i)) as z:
+        with np.load(path) as z:
             return [int(s) for s in z["seeds"]]
-    except (OSError, KeyError, ValueError):
+    except FileNotFoundError:
+        return []
+    except SHARD_ERRORS as exc:
+        warnings.warn(f"label shard {path} is unreadable ({type(exc).__name__}: {exc}); regenerating it",
+                      RuntimeWarning, stacklevel=2)
+        path.unlink(missing_ok=True)
         return []
 
 
@@ -324,8 +359,15 @@ def load_labels(directory: str | os.PathLike[str], seeds: list[int] | None = Non
     seen: set[int] = set()
     fallbacks = 0
     for f in files:
-        with np.load(f) as z:
+        try:
+            z = np.load(f)
             shard_seeds = [int(s) for s in z["seeds"]]
+        except SHARD_ERRORS as exc:
+            raise ValueError(
+                f"label shard {f} is unreadable ({type(exc).__name__}: {exc}); delete it and rerun "
+                "(generate_labels regenerates missing shards)"
+            ) from exc
+        with z:
             dup = seen.intersection(shard_seeds)
             if dup:
                 raise ValueError(f"seeds {sorted(dup)} labelled twice ({f.name})")
@@ -349,7 +391,7 @@ def main(argv: list[str] | None = None) -> int:
     """``python -m agents.labels --config EXP.yaml [--set key=value ...]``."""
     ap = argparse.ArgumentParser(description="Generate oracle (B1) labels for behaviour cloning.")
     ap.add_argument("--config", required=True)
-    ap.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE")
+    add_set_argument(ap, "agent.labels.n_seeds=64")
     args = ap.parse_args(argv)
     cfg = load_experiment(args.config, args.set)
     t0 = time.perf_counter()

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from agents.families import Family, family_of, get_family
+from agents.trust import UntrustedModelError
 from leo_env.core.overrides import OverrideError, add_set_argument
 
 __all__ = ["load", "train", "evaluate", "main_train", "main_evaluate"]
@@ -28,28 +29,34 @@ def load(config: str | Path | None, overrides: Sequence[str] = ()) -> tuple[Fami
 
 
 def train(config: str | Path | None, overrides: Sequence[str] = (), *, resume: str | Path | None = None,
-          progress: bool | None = None) -> Path:
-    """Train an experiment (or resume a run folder); returns the run folder."""
+          progress: bool | None = None, trust: bool = False) -> Path:
+    """Train an experiment (or resume a run folder); returns the run folder.
+
+    ``trust`` loads a checkpoint whose SHA-256 is not the one the run recorded (tensors only).
+    """
     if resume is not None:
         config = Path(resume) / "config.yaml"
     fam, cfg = load(config, overrides)
-    return fam.train(cfg, resume=resume, progress=progress)
+    return fam.train(cfg, resume=resume, progress=progress, trust=trust)
 
 
 def evaluate(config: str | Path | None, policies: Sequence[str] | None = None, overrides: Sequence[str] = (),
-             *, train_first: bool = False, progress: bool = True) -> dict[str, Any]:
-    """Evaluate policies (default: the config's ``evaluate.policies``) on paired held-out seeds."""
+             *, train_first: bool = False, progress: bool = True, trust: bool = False) -> dict[str, Any]:
+    """Evaluate policies (default: the config's ``evaluate.policies``) on paired held-out seeds.
+
+    ``trust`` loads model files whose SHA-256 no run folder recorded (tensors only, never pickles).
+    """
     fam, cfg = load(config, overrides)
     names = list(policies) if policies else list(cfg.evaluate.policies)
     if train_first:
         names.append(str(fam.train(cfg, progress=None if progress else False)))
-    return fam.evaluate(cfg, names, progress=progress)
+    return fam.evaluate(cfg, names, progress=progress, trust=trust)
 
 
 def _run(fn: Any) -> int:
     try:
         fn()
-    except (OverrideError, FileNotFoundError) as exc:
+    except (OverrideError, FileNotFoundError, UntrustedModelError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0
@@ -65,6 +72,8 @@ def main_train(argv: list[str] | None = None) -> int:
     add_set_argument(ap)
     ap.add_argument("--resume", metavar="RUN_DIR", help="continue a run folder from its latest checkpoint")
     ap.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    ap.add_argument("--trust", action="store_true",
+                    help="resume from a checkpoint whose SHA-256 the run did not record (docs/architecture.md)")
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv:
         ap.print_help()
@@ -73,7 +82,7 @@ def main_train(argv: list[str] | None = None) -> int:
     if not args.config and not args.resume:
         ap.error("give --config or --resume")
     progress = False if args.no_progress else None
-    return _run(lambda: train(args.config, args.set, resume=args.resume, progress=progress))
+    return _run(lambda: train(args.config, args.set, resume=args.resume, progress=progress, trust=args.trust))
 
 
 def main_evaluate(argv: list[str] | None = None) -> int:
@@ -92,6 +101,8 @@ def main_evaluate(argv: list[str] | None = None) -> int:
     add_set_argument(ap, "evaluate.seeds=10")
     ap.add_argument("--train", action="store_true", help="train the config's agent first and evaluate it too")
     ap.add_argument("--no-progress", action="store_true")
+    ap.add_argument("--trust", action="store_true",
+                    help="load model files whose SHA-256 no run folder recorded (tensors only)")
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv:
         ap.print_help()
@@ -109,7 +120,8 @@ def main_evaluate(argv: list[str] | None = None) -> int:
     policies = [p.strip() for p in args.policies.split(",") if p.strip()] if args.policies else None
 
     def go() -> None:
-        out = evaluate(args.config, policies, extra, train_first=args.train, progress=not args.no_progress)
+        out = evaluate(args.config, policies, extra, train_first=args.train, progress=not args.no_progress,
+                       trust=args.trust)
         print()
         print(out["markdown"])
         if out.get("out"):

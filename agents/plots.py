@@ -57,8 +57,15 @@ def read_training_curve(run_dir: str | Path) -> dict[str, np.ndarray]:
     return {"steps": np.array(steps), "returns": np.array(rets), "eval_steps": np.array(es), "eval_returns": np.array(er)}
 
 
-def write_plots(out: Path, rows: list[dict[str, Any]], episodes: dict[tuple[str, float], list[dict[str, Any]]], specs: Sequence[Any]) -> list[Path]:
-    """Write the four plots into ``out``; returns their paths."""
+def write_plots(
+    out: Path,
+    rows: list[dict[str, Any]],
+    episodes: dict[tuple[str, float], list[dict[str, Any]]],
+    specs: Sequence[Any],
+    predictor: str = "",
+) -> list[Path]:
+    """Write the four plots into ``out`` (titles name the demand predictor); returns their paths."""
+    note = f"\npredictor: {predictor}" if predictor else ""
     plt = _plt()
     labels = list(dict.fromkeys(r["policy"] for r in rows))
     levels = sorted({r["prediction_error"] for r in rows})
@@ -75,7 +82,7 @@ def write_plots(out: Path, rows: list[dict[str, Any]], episodes: dict[tuple[str,
         ax.bar(x + (j - (len(levels) - 1) / 2) * width, m, width, yerr=s, capsize=3, label=f"e = {lv:.0%}")
     ax.set_xticks(x, labels)
     ax.set_ylabel("utility (episode return)")
-    ax.set_title("Utility per method (mean +- std over paired seeds)")
+    ax.set_title("Utility per method (mean +- std over paired seeds)" + note, fontsize=9)
     ax.legend(fontsize=8)
     ax.grid(axis="y", alpha=0.3)
     paths.append(out / "methods.png")
@@ -91,7 +98,7 @@ def write_plots(out: Path, rows: list[dict[str, Any]], episodes: dict[tuple[str,
         ax.plot([lv * 100 for lv in levels], g, marker="o", label=lab)
     ax.set_xlabel("prediction error [%]")
     ax.set_ylabel("gap to B1 [%]")
-    ax.set_title("Relative gap to the hindsight oracle")
+    ax.set_title("Relative gap to the hindsight oracle" + note, fontsize=9)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     paths.append(out / "gap_vs_error.png")

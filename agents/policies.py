@@ -158,8 +158,12 @@ def load_agent_policy(
     name: str | None = None,
     device: str = "cpu",
     search: tuple[float, int] | None = None,
+    trust: bool = False,
 ) -> AgentPolicy:
     """Load a run folder's (or a checkpoint's) model as a :class:`AgentPolicy`.
+
+    Loading is safe (:func:`agents.registry.load_model`): the model is rebuilt from the run's
+    config and only its tensors are read, after the SHA-256 recorded by the run is checked.
 
     Parameters
     ----------
@@ -175,10 +179,12 @@ def load_agent_policy(
         Torch device.
     search : tuple of (float, int), optional
         Decision-time local search ``(delta, passes)`` (see :class:`AgentPolicy`).
+    trust : bool
+        Load even when the file's digest is not the recorded one (tensors only, still).
     """
     f = model_file(path, which)
     cfg = run_config(f)
-    model = load_model(f, cfg.agent.algo, device=device)
+    model = load_model(f, cfg, device=device, trust=trust)
     model.policy.set_training_mode(False)
     return AgentPolicy(
         model, cfg.agent.algo, name=name, deterministic=deterministic, run_dir=run_dir_of(f), search=search

@@ -34,13 +34,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 import torch as th
 from torch import nn
 
 from agents.config import ROOT, EnvConfig
 from leo_env.core.forecast import relative_error
+from leo_env.core.overrides import add_set_argument
 from leo_env.envs.downlink.tables import EVAL_SEED_RANGE
 from leo_env.io import atomic_write
 
@@ -246,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", type=int, default=200)
     ap.add_argument("--epochs", type=int, default=60)
     ap.add_argument("--out", default=None, help="weights file (default runs/predictors/<preset>/lstm.pt)")
-    ap.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="scenario overrides")
+    add_set_argument(ap, "demand.scale=1.5")
     args = ap.parse_args(argv)
     th.set_num_threads(1)
     cfg = EnvConfig(preset=args.preset, overrides=list(args.set), predictor_weights=args.out)

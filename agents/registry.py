@@ -28,7 +28,7 @@ from agents.envs import ObsLayout
 from agents.networks import CandidateMaskablePolicy, CandidatePolicy
 from agents.wolpertinger import Wolpertinger
 
-__all__ = ["ALGO_CLASSES", "APEX_NAMES", "build_model", "algo_class", "uses_masks"]
+__all__ = ["ALGO_CLASSES", "APEX_NAMES", "build_model", "algo_class", "uses_masks", "load_model"]
 
 ALGO_CLASSES: dict[str, type[BaseAlgorithm]] = {
     "ppo": PPO,
@@ -105,6 +105,35 @@ def build_model(
     )
 
 
-def load_model(path: str | os.PathLike[str], algo: str, device: str = "cpu") -> BaseAlgorithm:
-    """Load a saved model (zip) of algorithm ``algo`` without an environment."""
-    return algo_class(algo).load(str(Path(path)), device=device)
+def load_model(
+    path: str | os.PathLike[str],
+    cfg: ExperimentConfig,
+    device: str = "cpu",
+    trust: bool = False,
+    env: VecEnv | None = None,
+    layout: ObsLayout | None = None,
+) -> BaseAlgorithm:
+    """Load a saved model safely: rebuilt from ``cfg``, tensors only, digest checked.
+
+    Nothing pickled inside the zip is ever executed (:mod:`agents.trust`): the model is built
+    fresh from the run's configuration (its spaces, schedules and policy class) on ``env`` (a
+    one-environment instance of the config's environment by default) and only the parameter
+    tensors are read (``set_parameters``, ``torch.load(weights_only=True)``).
+
+    Raises
+    ------
+    agents.trust.UntrustedModelError
+        The file's SHA-256 is not the one its run folder recorded (unless ``trust``).
+    """
+    from agents.runs import run_dir_of
+    from agents.trust import verify_digest
+    from agents.vec_env import make_vec_env
+
+    p = Path(path)
+    verify_digest(p, run_dir_of(p), trust=trust)
+    if env is None or layout is None:
+        base, env = make_vec_env(cfg, num_envs=1)
+        layout = base.layout
+    model = build_model(cfg, env, layout)
+    model.set_parameters(str(p), exact_match=True, device=device)
+    return model

@@ -34,13 +34,15 @@ def make_run_dir(cfg: ExperimentConfig, when: float | None = None) -> Path:
         root = Path.cwd() / root
     stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(when))
     base = f"{Path(cfg.env.preset).stem}__{cfg.agent.algo}__{cfg.seed}__{stamp}"
-    path = root / base
-    i = 1
-    while path.exists():
-        path = root / f"{base}-{i}"
-        i += 1
-    path.mkdir(parents=True)
-    return path
+    root.mkdir(parents=True, exist_ok=True)
+    for i in range(10_000):
+        path = root / (base if i == 0 else f"{base}-{i}")
+        try:
+            path.mkdir()  # atomic: of two runs started in the same second, one gets "-1"
+        except FileExistsError:
+            continue
+        return path
+    raise FileExistsError(f"could not create a fresh run folder for {base} in {root}")
 
 
 def latest_checkpoint(run_dir: str | os.PathLike[str]) -> Path | None:
@@ -58,7 +60,7 @@ def latest_checkpoint(run_dir: str | os.PathLike[str]) -> Path | None:
 def run_dir_of(path: str | os.PathLike[str]) -> Path | None:
     """The run folder holding ``path`` (a run folder, a model zip or a checkpoint)."""
     p = Path(path).resolve()
-    for cand in (p, *p.parents[:2]):
+    for cand in (p, *p.parents[:3]):
         if cand.is_dir() and (cand / "config.yaml").exists():
             return cand
     return None

@@ -21,7 +21,7 @@ from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices, VecEnvS
 from agents.envs import EPISODE_KEYS, ObsLayout
 from leo_env.envs.downlink.vector import DownlinkVectorEnv
 
-__all__ = ["DownlinkVecEnv", "VecScaleReward"]
+__all__ = ["DownlinkVecEnv", "VecScaleReward", "make_vec_env"]
 
 
 class DownlinkVecEnv(VecEnv):
@@ -144,6 +144,10 @@ class DownlinkVecEnv(VecEnv):
         """Bit-generator states of the sub-environments (saved with checkpoints)."""
         return self.venv.rng_states()
 
+    def clear_pending_seeds(self) -> None:
+        """Forget seeds given to :meth:`seed` but not used yet (a rebuilt model seeds its env)."""
+        self._reset_seeds()
+
     def set_rng_states(self, states: list[dict[str, Any]]) -> None:
         """Restore :meth:`rng_states` (on resume, before the first reset)."""
         self.venv.set_rng_states(states)
@@ -176,3 +180,21 @@ class VecScaleReward(VecEnvWrapper):
     def action_masks(self) -> np.ndarray:
         """Masks of the wrapped environment."""
         return np.stack(self.venv.env_method("action_masks"))
+
+
+def make_vec_env(cfg: Any, num_envs: int | None = None) -> tuple[DownlinkVecEnv, VecEnv]:
+    """Training environment of an experiment: ``(DownlinkVecEnv, wrapped VecEnv)``.
+
+    The wrapped env adds SB3's ``VecMonitor`` and scales rewards by ``1/C``; Wolpertinger
+    advertises its proto-action ``Box``.  ``num_envs`` defaults to ``cfg.train.n_envs``.
+    """
+    from stable_baselines3.common.vec_env import VecMonitor
+
+    from agents.envs import env_kwargs
+    from agents.wolpertinger import proto_action_space
+
+    n = int(cfg.train.n_envs if num_envs is None else num_envs)
+    base = DownlinkVecEnv(n, env_kwargs(cfg.env), satellite_ids=cfg.env.satellite_ids)
+    if cfg.agent.algo == "wolpertinger":
+        base.action_space = proto_action_space(base.layout.C, base.layout.n, cfg.agent.wolpertinger.embedding)
+    return base, VecScaleReward(VecMonitor(base), 1.0 / base.layout.C)

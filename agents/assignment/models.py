@@ -10,7 +10,7 @@ the logits of satellites outside the ranked list are set to a large negative num
 | ``mlp3`` | :class:`MLP3` | same | three hidden layers of 2048, SELU, dropout 0.3 |
 | ``gsl`` | :class:`GSL` | per cluster ``[cos e_n; sin e_n; onehot(n)]`` | G learned adjacencies ``sigmoid(A^g)``, shared MLP head |
 | ``complete_gnn`` | :class:`GSL` (``complete=True``) | same | every adjacency weight fixed to 1 |
-| ``priority`` | :class:`PriorityAssign` | elevations at centres, cluster minimum elevations | learned priority per cluster, differentiable serial dictatorship (ours) |
+| ``priority`` | :class:`PriorityAssign` | elevations at centres, cluster minimum elevations | learned pairwise precedence + eligibility threshold, teacher-forced training, serial-dictatorship decoding (ours) |
 
 :meth:`structure_scores` of a model returns, where the model has one, a score per cluster
 whose order should follow the hidden priority ranks (higher score = served later), used for the
@@ -24,6 +24,8 @@ from typing import Any
 import torch
 from torch import nn
 from torch.nn import functional as F  # noqa: N812
+
+from leo_env.core.assignment import sequential_assign
 
 __all__ = [
     "AssignmentModel",
@@ -164,9 +166,13 @@ class GSL(AssignmentModel):
         present = batch["avail"][:, None, :].to(e.dtype)
         b = e.shape[0]
         onehot = self.onehot.expand(b, -1, -1)
-        x = F.relu(self.encode(torch.cat([torch.cos(e) * present, torch.sin(e) * present, onehot], -1)))
+        x = F.relu(
+            self.encode(torch.cat([torch.cos(e) * present, torch.sin(e) * present, onehot], -1))
+        )
         adj = self.adjacency()
-        z = torch.cat([torch.einsum("ij,bjf->bif", adj[g], w(x)) for g, w in enumerate(self.proj)], -1)
+        z = torch.cat(
+            [torch.einsum("ij,bjf->bif", adj[g], w(x)) for g, w in enumerate(self.proj)], -1
+        )
         return self.head(self.drop(z))
 
     def structure_scores(self) -> torch.Tensor | None:
@@ -178,20 +184,25 @@ class GSL(AssignmentModel):
 
 
 class PriorityAssign(AssignmentModel):
-    """Learned priorities with a differentiable serial dictatorship (our model).
+    """Learned cluster precedence with the serial-dictatorship structure of the rule (ours).
 
-    What is known about the primary: clusters are served one after the other in a fixed order,
-    each takes the best free eligible satellite.  The model learns the order (a score ``p_n``
-    per cluster), how elevation ranks satellites (``beta``), the eligibility threshold
-    (``theta``, soft with width ``s``) and how strongly a taken satellite is avoided:
+    What is known about the primary: clusters are served one after the other in a fixed order
+    and each takes the free eligible satellite it likes best.  The model learns
 
-    ``w_ij = sigmoid((p_i - p_j) / tau)`` is the belief that cluster ``j`` is served before
-    ``i`` (higher ``p`` = later).  Starting from ``P_i = softmax(l_i)`` with
-    ``l_i = beta * e_i + alpha * log sigmoid((emin_i - theta) / s)``, ``rounds`` mean-field
-    rounds update ``P_i = softmax(l_i + gamma * sum_j log(1 - w_ij P_j))``: the log-probability
-    that no earlier cluster took the satellite.  With hard weights and ``rounds >= N`` this is
-    the serial dictatorship exactly (round k settles the k-th cluster); if every eligible
-    satellite is taken the penalties are equal and the best eligible one wins, as in the rule.
+    * a precedence ``w_ij = sigmoid(u_ji - u_ij)`` for every pair of clusters: the belief that
+      cluster ``j`` is served before ``i`` (``w_ij + w_ji = 1``);
+    * the satellite preference ``beta * e_im`` (elevation at the cluster centre) and a soft
+      eligibility ``alpha * log sigmoid((emin_im - theta) / s)`` with a learned threshold;
+    * how strongly a taken satellite is avoided, ``gamma``.
+
+    Training is teacher-forced (a pseudo-likelihood): the satellites the other clusters really
+    got are known from the labels, so cluster ``i``'s logits are
+    ``l_im = beta e_im + alpha log sigmoid((emin_im - theta) / s)
+    + gamma sum_{j != i, label_j = m} log(1 - w_ij)`` -- no unrolled loop, and the gradient of
+    ``u`` comes exactly from the conflicts that reveal the order.  Prediction is the rule
+    itself: clusters sorted by ``sum_j w_ij`` (expected number of clusters served first), each
+    takes its highest-elevation free satellite with ``emin >= theta`` (shared or fallback as in
+    the rule); the logits put that choice first and order the rest by ``l``.
     """
 
     def __init__(
@@ -199,42 +210,58 @@ class PriorityAssign(AssignmentModel):
         n_clusters: int,
         n_max: int,
         mask: bool = True,
-        rounds: int | None = None,
         theta_init_deg: float = 25.0,
     ) -> None:
         super().__init__(n_clusters, n_max, mask)
-        self.rounds = int(rounds) if rounds is not None else int(n_clusters)
-        self.p = nn.Parameter(torch.randn(n_clusters) * 1e-2)
+        self.u = nn.Parameter(torch.zeros(n_clusters, n_clusters))
         self.log_beta = nn.Parameter(torch.tensor(0.0))
         self.theta = nn.Parameter(torch.tensor(float(theta_init_deg)))
         self.log_s = nn.Parameter(torch.tensor(0.0))
         self.log_alpha = nn.Parameter(torch.tensor(1.0))
         self.log_gamma = nn.Parameter(torch.tensor(1.0))
-        self.log_tau = nn.Parameter(torch.tensor(-1.0))
+
+    def precedence(self) -> torch.Tensor:
+        """``w_ij``: belief that cluster j is served before cluster i, diagonal 0, (N, N)."""
+        w = torch.sigmoid(self.u.T - self.u)
+        return w * (1.0 - torch.eye(self.n_clusters, dtype=w.dtype, device=w.device))
+
+    def order(self) -> torch.Tensor:
+        """Clusters from the first served to the last (by ``sum_j w_ij``), shape (N,)."""
+        return torch.argsort(self.precedence().sum(1), stable=True)
+
+    def base_logits(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Preference and soft eligibility ``beta e + alpha log sigmoid((emin - theta)/s)``."""
+        elig = F.logsigmoid((batch["elev_min"] - self.theta) / torch.exp(self.log_s))
+        base = torch.exp(self.log_beta) * batch["elev"] + torch.exp(self.log_alpha) * elig
+        return base.masked_fill(~batch["avail"][:, None, :], NEG)
 
     def logits(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:  # noqa: D102
-        avail = batch["avail"][:, None, :]
-        base = torch.exp(self.log_beta) * batch["elev"] + torch.exp(self.log_alpha) * F.logsigmoid(
-            (batch["elev_min"] - self.theta) / torch.exp(self.log_s)
-        )
-        base = base.masked_fill(~avail, NEG)
-        w = torch.sigmoid((self.p[:, None] - self.p[None, :]) / torch.exp(self.log_tau))
-        w = w * (1.0 - torch.eye(self.n_clusters, dtype=w.dtype, device=w.device))
-        gamma = torch.exp(self.log_gamma)
-        out = base
-        for _ in range(self.rounds):
-            prob = torch.softmax(out, dim=-1)  # (B, N, M)
-            # log P(no earlier cluster took m) = sum_j log(1 - w_ij P_jm)
-            free = torch.log1p(-(w[None, :, :, None] * prob[:, None, :, :]).clamp(max=1 - 1e-6)).sum(2)
-            out = base + gamma * free
-        return out
+        base = self.base_logits(batch)
+        if self.training and "label" in batch:
+            x = self.u.T - self.u
+            eye = torch.eye(self.n_clusters, dtype=torch.bool, device=x.device)
+            log_1mw = F.logsigmoid(-x).masked_fill(eye, 0.0)  # log(1 - w_ij)
+            got = F.one_hot(batch["label"], self.n_max).to(base.dtype)  # (B, N_j, M)
+            return base + torch.exp(self.log_gamma) * torch.einsum("ij,bjm->bim", log_1mw, got)
+        return self._decode(batch, base)
+
+    @torch.no_grad()
+    def _decode(self, batch: dict[str, torch.Tensor], base: torch.Tensor) -> torch.Tensor:
+        elev = batch["elev"].detach().cpu().numpy().astype("float64")
+        eligible = batch["elev_min"].detach().cpu().numpy() >= float(self.theta)
+        avail = batch["avail"].detach().cpu().numpy()
+        res = sequential_assign(elev, eligible, avail, self.order().cpu().numpy())
+        choice = torch.as_tensor(res.label, device=base.device)
+        return base.scatter(-1, choice[..., None], -NEG)
 
     def structure_scores(self) -> torch.Tensor | None:
-        """The learned priorities ``p`` (higher = served later)."""
-        return self.p.detach().clone()
+        """``sum_j w_ij``: expected number of clusters served before i (higher = later)."""
+        return self.precedence().detach().sum(1)
 
 
-def build_model(name: str, n_clusters: int, n_max: int, mask: bool, **kwargs: Any) -> AssignmentModel:
+def build_model(
+    name: str, n_clusters: int, n_max: int, mask: bool, **kwargs: Any
+) -> AssignmentModel:
     """Model by name (see the module table)."""
     if name == "perceptron":
         return Perceptron(n_clusters, n_max, mask, **kwargs)

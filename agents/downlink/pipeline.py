@@ -27,18 +27,10 @@ __all__ = ["build_env", "train", "evaluate"]
 
 
 def build_env(cfg: Any) -> tuple[Any, Any]:
-    """Training environment: ``(DownlinkVecEnv, wrapped VecEnv)`` (monitor, reward scale 1/C)."""
-    from stable_baselines3.common.vec_env import VecMonitor
+    """Training environment: ``(DownlinkVecEnv, wrapped VecEnv)`` (:func:`agents.vec_env.make_vec_env`)."""
+    from agents.vec_env import make_vec_env
 
-    from agents.envs import env_kwargs
-    from agents.vec_env import DownlinkVecEnv, VecScaleReward
-    from agents.wolpertinger import proto_action_space
-
-    base = DownlinkVecEnv(cfg.train.n_envs, env_kwargs(cfg.env), satellite_ids=cfg.env.satellite_ids)
-    if cfg.agent.algo == "wolpertinger":
-        base.action_space = proto_action_space(base.layout.C, base.layout.n, cfg.agent.wolpertinger.embedding)
-    env = VecScaleReward(VecMonitor(base), 1.0 / base.layout.C)
-    return base, env
+    return make_vec_env(cfg)
 
 
 def train(
@@ -46,6 +38,7 @@ def train(
     *,
     resume: str | os.PathLike[str] | None = None,
     progress: bool | None = None,
+    trust: bool = False,
 ) -> Path:
     """Train ``cfg`` (or resume a run folder) and return the run folder.
 
@@ -70,7 +63,7 @@ def train(
         save_model,
     )
     from agents.config import to_dict, to_yaml
-    from agents.registry import algo_class, build_model
+    from agents.registry import build_model
     from agents.runs import latest_checkpoint, make_run_dir
     from leo_env.io import atomic_write_json, atomic_write_text
 
@@ -91,8 +84,11 @@ def train(
     base, env = build_env(cfg)
     algo = cfg.agent.algo
     if resume is not None:
-        model = algo_class(algo).load(str(ckpt), env=env, device=cfg.train.device)
-        base._reset_seeds()  # load() re-seeds; continue the saved scenario streams instead
+        from agents.registry import load_model
+
+        model = load_model(ckpt, cfg, device=cfg.train.device, trust=trust, env=env, layout=base.layout)
+        model.num_timesteps = steps0
+        base.clear_pending_seeds()  # the rebuilt model seeded the env; continue the saved streams
         base.set_rng_states(state["rng_states"])
         model._last_obs = None  # in-flight episodes restart from a fresh reset
         model.tensorboard_log = str(run_dir / "tb")
@@ -195,7 +191,7 @@ def _dagger(model: Any, cfg: Any, base: Any, labels: Any, run_dir: Path, stats: 
     return labels, data
 
 
-def evaluate(cfg: Any, policies: list[str], progress: bool = True) -> dict[str, Any]:
+def evaluate(cfg: Any, policies: list[str], progress: bool = True, trust: bool = False) -> dict[str, Any]:
     """Evaluate ``policies`` under ``cfg.evaluate`` and write the outputs; returns the summary."""
     import torch as th
 
@@ -211,7 +207,7 @@ def evaluate(cfg: Any, policies: list[str], progress: bool = True) -> dict[str, 
         else:
             for decode in ev.decode:
                 search = (ev.search_delta, ev.search_passes) if decode == "search" else None
-                specs.append(agent_spec(name, deterministic=ev.deterministic, search=search))
+                specs.append(agent_spec(name, deterministic=ev.deterministic, search=search, trust=trust))
     labels = [s.label for s in specs]
     for lab in set(labels):  # disambiguate two agents of the same algorithm
         same = [s for s in specs if s.label == lab]

@@ -97,6 +97,11 @@ def k_nearest_actions(
         raise ValueError(f"mask leaves cell {int(np.argmin(allowed.any(axis=1)))} without a choice")
     if k < 1:
         raise ValueError(f"k must be >= 1, got {k}")
+    if not np.isfinite(costs[allowed]).all():
+        raise ValueError(
+            "k_nearest_actions: the costs of allowed actions must be finite (a NaN or inf "
+            "proto-action would otherwise map to a masked action)"
+        )
     key = np.where(allowed, costs, np.inf)
     order = np.argsort(key, axis=1, kind="stable")  # per cell, allowed first by cost
     sorted_cost = np.take_along_axis(key, order, axis=1)
@@ -181,4 +186,6 @@ class WolpertingerMapper:
     ) -> tuple[np.ndarray, np.ndarray]:
         """The ``k`` nearest allowed joint actions to ``proto`` (C, d) (or flat (C * d,))."""
         proto = np.asarray(proto, dtype=float).reshape(-1, self.dim)
+        if not np.isfinite(proto).all():
+            raise ValueError(f"proto-action must be finite, got {int((~np.isfinite(proto)).sum())} NaN/inf entries")
         return k_nearest_actions(per_cell_costs(proto, self.embedding), mask, k)

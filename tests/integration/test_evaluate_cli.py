@@ -1,9 +1,9 @@
 import json
 
-from agents.plots import PLOT_FILES
 from agents.pipeline import main_evaluate as main
+from agents.plots import PLOT_FILES
 
-REQUIRED = ("utility_mean", "utility_std", "gap_to_b1", "xi_mean", "jain", "handovers_total",
+REQUIRED = ("utility_mean", "utility_std", "gap_to_b1", "xi_mean", "jain_slot_mean", "handovers_total",
             "budget_violations", "emergencies", "decision_ms")
 
 

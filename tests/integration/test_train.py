@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 import torch as th
 
+from agents.downlink.pipeline import train
 from agents.envs import make_env
 from agents.evaluation import play
 from agents.policies import load_agent_policy
 from agents.runs import latest_checkpoint
-from agents.downlink.pipeline import train
 
 from .conftest import tiny_config
 
@@ -21,8 +21,9 @@ def _curve(run_dir):
 
 def _params(run_dir):
     from agents.registry import load_model
+    from agents.runs import run_config
 
-    m = load_model(run_dir / "final_model.zip", "maskable_ppo")
+    m = load_model(run_dir / "final_model.zip", run_config(run_dir))
     return th.cat([p.detach().flatten() for p in m.policy.parameters()])
 
 

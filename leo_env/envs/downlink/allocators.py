@@ -18,7 +18,7 @@ once per environment step for every environment of a batch:
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -151,10 +151,18 @@ def p1_fast(
     """
     from oracles.p1.fast import allocate
 
+    # the lean entry point skips validation: check finiteness here, in debug mode (python -O drops it)
+    assert _finite(a, g, N_PRB, P_max, W_PRB, N0, T_f, eps), (
+        "p1 allocator: non-finite input (arrivals, gains, pools or constants)"
+    )
     xi, served = allocate(
         assoc, a, g, N_PRB=N_PRB, P_max=P_max, W_PRB=W_PRB, N0=N0, T_f=T_f, eps=eps
     )
     return Allocation(xi, served)
+
+
+def _finite(*arrays: Any) -> bool:
+    return all(bool(np.isfinite(x).all()) for x in arrays)
 
 
 def p1_cvx(

@@ -614,6 +614,13 @@ def transition(
     jain = np.asarray(jain_index(xi, axis=1), dtype=float)
     cost = cons["lambda_h"] * counts[:, 0]
     reward = utility - cost
+    if not np.isfinite(reward).all():
+        bad = int(np.flatnonzero(~np.isfinite(reward))[0])
+        raise FloatingPointError(
+            f"non-finite reward in slot {int(k[bad])}: utility {utility[bad]!r}, handover cost "
+            f"{cost[bad]!r} (eps={cons['eps']!r}, lambda_h={cons['lambda_h']!r}); the scenario's "
+            "numbers are out of range"
+        )
     st.cur[sel] = sat
     st.k[sel] = k + 1
     st.last_xi[sel] = xi

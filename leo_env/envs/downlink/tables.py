@@ -375,6 +375,7 @@ class EpisodeSource:
         self.K = first.K
         self.M = first.M
         self.S_first = first.S
+        self.check(first)
         self.n_candidates = int(n_candidates) if n_candidates is not None else min(first.S, 8)
         if self.n_candidates < 1:
             raise ValueError(f"n_candidates must be >= 1, got {n_candidates}")
@@ -459,3 +460,12 @@ class EpisodeSource:
         if uncovered[0].size:
             c, k = int(uncovered[0][0]), int(uncovered[1][0])
             raise ValueError(f"scenario {sc.name!r}: cell {c} sees no satellite in slot {k}")
+        need = np.asarray(sc.min_handovers)
+        over = np.flatnonzero(need > np.asarray(sc.H))
+        if over.size:
+            c = int(over[0])
+            raise ValueError(
+                f"scenario {sc.name!r} is budget-infeasible: cell {c} needs at least {int(need[c])} "
+                f"handovers but its budget H is {int(np.asarray(sc.H)[c])} ({over.size} cell(s) affected); "
+                "hard budgets cannot be met, so the scenario is refused"
+            )

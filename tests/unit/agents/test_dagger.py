@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from agents.config import to_yaml
 from agents.dagger import concat, dagger_seeds, run_round
 from agents.envs import env_kwargs, make_env
 from agents.labels import label_episode
@@ -44,6 +45,8 @@ def test_run_round_writes_shards_once_and_resumes(tmp_path):
     venv = DownlinkVecEnv(1, env_kwargs(cfg.env), satellite_ids=cfg.env.satellite_ids)
     model = build_model(cfg, venv, venv.layout)
     run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.yaml").write_text(to_yaml(cfg))  # a run folder: the workers rebuild the learner from it
     new = run_round(model, "bc_maskable_ppo", cfg.env, cfg.agent.labels, cfg.agent.bc, 0, run, progress=False)
     assert sorted(np.unique(new.seed).tolist()) == dagger_seeds(cfg.agent.labels, cfg.agent.bc, 0)
     assert len(new) == 3 * 10

@@ -19,7 +19,7 @@ ENV = EnvConfig(preset="toy", allocator="equal")
 
 def _episodes(values):
     return [
-        {"utility": u, "pf_utility": u, "xi_mean": 0.5, "jain": 0.9, "worst_cell_xi": 0.2, "served_bits": 1e6,
+        {"utility": u, "pf_utility": u, "xi_mean": 0.5, "jain_slot_mean": 0.9, "worst_cell_xi": 0.2, "served_bits": 1e6,
          "handovers_total": 3, "handovers_max_cell": 1, "budget_violations": 0, "emergencies": 0, "repairs": 0,
          "decision_ms": 0.1, "decision_ms_slots": [0.1, 0.1]}
         for u in values
