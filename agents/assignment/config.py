@@ -37,6 +37,9 @@ class TrainSettings:
         Stop after this many passes without a better validation top-1 (>= 1).
     threads : int
         torch CPU threads (>= 1).
+    max_seconds : float or None
+        Stop after the pass that crosses this much training time [s] (None: no limit);
+        counted over resumed runs too.
     """
 
     lr: float = 1e-3
@@ -44,6 +47,7 @@ class TrainSettings:
     max_epochs: int = 50
     patience: int = 6
     threads: int = 1
+    max_seconds: float | None = None
 
 
 @dataclass

@@ -243,7 +243,12 @@ def train(
         )
     n = len(sp.train)
     passes = 0
-    while state["epoch"] < cfg.train.max_epochs and state["bad"] < cfg.train.patience:
+    limit = cfg.train.max_seconds if cfg.train.max_seconds is not None else float("inf")
+    while (
+        state["epoch"] < cfg.train.max_epochs
+        and state["bad"] < cfg.train.patience
+        and state["seconds"] < limit
+    ):
         if stop_after is not None and passes >= stop_after:
             break
         t0 = time.perf_counter()
@@ -296,7 +301,11 @@ def train(
         bar.close()
     if writer is not None:
         writer.close()
-    done = state["epoch"] >= cfg.train.max_epochs or state["bad"] >= cfg.train.patience
+    done = (
+        state["epoch"] >= cfg.train.max_epochs
+        or state["bad"] >= cfg.train.patience
+        or state["seconds"] >= limit
+    )
     summary = {
         "model": cfg.model,
         "split": cfg.split,
@@ -307,6 +316,13 @@ def train(
         "train_seconds": state["seconds"],
         "parameters": sum(p.numel() for p in model.parameters()),
         "complete": done,
+        "stopped_by": (
+            "patience"
+            if state["bad"] >= cfg.train.patience
+            else "max_seconds"
+            if state["seconds"] >= limit
+            else "max_epochs"
+        ),
     }
     _atomic_text(run / "summary.json", json.dumps(summary, indent=2) + "\n")
     return summary
