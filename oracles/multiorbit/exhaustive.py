@@ -124,7 +124,6 @@ def exact_tiny(inst: CochannelInstance, max_leaves: int = 200_000) -> Solution:
                     continue
                 if a_sum[f] + a[u] >= 1.0 - 1e-12:
                     continue
-                prev = owner[f]
                 owner[f] = s
                 count[f] += 1
                 a_sum[f] += a[u]
@@ -133,8 +132,8 @@ def exact_tiny(inst: CochannelInstance, max_leaves: int = 200_000) -> Solution:
                 assoc[u] = subc[u] = -1
                 a_sum[f] -= a[u]
                 count[f] -= 1
-                if count[f] == 0:
-                    owner[f] = prev if prev >= 0 and count[f] > 0 else -1
+                if count[f] == 0:  # the subcarrier is free again
+                    owner[f] = -1
             else:
                 rec(u + 1)
 

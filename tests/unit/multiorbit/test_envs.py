@@ -114,7 +114,7 @@ def test_select_reward_equals_dv_moss_objective():
     pol = DvMossSelectPolicy(seed=4)
     env.reset(seed=1)
     pol.reset(env)
-    for _ in range(2):
+    for _ in range(1):
         inst = env.unwrapped.instance
         act = pol.act(None, env)
         oracle = B.dv_moss(inst, seed=pol._calls + pol.seed * 1_000_003)
@@ -188,3 +188,15 @@ def test_make_vec_and_params_validation():
         AssocEnvParams(n_ues=0)
     with pytest.raises(TypeError, match="unknown"):
         MultiOrbitSelectEnv(bogus=1)
+
+
+def test_select_reward_equals_k_nearest_objective_every_slot():
+    env = MultiOrbitSelectEnv(**SMALL)
+    pol = KNearestSelectPolicy(2)
+    env.reset(seed=5)
+    pol.reset(env)
+    for _ in range(SMALL["n_slots"]):
+        oracle = B.two_nearest(env.unwrapped.instance)
+        _, r, term, _, _ = env.step(pol.act(None, env))
+        assert r == pytest.approx(oracle.objective_mbps, rel=1e-12)
+    assert term

@@ -23,8 +23,8 @@ METHODS = {
     "k-random": lambda i: B.k_random(i, 3, seed=2),
     "fixed-fixed": lambda i: B.fixed_ua_fixed_ba(i, seed=1),
     "fixed-matching": lambda i: B.fixed_ua_matching_ba(i, seed=1, max_iter=30),
-    "exhaustive": exhaustive_subsets,
 }
+SLOW_METHODS = {"exhaustive": exhaustive_subsets}
 
 
 @pytest.fixture(scope="module")
@@ -32,12 +32,16 @@ def small():
     return build_instance(preset("small", cone_deg=60.0), seed=3)
 
 
-@pytest.mark.parametrize("name", list(METHODS), ids=list(METHODS))
+@pytest.mark.parametrize(
+    "name",
+    [*METHODS, *(pytest.param(m, marks=pytest.mark.slow) for m in SLOW_METHODS)],
+)
 def test_every_method_feasible_and_deterministic(small, name):
-    sol = METHODS[name](small)
+    fn = {**METHODS, **SLOW_METHODS}[name]
+    sol = fn(small)
     sol.check_feasible(small)
     assert len(sol.selected) <= small.n_max
-    again = METHODS[name](small)
+    again = fn(small)
     assert again.selected == sol.selected
     np.testing.assert_array_equal(again.assoc, sol.assoc)
     np.testing.assert_array_equal(again.power_w, sol.power_w)
@@ -166,7 +170,7 @@ def test_exact_tiny_equals_brute_force_and_bounds_every_method():
         assert sol.objective_mbps <= ex.objective_mbps + 1e-9, name
 
 
-@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("seed", [0, *(pytest.param(s, marks=pytest.mark.slow) for s in (1, 2))])
 def test_exact_tiny_bounds_methods_on_tiny_preset(seed):
     inst = build_instance(preset("tiny", n_ues=3), seed)
     ex = exact_tiny(inst)
