@@ -43,6 +43,14 @@ class CompactModel:
         At most one link per receiver and slot (rows <= 1).
     M : sparse (n_act, n_x)
         Delivered bits of every active receiver [unit_bits].
+    M_cap : sparse (n_act, n_x)
+        ``M`` with every coefficient capped at the receiver's demand ``D_k`` (valid because
+        ``z_k <= D_k``; a tighter relaxation).
+    S_cut : sparse (n_act, n_x)
+        Coefficients ``min(1, bits / D_min_k)`` of the served cut
+        ``y_k <= sum S_cut[k] x`` (valid for binary ``x``: a served receiver either uses one
+        link carrying at least ``D_min_k`` or several whose bits add up to it); 1 where
+        ``D_min_k = 0``.
     act : ndarray of int
         Indices of the active receivers (rows of ``M``).
     unit_bits : float
@@ -62,6 +70,8 @@ class CompactModel:
     A_link_u: sp.csr_matrix
     A_uni: sp.csr_matrix
     M: sp.csr_matrix
+    M_cap: sp.csr_matrix
+    S_cut: sp.csr_matrix
     act: np.ndarray
     unit_bits: float
 
@@ -145,10 +155,16 @@ def build_compact(
     act = np.flatnonzero(inst.active)
     pos = -np.ones(K, dtype=np.int64)
     pos[act] = np.arange(act.size)
-    M = sp.csr_matrix((xbits, (pos[xk], np.arange(n_x))), shape=(act.size, n_x))  # noqa: N806
+    shape = (act.size, n_x)
+    M = sp.csr_matrix((xbits, (pos[xk], np.arange(n_x))), shape=shape)  # noqa: N806
+    dem = inst.demand_bits[xk] / unit_bits
+    M_cap = sp.csr_matrix((np.minimum(xbits, dem), (pos[xk], np.arange(n_x))), shape=shape)  # noqa: N806
+    dmin = inst.min_bits[xk] / unit_bits
+    cut = np.where(dmin > 0, np.minimum(1.0, xbits / np.where(dmin > 0, dmin, 1.0)), 1.0)
+    S_cut = sp.csr_matrix((cut, (pos[xk], np.arange(n_x))), shape=shape)  # noqa: N806
     del u_col
     return CompactModel(xj, xk, xp, xt, xbits, ub_a, up_a, ut_a, A_pat, A_link_x, A_link_u,
-                        A_uni, M, act, float(unit_bits))
+                        A_uni, M, M_cap, S_cut, act, float(unit_bits))
 
 
 def decode_links(model: CompactModel, x: np.ndarray, T: int, J: int, thr: float = 0.5) -> np.ndarray:  # noqa: N803

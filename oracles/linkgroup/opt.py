@@ -64,6 +64,7 @@ def solve_opt(
     threads: int | None = 1,
     verbose: bool = False,
     unit_bits: float = 1e6,
+    strengthen: bool = True,
 ) -> LinkGroupSolution:
     """Exact MILP (module docstring) solved by HiGHS.
 
@@ -76,6 +77,9 @@ def solve_opt(
         ``info["status"] = "time_limit"``.
     mip_rel_gap : float
         HiGHS relative MIP gap, >= 0.
+    strengthen : bool
+        Add the valid cuts ``z_k <= sum min(bits, D_k) x`` and
+        ``y_k <= sum min(1, bits / D_min_k) x`` (same integer optimum, tighter relaxation).
 
     Returns
     -------
@@ -127,6 +131,9 @@ def solve_opt(
     eye = sp.identity(na, format="csr")
     add(row(x=-m.M, z=eye, n=na), -np.inf, 0.0)  # z <= delivered
     add(row(y=sp.diags(Dmin), z=-eye, n=na), -np.inf, 0.0)  # Dmin y <= z
+    if strengthen:  # valid cuts (CompactModel.M_cap, S_cut): tighter relaxation, same optimum
+        add(row(x=-m.M_cap, z=eye, n=na), -np.inf, 0.0)
+        add(row(x=-m.S_cut, y=eye, n=na), -np.inf, 0.0)
     # data tangents: g + (2 e_i / s) z >= 2 e_i D / s - e_i^2, e_i in (0, E]
     E = D / s  # noqa: N806
     frac = np.linspace(0.0, 1.0, n_cuts)[1:]
@@ -210,11 +217,14 @@ def qp_bound(
     spec: ObjectiveSpec = DEFAULT_SPEC,
     solver: str = "CLARABEL",
     unit_bits: float = 1e6,
+    strengthen: bool = True,
 ) -> dict[str, Any]:
     """Convex-QP relaxation of the compact model with the exact quadratic objective (CVXPY).
 
     Every binary is relaxed to ``[0, 1]``; the objective is ``S(N - sum y) + sum w ((D - z) /
-    s)^2`` exactly, so the optimal value is a lower bound on OPT.
+    s)^2`` exactly, so the optimal value is a lower bound on OPT.  ``strengthen`` (default)
+    adds the valid cuts of :class:`~oracles.linkgroup.compact.CompactModel` (``M_cap``,
+    ``S_cut``): every schedule satisfies them, and they tighten the relaxation.
 
     Returns
     -------
@@ -244,6 +254,8 @@ def qp_bound(
         z <= m.M @ x,
         cp.multiply(Dmin, y) <= z, z <= D, y >= 0, y <= 1,
     ]
+    if strengthen:
+        cons += [z <= m.M_cap @ x, y <= m.S_cut @ x]
     n = na - cp.sum(y)
     served = cp.square(n) if spec.served == "squared" else n
     obj = served + cp.sum(cp.multiply(w, cp.square(cp.multiply(D - z, 1.0 / s))))

@@ -84,6 +84,10 @@ def test_methods_on_a_ten_slot_instance():
     qp = qp_bound(inst)
     assert qp["bound"] <= opt.objective + 1e-9
     assert opt.bound <= opt.objective + 1e-9
+    # the valid cuts tighten the relaxation and leave the integer optimum unchanged
+    weak = qp_bound(inst, strengthen=False)
+    assert weak["bound"] <= qp["bound"] + 1e-6
+    assert solve_opt(inst, strengthen=False).objective == pytest.approx(opt.objective, abs=1e-9)
     for sol in (solve_greedy(inst), solve_admm(inst, max_iter=50)):
         sol.check_feasible(inst)
         assert opt.objective <= sol.objective + opt.info["cut_error_bound"] + 1e-9

@@ -73,3 +73,24 @@ def test_config_errors_name_the_field(field, value):
 def test_stream_rejects_interval_not_multiple_of_T():
     with pytest.raises(ValueError, match="update_interval"):
         lg.make_task_stream(lg.preset("small"), np.random.default_rng(0), 2, 205)
+
+
+def test_pitch_pattern_and_rain_scale_only_the_leo_links():
+    cfg = lg.preset("small")
+    rng = np.random.default_rng(0)
+    lay = lg.make_layout(cfg, rng)
+    task = lg.base_task(cfg, rng)
+    g0 = lg.large_scale_gains(cfg, lay, task)
+    g_pitch = lg.large_scale_gains(lg.preset("small", pitch_pattern=True, sat_aperture_m=5.0), lay, task)
+    from dataclasses import replace
+
+    g_rain = lg.large_scale_gains(cfg, lay, replace(task, chi_db_per_km=3.0))
+    leo = lay.compat[0]
+    assert np.all(g_pitch[0, leo] <= g0[0, leo]) and np.all(g_pitch[0, leo] > 0)
+    off = np.linalg.norm(lay.dev_xy_m[leo], axis=1) > 1.0  # off the boresight (cell centre)
+    assert np.all(g_pitch[0, leo][off] < g0[0, leo][off])
+    np.testing.assert_array_equal(g_pitch[1:], g0[1:])
+    np.testing.assert_array_equal(g_rain[1:], g0[1:])
+    # rain loss 3 km x (3.0 - 0.3) dB/km x d/h  ->  at least 8.1 dB more on every LEO link
+    extra_db = 10 * np.log10(g0[0, leo] / g_rain[0, leo])
+    assert np.all(extra_db >= 8.1 - 1e-9) and np.all(extra_db < 8.1 * 2)
