@@ -374,11 +374,46 @@ def wilcoxon_pairs(
             else:
                 p2 = float(wilcoxon(x, y, alternative="two-sided").pvalue)
                 p1 = float(wilcoxon(x, y, alternative="greater").pvalue)
+            lo, hi = paired_bootstrap_ci(d, seed=len(out))
             out.append({
                 "a": a, "b": b, "prediction_error": lv, "n": int(len(d)), "mean_diff": float(d.mean()),
+                "ci95_low": lo, "ci95_high": hi,
                 "wins": int((d > 0).sum()), "p_value": p2, "p_greater": p1,
             })
+    for t, ph in zip(out, holm([t["p_value"] for t in out]), strict=True):
+        t["p_holm"] = ph
     return out
+
+
+def paired_bootstrap_ci(d: np.ndarray, level: float = 0.95, resamples: int = 9999, seed: int = 0) -> tuple[float, float]:
+    """Bootstrap (BCa) interval of the mean of paired differences ``d`` (``scipy.stats.bootstrap``).
+
+    Seeds are resampled as pairs (the differences), so the interval respects the pairing.
+    Returns ``(nan, nan)`` with fewer than 2 pairs and ``(m, m)`` when every difference is ``m``.
+    """
+    from scipy.stats import bootstrap
+
+    d = np.asarray(d, dtype=float)
+    if d.size < 2:
+        return float("nan"), float("nan")
+    if np.ptp(d) == 0:
+        return float(d[0]), float(d[0])
+    res = bootstrap((d,), np.mean, confidence_level=level, n_resamples=resamples, method="BCa",
+                    random_state=np.random.default_rng(seed))
+    return float(res.confidence_interval.low), float(res.confidence_interval.high)
+
+
+def holm(pvalues: Sequence[float]) -> list[float]:
+    """Holm-Bonferroni adjusted p-values (family-wise error control over all tests of a table)."""
+    p = np.asarray(pvalues, dtype=float)
+    m = p.size
+    if m == 0:
+        return []
+    order = np.argsort(p, kind="stable")
+    adj = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * p[order]))
+    out = np.empty(m)
+    out[order] = adj
+    return [float(x) for x in out]
 
 
 def _fmt(x: Any, spec: str = ".3f") -> str:
@@ -423,13 +458,18 @@ def markdown_table(
             )
         lines.append("")
     if tests:
-        lines.append("### Wilcoxon signed-rank tests (paired utilities)\n")
-        lines.append("| A | B | prediction error | mean U_A - U_B | A better on | p (two-sided) | p (A > B) |")
-        lines.append("|---|---|---|---|---|---|---|")
+        lines.append("### Paired differences and Wilcoxon signed-rank tests (paired utilities)\n")
+        lines.append(
+            "| A | B | prediction error | mean U_A - U_B [95 % paired bootstrap CI] | A better on "
+            "| p (two-sided) | p Holm | p (A > B) |"
+        )
+        lines.append("|---|---|---|---|---|---|---|---|")
         for t in tests:
             lines.append(
                 f"| {t['a']} | {t['b']} | {t['prediction_error']:.0%} | {t['mean_diff']:+.3f} "
-                f"| {t['wins']}/{t['n']} | {t['p_value']:.3g} | {t['p_greater']:.3g} |"
+                f"[{_fmt(t.get('ci95_low'), '+.3f')}, {_fmt(t.get('ci95_high'), '+.3f')}] "
+                f"| {t['wins']}/{t['n']} | {t['p_value']:.3g} | {t.get('p_holm', float('nan')):.3g} "
+                f"| {t['p_greater']:.3g} |"
             )
         lines.append("")
     return "\n".join(lines)

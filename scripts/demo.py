@@ -14,8 +14,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import leo_env
 from agents.pipeline import load, main_evaluate
-from leo_env.scenario.describe import main as describe
+from leo_env.scenario.describe import format_summary, plot_scenario, summarise
 
 CONFIG = "configs/experiments/demo.yaml"
 
@@ -26,8 +27,10 @@ def main(argv: list[str] | None = None) -> int:
     _, cfg = load(CONFIG)
     out = Path(cfg.evaluate.out)
     out.mkdir(parents=True, exist_ok=True)
-    describe(["describe", cfg.env.preset, "--seed", "0", "--plot", str(out / "scenario.png")])
-    print()
+    sc = leo_env.make_scenario(cfg.env.preset, seed=0)
+    print(format_summary(summarise(sc)))
+    plot_scenario(sc, str(out / "scenario.png"))
+    print(f"figure: {out / 'scenario.png'}\n")
     return main_evaluate(["--config", CONFIG, "--train", *argv])
 
 

@@ -63,6 +63,8 @@ class AssignmentRunConfig:
         split tests on ``<dataset>-region2``.
     data_root : str or None
         Dataset cache root (None: ``$APEX_DATA_DIR`` or ``~/.cache/apex/datasets``).
+    duration_s : float or None
+        Shorten the dataset preset's history to this span [s] (None: whole; for quick runs).
     model : str
         One of :data:`MODELS`.
     model_kwargs : dict
@@ -90,6 +92,7 @@ class AssignmentRunConfig:
     name: str = "gsl_{split}"
     dataset: str = "gsl-ci"
     data_root: str | None = None
+    duration_s: float | None = None
     model: str = "gsl"
     model_kwargs: dict[str, Any] = field(default_factory=dict)
     mask: bool = False

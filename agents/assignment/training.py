@@ -62,16 +62,24 @@ class Splits:
     scaler: Scaler
 
 
+def _preset(name: str, duration_s: float | None) -> pa.PrimaryAssignmentConfig:
+    if name not in pa.PRESETS:
+        raise ValueError(f"dataset must be one of {sorted(pa.PRESETS)}, got {name!r}")
+    cfg = pa.PRESETS[name]
+    return cfg if duration_s is None else replace(cfg, duration_s=float(duration_s))
+
+
 def load_splits(cfg: AssignmentRunConfig, progress: bool = True) -> Splits:
     """Load (generating if needed) the dataset and cut it as ``cfg.split`` says."""
-    data = pa.load(cfg.dataset, cfg.data_root, progress=progress)
+    data = pa.load(_preset(cfg.dataset, cfg.duration_s), cfg.data_root, progress=progress)
     tr, va, te = split_indices(
         data.n_epochs, cfg.split, cfg.val_fraction, cfg.test_fraction, cfg.seed
     )
     scaler = Scaler.fit(data, tr)
     test_data = data
     if cfg.split == "new-region":
-        test_data = pa.load(f"{cfg.dataset}-region2", cfg.data_root, progress=progress)
+        region2 = _preset(f"{cfg.dataset}-region2", cfg.duration_s)
+        test_data = pa.load(region2, cfg.data_root, progress=progress)
         if not np.array_equal(test_data.priority, data.priority):
             raise ValueError("the new-region dataset must share the hidden priorities")
     return Splits(
@@ -316,7 +324,9 @@ def train(
         "train_seconds": state["seconds"],
         "parameters": sum(p.numel() for p in model.parameters()),
         "complete": done,
-        "stopped_by": (
+        "stopped_by": None
+        if not done
+        else (
             "patience"
             if state["bad"] >= cfg.train.patience
             else "max_seconds"

@@ -63,6 +63,7 @@ def train(
         save_model,
     )
     from agents.config import to_dict, to_yaml
+    from agents.provenance import provenance
     from agents.registry import build_model
     from agents.runs import latest_checkpoint, make_run_dir
     from leo_env.io import atomic_write_json, atomic_write_text
@@ -81,6 +82,7 @@ def train(
     else:
         run_dir = make_run_dir(cfg)
         atomic_write_text(run_dir / "config.yaml", to_yaml(cfg))
+        atomic_write_json(run_dir / "provenance.json", provenance())
     base, env = build_env(cfg)
     algo = cfg.agent.algo
     if resume is not None:
@@ -219,8 +221,11 @@ def evaluate(cfg: Any, policies: list[str], progress: bool = True, trust: bool =
     meta = {
         "config": to_dict(cfg), "policies": [s.label for s in specs], "sources": policies,
         "seeds": ev.seeds, "prediction_errors": list(ev.prediction_errors), "wall_time_s": time.perf_counter() - t0,
-        "seed_split": "eval",
+        "seed_split": "eval", "predictor": cfg.env.predictor,
     }
+    from agents.provenance import provenance
+
+    meta["provenance"] = provenance()
     out = write_outputs(ev.out, episodes, specs, meta, pairs=ev.wilcoxon_pairs or None, plots=ev.plots)
     out["out"] = str(Path(ev.out).resolve())
     return out

@@ -67,3 +67,39 @@ def test_interrupted_evaluation_resumes_from_partial_results(tmp_path):
     assert _Crash.calls == -1000 + 20  # only the two missing episodes were played
     got = [e["utility"] for e in again[("B0", 0.1)]]
     assert got == [e["utility"] for e in ref[("B0", 0.1)]]
+
+
+def test_holm_matches_its_definition():
+
+    from agents.evaluation import holm
+
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        p = rng.random(rng.integers(1, 7)) ** 2
+        adj = holm(p)
+        order = np.argsort(p)
+        m = len(p)
+        # step-down definition: adj_(i) = max_{j <= i} min(1, (m - j) p_(j))
+        ref = np.empty(m)
+        running = 0.0
+        for rank, i in enumerate(order):
+            running = max(running, min(1.0, (m - rank) * p[i]))
+            ref[i] = running
+        np.testing.assert_allclose(adj, ref)
+        assert all(a >= b for a, b in zip(adj, p, strict=True))
+    assert holm([]) == []
+
+
+def test_paired_bootstrap_interval_covers_the_mean_and_shrinks_with_more_pairs():
+    from agents.evaluation import paired_bootstrap_ci
+
+    rng = np.random.default_rng(0)
+    small = rng.normal(1.0, 1.0, 10)
+    big = rng.normal(1.0, 1.0, 400)
+    lo_s, hi_s = paired_bootstrap_ci(small)
+    lo_b, hi_b = paired_bootstrap_ci(big)
+    assert lo_s < small.mean() < hi_s and lo_b < big.mean() < hi_b
+    assert hi_b - lo_b < hi_s - lo_s
+    assert paired_bootstrap_ci(np.full(5, 2.0)) == (2.0, 2.0)
+    assert all(np.isnan(paired_bootstrap_ci(np.array([1.0]))))
+    assert paired_bootstrap_ci(small, seed=1) == paired_bootstrap_ci(small, seed=1)  # seeded
