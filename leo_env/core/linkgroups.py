@@ -37,6 +37,7 @@ __all__ = [
     "enumerate_groups",
     "group_valid",
     "group_index",
+    "group_embedding",
 ]
 
 
@@ -329,3 +330,20 @@ def group_index(groups: np.ndarray, assign: np.ndarray) -> int:
     """Row of ``assign`` in the group table (``-1`` if absent)."""
     hit = np.flatnonzero((np.asarray(groups) == np.asarray(assign)[None, :]).all(axis=1))
     return int(hit[0]) if hit.size else -1
+
+
+def group_embedding(groups: np.ndarray, n_receivers: int) -> np.ndarray:
+    """Binary link-activation vectors of groups, shape (G, J * K) float32.
+
+    Entry ``j * K + k`` is 1 when the group has link ``(j, k)``.  In this embedding the nearest
+    neighbours of a group are the groups that differ by few links (the action embedding offered
+    for Wolpertinger-style k-NN in the family spec).
+    """
+    g = np.asarray(groups, dtype=np.int64)
+    if g.ndim != 2 or np.any(g >= n_receivers) or np.any(g < -1):
+        raise ValueError(f"groups must have shape (G, J) with values in [-1, {n_receivers})")
+    G, J = g.shape  # noqa: N806
+    out = np.zeros((G, J * n_receivers), dtype=np.float32)
+    rows, js = np.nonzero(g >= 0)
+    out[rows, js * n_receivers + g[rows, js]] = 1.0
+    return out

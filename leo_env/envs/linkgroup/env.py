@@ -11,6 +11,7 @@ from gymnasium import spaces
 from leo_env.core.linkgroups import (
     LinkGroupInstance,
     enumerate_groups,
+    group_embedding,
     group_valid,
     link_view,
     slot_links,
@@ -46,6 +47,8 @@ class LinkGroupSchedEnv(gym.Env[np.ndarray, Any]):
     * ``mode="groups"``: ``Discrete(G)`` over every link group of the cell (row 0 = idle),
       ``action_masks()`` marks the groups valid in the current slot; an invalid group is repaired
       as above.  ``G`` grows like ``K^J``: refused above ``max_group_bytes``.
+      ``group_embeddings()`` gives every group's binary link-activation vector (J K) for
+      k-nearest-neighbour (Wolpertinger) mappings.
 
     ## Observation space
 
@@ -221,6 +224,12 @@ class LinkGroupSchedEnv(gym.Env[np.ndarray, Any]):
             margin = sinr[bad] / np.maximum(inst.sinr_th[a[bad]], 1e-300)
             a[bad[int(np.argmin(margin))]] = -1
             n += 1
+
+    def group_embeddings(self) -> np.ndarray:
+        """Binary link-activation vector of every group, shape (G, J K) (``groups`` mode)."""
+        if self.groups is None:
+            raise ValueError("group_embeddings needs mode='groups'")
+        return group_embedding(self.groups, self.cfg.K)
 
     def action_masks(self) -> np.ndarray:
         """Valid actions of the current slot (groups: (G,); links: concatenated (J (K+1),))."""

@@ -161,3 +161,18 @@ def test_atmosphere_and_terrestrial_formulas():
     c = terrestrial.compatibility(np.array([0, 1, 2, 3, 3]), 2)
     np.testing.assert_array_equal(c[0], [False, True, True, True, True])
     np.testing.assert_array_equal(c[1:], np.tile([True, True, False, False, False], (3, 1)))
+
+
+def test_group_embedding_marks_the_links():
+    compat = np.random.default_rng(0).random((3, 4)) < 0.7
+    g = linkgroups.enumerate_groups(compat)
+    e = linkgroups.group_embedding(g, 4)
+    assert e.shape == (len(g), 12)
+    for row, emb in zip(g, e, strict=True):
+        ref = np.zeros(12)
+        for j, k in enumerate(row):
+            if k >= 0:
+                ref[j * 4 + k] = 1
+        np.testing.assert_array_equal(emb, ref)
+    # distinct groups, distinct embeddings
+    assert len({tuple(x) for x in e}) == len(g)

@@ -106,6 +106,8 @@ def test_reward_equals_oracle_objective(mode):
 def test_group_masks_are_exact():
     env = LinkGroupSchedEnv(preset="small", mode="groups")
     env.reset(seed=4)
+    emb = env.group_embeddings()
+    assert emb.shape == (len(env.groups), env.cfg.J * env.cfg.K) and emb[0].sum() == 0
     for _ in range(env.cfg.T):
         m = env.action_masks()
         assert m[0]  # idle is always valid
