@@ -69,8 +69,48 @@ class GameState:
         self.power = np.zeros(u_n)
         self.rate = np.zeros(u_n)
         self.visible = inst.visible
+        # plain-Python copies for sub_value: n_{s,u,f} = N0 B / g_{s,u,f} by [s][f][u]
+        n_sfu = inst.noise_w / np.transpose(inst.gain, (0, 2, 1))
+        self._n = {int(s): n_sfu[s].tolist() for s in self.selected}
+        self._owner = self.owner.tolist()
+        self._a = self.a.tolist()
+        self._l1g = self.log1g.tolist()
 
     # ------------------------------------------------------------------ subcarrier rule
+    def sub_value(self, f: int, ues: list[int], budget: float | None = None) -> tuple[float, float]:
+        """Rule value [bit/s] and ``P_min`` [W] of the UE list ``ues`` on subcarrier ``f``.
+
+        The same numbers as :meth:`sub_eval` without the powers, in plain Python (the lists are
+        short and this is the games' inner loop).
+        """
+        if not ues:
+            return 0.0, 0.0
+        p_f = float(self.budget[f]) if budget is None else budget
+        n = self._n[self._owner[f]][f]
+        a, l1g = self._a, self._l1g
+        a_sum = an = 0.0
+        for u in ues:
+            a_sum += a[u]
+            an += a[u] * n[u]
+        if a_sum >= 1.0 - 1e-12:
+            return -math.inf, math.inf
+        p_min = an / (1.0 - a_sum)
+        if p_min > p_f * (1.0 + 1e-12):
+            return -math.inf, p_min
+        if not math.isfinite(p_f):
+            return 0.0, p_min
+        total = an + a_sum * p_f
+        base = 0.0
+        best = -math.inf
+        for u in ues:
+            nu = n[u]
+            p_w = p_f - (total - a[u] * (nu + p_f))
+            r = math.log2(1.0 + max(p_w, 0.0) / max(nu + p_f - p_w, 1e-300)) - l1g[u]
+            base += l1g[u]
+            if r > best:
+                best = r
+        return self.inst.bandwidth_hz * (base + best), p_min
+
     def sub_eval(
         self, f: int, ues: list[int], budget: float | None = None
     ) -> tuple[float, float, np.ndarray, np.ndarray]:
@@ -161,13 +201,13 @@ class GameState:
         if f_old == f:
             return 0.0
         new_ues = [*self.members[f], u]
-        v_new, pmin_new, _, _ = self.sub_eval(f, new_ues)
+        v_new, pmin_new = self.sub_value(f, new_ues)
         if not math.isfinite(v_new):
             return -math.inf
         sat_min = self.sat_pmin(s) - self.pmin_f[f] + pmin_new
         if f_old >= 0 and int(self.assoc[u]) == s:
             rest = [v for v in self.members[f_old] if v != u]
-            v_old_new, pmin_old_new, _, _ = self.sub_eval(f_old, rest)
+            v_old_new, pmin_old_new = self.sub_value(f_old, rest)
             sat_min += pmin_old_new - self.pmin_f[f_old]
         if sat_min > self.inst.p_max_w * (1.0 + 1e-12):
             return -math.inf
@@ -175,7 +215,7 @@ class GameState:
         if f_old >= 0:
             if int(self.assoc[u]) != s:
                 rest = [v for v in self.members[f_old] if v != u]
-                v_old_new, _, _, _ = self.sub_eval(f_old, rest)
+                v_old_new, _ = self.sub_value(f_old, rest)
             delta += v_old_new - self.value_f[f_old]
             return delta / 1e6
         return delta / 1e6 + self.inst.penalty_mbps
@@ -218,7 +258,7 @@ class GameState:
                     break
                 s = int(own[f])
                 new_ues = [*self.members[f], int(u)]
-                v, pmin_new, _, _ = self.sub_eval(f, new_ues, budget=math.inf)
+                v, pmin_new = self.sub_value(f, new_ues, budget=math.inf)
                 if not math.isfinite(v):
                     continue
                 if self.sat_pmin(s) - self.pmin_f[f] + pmin_new > inst.p_max_w * (1 + 1e-12):
@@ -249,7 +289,7 @@ class GameState:
             f = int(fs[counter[s] % fs.size])
             counter[s] += 1
             new_ues = [*self.members[f], u]
-            v, pmin_new, _, _ = self.sub_eval(f, new_ues, budget=math.inf)
+            v, pmin_new = self.sub_value(f, new_ues, budget=math.inf)
             if not math.isfinite(v) or (
                 self.sat_pmin(s) - self.pmin_f[f] + pmin_new > inst.p_max_w * (1 + 1e-12)
             ):
@@ -287,9 +327,11 @@ def ua_game(
     inst = st.inst
     q = max(1, math.ceil(inst.n_ues / 5)) if quota is None else int(quota)
     changes = np.zeros(inst.n_ues, dtype=np.intp)
-    refused: set[tuple[int, int]] = set()
-    history = [st.value()]
     sel = st.selected
+    refused = np.zeros((inst.n_ues, sel.size), dtype=bool)
+    col = {int(x): k for k, x in enumerate(sel)}
+    ind = (st.owner[:, None] == sel[None, :]).astype(float)  # (F, |A|) subcarrier ownership
+    history = [st.value()]
     b = inst.bandwidth_hz
     med_power = inst.p_max_w / max(1, inst.n_ues)
     for _ in range(max_passes):
@@ -305,24 +347,20 @@ def ua_game(
         r_est = b * np.log2(1.0 + p_hat[:, None] * g / (inst.noise_w + g * interf))
         cur = np.where(st.assoc >= 0, st.rate, 0.0)
         gain_sf = r_est - cur[:, None]
-        proposals: list[tuple[float, int, int]] = []
-        for u in range(inst.n_ues):
-            if changes[u] >= max_changes:
-                continue
-            best_pref, best_s = 0.0, -1
-            for s in sel:
-                s = int(s)
-                if s == st.assoc[u] or not st.visible[s, u] or (u, s) in refused:
-                    continue
-                inc = gain_sf[u, st.subs_of[s]]
-                inc = inc[inc > 0]
-                pref = float(inc.mean()) if inc.size else 0.0
-                if st.assoc[u] < 0 and pref <= 0:
-                    pref = 1e-3  # an unserved UE always wants service
-                if pref > best_pref:
-                    best_pref, best_s = pref, s
-            if best_s >= 0:
-                proposals.append((best_pref, u, best_s))
+        # preference (38): mean of the positive increments over each satellite's subcarriers
+        pos = gain_sf > 0
+        pref = (np.where(pos, gain_sf, 0.0) @ ind) / np.maximum(pos @ ind, 1)  # (U, |A|)
+        unserved = st.assoc < 0
+        pref[unserved] = np.where(pref[unserved] > 0, pref[unserved], 1e-3)  # wants service
+        allowed = st.visible[sel].T & ~refused & (st.assoc[:, None] != sel[None, :])
+        allowed &= (changes < max_changes)[:, None]
+        pref = np.where(allowed, pref, 0.0)
+        best_k = np.argmax(pref, axis=1)
+        best_pref = pref[np.arange(inst.n_ues), best_k]
+        proposals = [
+            (float(best_pref[u]), int(u), int(sel[best_k[u]]))
+            for u in np.flatnonzero(best_pref > 0)
+        ]
         if not proposals:
             break
         proposals.sort(key=lambda x: (-x[0], x[1]))
@@ -346,7 +384,7 @@ def ua_game(
                     changes[u] += 1
                     accepted += 1
                 else:
-                    refused.add((u, s))
+                    refused[u, col[s]] = True
         history.append(st.value())
     return history
 
