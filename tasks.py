@@ -5,7 +5,8 @@ Needs only Python >= 3.11 and pip.  On first use it creates ``.venv`` next to th
 installs torch 2.13.0 (CPU build, pinned in ``constraints.txt``) and then the project with
 its ``dev`` extra in editable mode.  The install is redone when ``pyproject.toml`` or
 ``constraints.txt`` change.  Extra arguments after the task name are passed through
-(to pytest for ``test``, to ``train.py`` for ``demo``).
+(to pytest for ``test``, to ``evaluate.py`` for ``demo``).  ``lint`` runs ruff, the
+import-linter contracts and mypy against its committed, shrinking baseline.
 """
 
 from __future__ import annotations
@@ -53,15 +54,23 @@ def ensure_env() -> None:
 
 def main(argv: list[str]) -> int:
     """Dispatch ``demo`` or ``test``."""
-    if not argv or argv[0] not in {"demo", "test", "setup"}:
+    if not argv or argv[0] not in {"demo", "test", "setup", "lint"}:
         print(__doc__)
-        print("usage: python3 tasks.py {demo|test|setup} [args ...]")
+        print("usage: python3 tasks.py {demo|test|lint|setup} [args ...]")
         return 2
     task, rest = argv[0], argv[1:]
     ensure_env()
     env = dict(os.environ, MPLBACKEND="Agg", PYTHONHASHSEED="0")
     if task == "setup":
         return 0
+    if task == "lint":  # ruff, the import contracts, mypy against its shrinking baseline
+        bin_dir = PY.parent
+        rc = 0
+        for cmd in ([str(bin_dir / "ruff"), "check", "."], [str(bin_dir / "lint-imports")],
+                    [str(PY), "tools/check_mypy.py"]):
+            print("+", " ".join(cmd), flush=True)
+            rc |= subprocess.run(cmd, cwd=ROOT, env=env).returncode
+        return rc
     if task == "test":
         cmd = [str(PY), "-m", "pytest", *rest]
     else:

@@ -36,7 +36,7 @@ import numpy as np
 
 from agents.config import BaselineConfig, EnvConfig, env_key
 from agents.envs import make_env
-from leo_env.envs.downlink.policies import Policy
+from leo_env.policies import Policy
 from leo_env.envs.downlink.tables import EVAL_SEED_RANGE
 from leo_env.io import atomic_write_json, atomic_write_text
 
@@ -114,6 +114,28 @@ def baseline_spec(name: str, b1: BaselineConfig, b2: BaselineConfig) -> PolicySp
     if n == "random":
         return PolicySpec("random", lambda: RandomPolicy(seed=0), key={"policy": "random"})
     raise ValueError(f"unknown baseline {name!r} (b0, b1, b2, random, or a run folder / model zip)")
+
+
+def is_factory(name: str) -> bool:
+    """``"pkg.module:factory"`` (an importable callable), not a path."""
+    mod, sep, attr = name.partition(":")
+    return bool(sep) and attr.isidentifier() and all(p.isidentifier() for p in mod.split(".")) and not Path(name).exists()
+
+
+def factory_spec(entry: str) -> PolicySpec:
+    """Spec of any policy built by ``pkg.module:factory()`` (a :class:`leo_env.policies.Policy`).
+
+    The factory is called with no arguments, once per evaluation level, and must return a
+    ``Policy`` (``reset(env)``, ``act(obs, env)``); its ``name`` labels the table row.
+    """
+    import importlib
+
+    mod, _, attr = entry.partition(":")
+    factory = getattr(importlib.import_module(mod), attr)
+    probe = factory()
+    if not isinstance(probe, Policy):
+        raise TypeError(f"{entry}() returned {type(probe).__name__}, not a leo_env.policies.Policy")
+    return PolicySpec(str(getattr(probe, "name", attr)), factory, key={"policy": "factory", "entry": entry})
 
 
 def agent_spec(

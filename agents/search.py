@@ -5,7 +5,7 @@ oracle knows about the *future* (which satellite to hold for the coming slots, w
 the handover budget), but two cells can still pick the same satellite and overload it -- a
 coordination error that costs utility in the very slot being decided.  The slot itself is
 cheap to model: with the forecasts of the slot's demand ``D[c]`` and the full-satellite
-capacities ``rho[c, s]`` (known orbits), the coupled proxy of P2 (SPEC section 5,
+capacities ``rho[c, s]`` (known orbits), the coupled proxy of P2 (docs/model.md section 4,
 :mod:`oracles.p2.proxy`) gives each satellite's best split in closed form (water-filling).
 
 :func:`local_search` starts from the policy's masked argmax and improves, cell by cell, the

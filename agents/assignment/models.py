@@ -19,6 +19,7 @@ Kendall tau against the hidden priorities.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
@@ -187,22 +188,27 @@ class PriorityAssign(AssignmentModel):
     """Learned cluster precedence with the serial-dictatorship structure of the rule (ours).
 
     What is known about the primary: clusters are served one after the other in a fixed order
-    and each takes the free eligible satellite it likes best.  The model learns
+    and each takes the free eligible satellite with the highest elevation at its centre.
+    Unknown: the order and the minimum elevation.  The model holds
 
     * a precedence ``w_ij = sigmoid(u_ji - u_ij)`` for every pair of clusters: the belief that
-      cluster ``j`` is served before ``i`` (``w_ij + w_ji = 1``);
-    * the satellite preference ``beta * e_im`` (elevation at the cluster centre) and a soft
-      eligibility ``alpha * log sigmoid((emin_im - theta) / s)`` with a learned threshold;
-    * how strongly a taken satellite is avoided, ``gamma``.
+      cluster ``j`` is served before ``i`` (``w_ij + w_ji = 1``), learned by gradient descent;
+    * the eligibility threshold: bounds ``[L, U]`` of the primary's ``eps`` read off the
+      training labels (:meth:`prepare`); training uses ``U``, prediction the value in
+      ``[L, U]`` that decodes the training split best (:meth:`finalize`);
+    * a fixed sharpness ``beta`` [1/deg] (large: the loss then only feels the epochs the
+      current precedence gets wrong, not near-ties) and a learned taken-penalty ``gamma`` [deg].
 
     Training is teacher-forced (a pseudo-likelihood): the satellites the other clusters really
     got are known from the labels, so cluster ``i``'s logits are
-    ``l_im = beta e_im + alpha log sigmoid((emin_im - theta) / s)
-    + gamma sum_{j != i, label_j = m} log(1 - w_ij)`` -- no unrolled loop, and the gradient of
-    ``u`` comes exactly from the conflicts that reveal the order.  Prediction is the rule
-    itself: clusters sorted by ``sum_j w_ij`` (expected number of clusters served first), each
-    takes its highest-elevation free satellite with ``emin >= theta`` (shared or fallback as in
-    the rule); the logits put that choice first and order the rest by ``l``.
+    ``l_im = beta (e_im + gamma sum_{j != i, label_j = m} log(1 - w_ij))`` over its eligible
+    satellites (ineligible ones 1000 deg lower, so they count only if none is eligible).  Only epochs where cluster ``i``
+    passed over a better satellite that cluster ``j`` got (proof that ``j`` comes first) give
+    ``u`` a sizeable gradient.  Prediction is the rule itself: clusters ordered greedily (next
+    = the remaining cluster least likely to be preceded by the remaining others,
+    ``argmin_i sum_j w_ij``), each takes its highest-elevation free eligible satellite (shared
+    or fallback as in the rule); the logits put that choice first and order the rest by
+    ``l``.
     """
 
     def __init__(
@@ -210,15 +216,57 @@ class PriorityAssign(AssignmentModel):
         n_clusters: int,
         n_max: int,
         mask: bool = True,
-        theta_init_deg: float = 25.0,
+        beta: float = 100.0,
+        theta_deg: float = 0.0,
     ) -> None:
         super().__init__(n_clusters, n_max, mask)
         self.u = nn.Parameter(torch.zeros(n_clusters, n_clusters))
-        self.log_beta = nn.Parameter(torch.tensor(0.0))
-        self.theta = nn.Parameter(torch.tensor(float(theta_init_deg)))
-        self.log_s = nn.Parameter(torch.tensor(0.0))
-        self.log_alpha = nn.Parameter(torch.tensor(1.0))
-        self.log_gamma = nn.Parameter(torch.tensor(1.0))
+        self.log_gamma = nn.Parameter(torch.tensor(math.log(10.0)))
+        self.beta = float(beta)
+        self.register_buffer("theta", torch.tensor(float(theta_deg)))
+        self.register_buffer("theta_train", torch.tensor(float(theta_deg)))
+        self.register_buffer("theta_bounds", torch.tensor([float(theta_deg), float(theta_deg)]))
+
+    @torch.no_grad()
+    def prepare(self, train: Any) -> None:
+        """Bounds of the primary's ``eps`` from the training labels (``AssignmentTensors``).
+
+        Every serving satellite is eligible, so the smallest minimum elevation of a serving
+        satellite, ``U``, is an upper bound of ``eps``; a satellite that no cluster got although
+        it is higher at some cluster's centre than that cluster's own satellite was passed over,
+        so it is ineligible there: the largest such minimum elevation, ``L``, is a lower bound.
+        Training masks with ``U`` (no precedence is inferred from a satellite that might be
+        ineligible); :meth:`finalize` picks the decoding threshold in ``[L, U]``.
+        """
+        lab = train.label
+        e_lab = torch.gather(train.elev, 2, lab[..., None])  # (T, N, 1)
+        taken = F.one_hot(lab, self.n_max).amax(1).bool()  # (T, M)
+        passed = (train.elev > e_lab) & ~taken[:, None, :] & train.avail[:, None, :]
+        low = train.elev_min[passed]
+        upper = float(torch.gather(train.elev_min, 2, lab[..., None]).min())
+        self.theta_bounds.copy_(
+            torch.tensor([float(low.max()) if low.numel() else upper - 15.0, upper])
+        )
+        self.theta_train.fill_(upper)
+        self.theta.fill_(upper)
+
+    @torch.no_grad()
+    def finalize(self, train: Any, step_deg: float = 0.25) -> None:
+        """Decoding threshold: the value in ``[L, U]`` whose decoded training top-1 is best."""
+        lo, hi = (float(x) for x in self.theta_bounds)
+        grid = torch.arange(lo + 1e-3, hi + 1e-6, step_deg).tolist() + [hi]
+        batch = train.batch(torch.arange(len(train)))
+        order = self.order().cpu().numpy()
+        elev = batch["elev"].numpy().astype("float64")
+        avail = batch["avail"].numpy()
+        label = train.label.numpy()
+        best = (-1.0, hi)
+        for th in grid:
+            res = sequential_assign(elev, batch["elev_min"].numpy() >= th, avail, order)
+            acc = float((res.label == label).mean())
+            if acc > best[0]:
+                best = (acc, th)
+        self.theta.fill_(best[1])
 
     def precedence(self) -> torch.Tensor:
         """``w_ij``: belief that cluster j is served before cluster i, diagonal 0, (N, N)."""
@@ -226,23 +274,30 @@ class PriorityAssign(AssignmentModel):
         return w * (1.0 - torch.eye(self.n_clusters, dtype=w.dtype, device=w.device))
 
     def order(self) -> torch.Tensor:
-        """Clusters from the first served to the last (by ``sum_j w_ij``), shape (N,)."""
-        return torch.argsort(self.precedence().sum(1), stable=True)
+        """Clusters from the first served to the last (greedy on ``w``), shape (N,)."""
+        w = self.precedence().detach()
+        left = list(range(self.n_clusters))
+        out = []
+        while left:
+            sub = w[left][:, left].sum(1)
+            out.append(left.pop(int(torch.argmin(sub))))
+        return torch.tensor(out)
 
-    def base_logits(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        """Preference and soft eligibility ``beta e + alpha log sigmoid((emin - theta)/s)``."""
-        elig = F.logsigmoid((batch["elev_min"] - self.theta) / torch.exp(self.log_s))
-        base = torch.exp(self.log_beta) * batch["elev"] + torch.exp(self.log_alpha) * elig
-        return base.masked_fill(~batch["avail"][:, None, :], NEG)
+    def base_scores(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Score in degrees: ``e`` if eligible, ``e - 1000`` if not, ``-1e6`` if unavailable."""
+        elig = batch["elev_min"] >= (self.theta_train if self.training else self.theta)
+        base = batch["elev"] - 1000.0 * (~elig).to(batch["elev"].dtype)
+        return base.masked_fill(~batch["avail"][:, None, :], -1.0e6)
 
     def logits(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:  # noqa: D102
-        base = self.base_logits(batch)
+        base = self.base_scores(batch)
         if self.training and "label" in batch:
             x = self.u.T - self.u
             eye = torch.eye(self.n_clusters, dtype=torch.bool, device=x.device)
             log_1mw = F.logsigmoid(-x).masked_fill(eye, 0.0)  # log(1 - w_ij)
             got = F.one_hot(batch["label"], self.n_max).to(base.dtype)  # (B, N_j, M)
-            return base + torch.exp(self.log_gamma) * torch.einsum("ij,bjm->bim", log_1mw, got)
+            taken = torch.einsum("ij,bjm->bim", log_1mw, got)
+            return self.beta * (base + torch.exp(self.log_gamma) * taken)
         return self._decode(batch, base)
 
     @torch.no_grad()
@@ -252,11 +307,13 @@ class PriorityAssign(AssignmentModel):
         avail = batch["avail"].detach().cpu().numpy()
         res = sequential_assign(elev, eligible, avail, self.order().cpu().numpy())
         choice = torch.as_tensor(res.label, device=base.device)
-        return base.scatter(-1, choice[..., None], -NEG)
+        return base.scatter(-1, choice[..., None], 1.0e6)
 
     def structure_scores(self) -> torch.Tensor | None:
-        """``sum_j w_ij``: expected number of clusters served before i (higher = later)."""
-        return self.precedence().detach().sum(1)
+        """Position of each cluster in the learned order (higher = served later)."""
+        pos = torch.empty(self.n_clusters)
+        pos[self.order()] = torch.arange(self.n_clusters, dtype=pos.dtype)
+        return pos
 
 
 def build_model(

@@ -216,6 +216,9 @@ def train(
     _atomic_text(run / "config.json", json.dumps(cfg.to_dict(), indent=2) + "\n")
     torch.manual_seed(cfg.seed)
     model = _make_model(cfg, sp.data)
+    prepare = getattr(model, "prepare", None)
+    if prepare is not None:  # statistics of the training split (restored on resume anyway)
+        prepare(sp.train)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.train.lr)
     gen = torch.Generator().manual_seed(cfg.seed + 1)
     state = {
@@ -314,6 +317,15 @@ def train(
         or state["bad"] >= cfg.train.patience
         or state["seconds"] >= limit
     )
+    finalize = getattr(model, "finalize", None)
+    if finalize is not None and (run / "best.pt").exists() and done:
+        # post-training step of models with closed-form parts (on the best weights)
+        ck = torch.load(run / "best.pt", weights_only=False)
+        model.load_state_dict(ck["model"])
+        finalize(sp.train)
+        val = topk_accuracy(predict_logits(model, sp.val), sp.val.label)
+        state["best_top1"] = val["top1"]
+        _atomic_torch_save({"model": model.state_dict(), "epoch": ck["epoch"]}, run / "best.pt")
     summary = {
         "model": cfg.model,
         "split": cfg.split,

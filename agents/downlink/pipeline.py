@@ -198,7 +198,14 @@ def evaluate(cfg: Any, policies: list[str], progress: bool = True, trust: bool =
     import torch as th
 
     from agents.config import to_dict
-    from agents.evaluation import agent_spec, baseline_spec, run_evaluation, write_outputs
+    from agents.evaluation import (
+        agent_spec,
+        baseline_spec,
+        factory_spec,
+        is_factory,
+        run_evaluation,
+        write_outputs,
+    )
 
     th.set_num_threads(int(cfg.train.torch_threads))
     ev = cfg.evaluate
@@ -206,6 +213,8 @@ def evaluate(cfg: Any, policies: list[str], progress: bool = True, trust: bool =
     for name in policies:
         if name.lower() in ("b0", "b1", "b2", "random"):
             specs.append(baseline_spec(name, ev.b1, ev.b2))
+        elif is_factory(name):
+            specs.append(factory_spec(name))
         else:
             for decode in ev.decode:
                 search = (ev.search_delta, ev.search_passes) if decode == "search" else None

@@ -1,7 +1,7 @@
 """Downlink channel: free-space path loss, fixed losses, log-normal shadowing, small-scale fading.
 
 All functions are array in, array out.  Gains are linear power ratios; ``*_db`` arguments are
-decibels.  Defaults follow SPEC section 3 (APEX's link budget).
+decibels.  Defaults follow docs/model.md section 2 (APEX's link budget).
 """
 
 from __future__ import annotations

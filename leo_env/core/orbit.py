@@ -207,7 +207,7 @@ class WalkerShell:
         return np.mod(raan, 360.0), np.mod(u, 360.0)
 
 
-# Presets.  Inclination, T, P and altitude are the operators' filed figures as given in SPEC
+# Presets.  Inclination, T, P and altitude are the operators' filed figures as given in docs/model.md
 # section 3.  The phasing factor F is not published for any of them, so we choose it: the F in
 # [0, P-1] that maximises the smallest distance between any two satellites of the shell over
 # all time in the circular two-body model (``walker_min_separation_m``, exact), i.e. the
@@ -217,7 +217,7 @@ class WalkerShell:
 #   oneweb      87.9:588/12/8    17.8 km   (runner-up F = 2:  11.9 km)
 #   kuiper-1    51.9:1156/34/7   78.3 km   (runner-up F = 27: 74.6 km)
 # tests/unit/core/test_orbit.py checks that these F are still the maximisers.  Real OneWeb
-# planes span ~180 deg of RAAN (a Walker *star*); the preset follows SPEC's Walker-delta form.
+# planes span ~180 deg of RAAN (a Walker *star*); the preset follows docs/model.md's Walker-delta form.
 WALKER_PRESETS: dict[str, WalkerShell] = {
     "starlink-1": WalkerShell("starlink-1", 53.0, 1584, 72, 65, 550.0),
     "oneweb": WalkerShell("oneweb", 87.9, 588, 12, 8, 1200.0),

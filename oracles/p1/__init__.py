@@ -3,7 +3,7 @@
 ``maximise sum_c w_c log(eps + xi_c)`` over PRBs ``n[s, c, m]`` and powers ``p[s, c, m]`` under
 per-satellite, per-fast-slot PRB and power pools, Shannon rates
 ``T_f W_PRB n log2(1 + alpha p / n)`` with ``alpha = g / (W_PRB N0)``, and causal service of the
-arrivals (SPEC section 4).  Two solvers behind one API:
+arrivals (docs/model.md section 3).  Two solvers behind one API:
 
 - ``method="fast"`` (default): exact, certified by a Lagrangian dual bound; closed form
   (Lambert W power-per-PRB rule, one pool per satellite) wherever it applies, a structured

@@ -11,7 +11,7 @@ The rate of a (cell, slot) in nats per PRB share, ``n log(1 + ah p / n)``, is wr
 
     log(theta) n - rel_entr(n, n / theta + c_p p + c_q q),    q = ah p
 
-``form="auto"`` (default) follows SPEC section 4: for ``ah < 1`` the textbook form
+``form="auto"`` (default) follows docs/model.md section 3: for ``ah < 1`` the textbook form
 ``-rel_entr(n, n + q)`` in the *received-SNR* variable ``q`` (``theta = 1, c_p = 0,
 c_q = 1``); for ``ah >= 1`` the shifted form ``log(ah) n - rel_entr(n, n / ah + p)``
 (``theta = ah, c_p = 1, c_q = 0``).  Either way the cone arguments are of the size of ``n``.

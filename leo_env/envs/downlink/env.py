@@ -96,7 +96,7 @@ class DownlinkEnv(gym.Env[Obs, np.ndarray]):
     ``M`` fast slots.  The reward is the slot's proportional-fair utility minus a handover
     price.  Budgets are hard: the action mask only offers switches that leave enough budget for
     every handover the rest of the episode forces, so no budget is ever exceeded and no cell is
-    ever stranded (SPEC section 6).
+    ever stranded (docs/model.md section 5).
 
     ## Action space
 

@@ -103,3 +103,20 @@ def test_paired_bootstrap_interval_covers_the_mean_and_shrinks_with_more_pairs()
     assert paired_bootstrap_ci(np.full(5, 2.0)) == (2.0, 2.0)
     assert all(np.isnan(paired_bootstrap_ci(np.array([1.0]))))
     assert paired_bootstrap_ci(small, seed=1) == paired_bootstrap_ci(small, seed=1)  # seeded
+
+
+def test_any_policy_factory_evaluates_next_to_the_baselines(tmp_path):
+    import json
+
+    from agents.pipeline import main_evaluate
+
+    out = tmp_path / "eval"
+    rc = main_evaluate(["--config", "configs/experiments/demo.yaml", "--policies",
+                        "b0,examples.custom_policy:make_policy", "--seeds", "2", "--prediction-error", "0.1",
+                        "--out", str(out), "--no-progress", "--set", "env.allocator=equal", "evaluate.plots=false"])
+    assert rc == 0
+    rows = json.loads((out / "results.json").read_text())["results"]
+    assert {r["policy"] for r in rows} == {"B0", "sticky-strongest"}
+    assert all(r["budget_violations"] == 0 and r["predictor"] == "noisy-truth" for r in rows)
+    prov = json.loads((out / "results.json").read_text())["meta"]["provenance"]
+    assert prov["command"][0] and "numpy" in prov["packages"]
