@@ -128,8 +128,6 @@ def build_compact(
     xj, xk, xp, xt = np.nonzero(ok)
     xbits = v.bits[xj, xk, xp, xt] / unit_bits
     n_x = xj.size
-    # u lookup: (band, mask, t) -> column
-    u_col = {(int(b), int(m), int(t)): i for i, (b, m, t) in enumerate(zip(ub_a, up_a, ut_a, strict=True))}
     # one pattern per band and slot
     rows_pat = np.array([band_pos[int(b)] * T + int(t) for b, t in zip(ub_a, ut_a, strict=True)])
     A_pat = sp.csr_matrix((np.ones(n_u), (rows_pat, np.arange(n_u))), shape=(len(bands) * T, n_u))  # noqa: N806
@@ -162,7 +160,6 @@ def build_compact(
     dmin = inst.min_bits[xk] / unit_bits
     cut = np.where(dmin > 0, np.minimum(1.0, xbits / np.where(dmin > 0, dmin, 1.0)), 1.0)
     S_cut = sp.csr_matrix((cut, (pos[xk], np.arange(n_x))), shape=shape)  # noqa: N806
-    del u_col
     return CompactModel(xj, xk, xp, xt, xbits, ub_a, up_a, ut_a, A_pat, A_link_x, A_link_u,
                         A_uni, M, M_cap, S_cut, act, float(unit_bits))
 

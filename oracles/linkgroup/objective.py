@@ -16,6 +16,7 @@ every gap is a fraction of the demand) or ``s_k = unit_bits`` (``data="raw"``: t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -31,6 +32,9 @@ __all__ = [
     "served_mask",
     "objective_terms",
     "objective",
+    "gap_to_reference",
+    "RecoveryResult",
+    "recovery_time",
 ]
 
 SERVED_FORMS = ("squared", "linear")
@@ -114,3 +118,79 @@ def objective(
     s, dt, _ = objective_terms(inst, delivered_bits, spec)
     out = s + dt
     return float(out) if np.ndim(out) == 0 else out
+
+
+def gap_to_reference(f_method: np.ndarray | float, f_ref: np.ndarray | float, eps: float = 1e-9):
+    """Relative gap ``(F - F_ref) / max(F_ref, eps)`` (Fig. 8's "gap to optimum", a fraction)."""
+    fm = np.asarray(f_method, dtype=float)
+    fr = np.asarray(f_ref, dtype=float)
+    out = (fm - fr) / np.maximum(fr, eps)
+    return float(out) if out.ndim == 0 else out
+
+
+class RecoveryResult(NamedTuple):
+    """Recovery after one change point.
+
+    Attributes
+    ----------
+    slots : int
+        Slots from the change until recovery (``cycle_end - change`` when censored).
+    recovered : bool
+        False when the series never came back within the cycle (``slots`` is then censored).
+    level : float
+        The "normal level": mean of the last ``tail`` values of the cycle.
+    """
+
+    slots: int
+    recovered: bool
+    level: float
+
+
+def recovery_time(
+    series: np.ndarray,
+    change: int,
+    cycle_end: int,
+    window: int = 20,
+    tail: int = 50,
+    tol: float = 0.05,
+) -> RecoveryResult:
+    """Recovery time after a change (family spec's operational definition).
+
+    The first slot ``s >= change + window - 1`` at which the moving average of ``series`` over
+    ``[s - window + 1, s]`` (post-change values only) is within ``tol`` (relative) of the
+    cycle's level, the mean of ``series[cycle_end - tail : cycle_end]``; the result is
+    ``s + 1 - change`` slots.
+
+    Parameters
+    ----------
+    series : ndarray, shape (n,)
+        Per-slot performance (e.g. the objective ``F``), finite.
+    change : int
+        Index of the first slot after the change.
+    cycle_end : int
+        End (exclusive) of the cycle, ``change + max(window, tail) <= cycle_end <= n``.
+    window, tail : int
+        Moving-average window and tail length [slots], >= 1.
+    tol : float
+        Relative tolerance, > 0.
+    """
+    x = np.asarray(series, dtype=float)
+    if x.ndim != 1 or not np.all(np.isfinite(x)):
+        raise ValueError("series must be a finite 1-D array")
+    if window < 1 or tail < 1:
+        raise ValueError(f"window and tail must be >= 1, got {window}, {tail}")
+    if not (np.isfinite(tol) and tol > 0):
+        raise ValueError(f"tol must be > 0, got {tol}")
+    if not (0 <= change and change + max(window, tail) <= cycle_end <= x.size):
+        raise ValueError(
+            f"need 0 <= change and change + max(window, tail) <= cycle_end <= len(series); got "
+            f"change={change}, cycle_end={cycle_end}, len={x.size}"
+        )
+    level = float(x[cycle_end - tail : cycle_end].mean())
+    seg = x[change:cycle_end]
+    ma = np.convolve(seg, np.ones(window) / window, mode="valid")  # ma[i]: seg[i : i + window]
+    ok = np.abs(ma - level) <= tol * max(abs(level), 1e-12)
+    if ok.any():
+        i = int(np.argmax(ok))
+        return RecoveryResult(i + window, True, level)
+    return RecoveryResult(cycle_end - change, False, level)

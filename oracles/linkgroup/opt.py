@@ -25,7 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from leo_env.core.linkgroups import LinkGroupInstance
-from oracles.linkgroup.compact import CompactModel, build_compact, decode_links
+from oracles.linkgroup.compact import build_compact, decode_links
 from oracles.linkgroup.objective import DEFAULT_SPEC, ObjectiveSpec, data_scale
 from oracles.linkgroup.solution import LinkGroupSolution, make_solution
 
@@ -37,21 +37,6 @@ def cut_error_bound(inst: LinkGroupInstance, n_cuts: int, spec: ObjectiveSpec = 
     act = inst.active
     e_max = inst.demand_bits[act] / data_scale(inst, spec)[act]
     return float((inst.weight[act] * (e_max / (n_cuts - 1)) ** 2 / 4.0).sum())
-
-
-def _warm_vector(model: CompactModel, links: np.ndarray, n_col: int) -> np.ndarray | None:
-    """HiGHS start vector for a schedule: x, u set; y, z, epigraphs left to HiGHS (repaired)."""
-    col = np.zeros(n_col)
-    T = links.shape[0]  # noqa: N806
-    pat = np.zeros(T, dtype=np.int64)
-    for t in range(T):
-        pat[t] = int(sum(1 << j for j in range(links.shape[1]) if links[t, j] >= 0))
-    for i in range(model.n_x):
-        t, j, k = model.xt[i], model.xj[i], model.xk[i]
-        if links[t, j] == k and (pat[t] & model.xp[i]) == model.xp[i] and (model.xp[i] >> j) & 1:
-            # the band pattern of j is pat[t] restricted to the band of the x entry
-            col[i] = 1.0
-    return col
 
 
 def solve_opt(

@@ -199,3 +199,12 @@ def test_task_stream_switches_at_scheduled_slots():
     assert [starts[s][0] for s in (0, 30, 60, 90)] == [0, 1, 2, 3]
     assert [starts[s][2] for s in (30, 60, 90)] == ["departure", "arrival", "burst"]
     assert len(env.sample_tasks(3, np.random.default_rng(0))) == 3
+
+
+def test_stream_benchmark_harness_runs():
+    from benchmarks.linkgroup import stream
+
+    res = stream("tiny", ("grd",), changes=1, interval=60)["results"]["grd"]
+    assert len(res["series"]) == 120 and len(res["recovery"]) == 1
+    assert res["recovery"][0]["change_slot"] == 60 and res["recovery"][0]["event"] == "departure"
+    assert 20 <= res["recovery"][0]["recovery_slots"] <= 60

@@ -149,3 +149,24 @@ def test_brute_force_cases_are_not_trivial():
         _, inst, _ = make_instance("tiny", seed, T=2)
         vals.append(brute_force_min(inst, lambda d, inst=inst: objective(inst, d))[0])
     assert sum(v > 0.5 for v in vals) >= 2, vals
+
+
+def test_recovery_time_on_constructed_series():
+    from oracles.linkgroup.objective import gap_to_reference, recovery_time
+
+    # level 10 before, jump to 30 at slot 200, linear return to 10 by slot 260, flat after
+    x = np.full(400, 10.0)
+    x[200:260] = np.linspace(30.0, 10.0, 60)
+    r = recovery_time(x, 200, 400)
+    # direct reference: first s with mean(x[s-19 .. s]) within 5 % of 10, post-change only
+    ref = next(s for s in range(219, 400) if abs(x[s - 19 : s + 1].mean() - 10.0) <= 0.5)
+    assert r.recovered and r.slots == ref + 1 - 200 and r.level == 10.0
+    # never within 0.1 % of the tail mean (window averages jump past it): censored
+    y = np.r_[np.full(200, 10.0), np.full(80, 30.0), np.full(17, 10.0), np.full(33, 21.3)]
+    r2 = recovery_time(y, 200, 330, tol=1e-3)
+    assert not r2.recovered and r2.slots == 130
+    # immediate recovery = one window
+    assert recovery_time(np.full(300, 5.0), 100, 300).slots == 20
+    with pytest.raises(ValueError, match="cycle_end"):
+        recovery_time(x, 390, 400)
+    assert gap_to_reference(13.0, 10.0) == pytest.approx(0.3)
