@@ -114,24 +114,32 @@ def run(
                     f"t_dv={row['dv-moss']['time_s']:.2f}s {cells}",
                     flush=True,
                 )
+    tiny = run_tiny(tiny_seeds)
+    return {"records": records, "jubpa_rounds": rounds, "tiny": tiny}
+
+
+def run_tiny(tiny_seeds: int) -> list[dict[str, float]]:
+    """Exact optimum (any split and equal split), DV-MOSS and exhaustive on ``tiny`` seeds."""
     tiny: list[dict[str, float]] = []
     for seed in range(tiny_seeds):
         inst = build_instance(preset("tiny"), seed)
         ex, t_ex = _timed(lambda inst=inst: exact_tiny(inst))
+        eq = exact_tiny(inst, split="equal")
         dv = B.dv_moss(inst, seed=seed)
         exh = exhaustive_subsets(inst)
-        for s in (ex, dv, exh):
+        for s in (ex, eq, dv, exh):
             s.check_feasible(inst)
         tiny.append(
             {
                 "seed": seed,
                 "exact": ex.objective_mbps,
+                "exact_equal_split": eq.objective_mbps,
                 "dv-moss": dv.objective_mbps,
                 "exhaustive": exh.objective_mbps,
                 "exact_time_s": t_ex,
             }
         )
-    return {"records": records, "jubpa_rounds": rounds, "tiny": tiny}
+    return tiny
 
 
 def _boot_ci(x: np.ndarray, rng: np.random.Generator, n: int = 5000) -> tuple[float, float]:
@@ -215,13 +223,28 @@ def summarise(raw: dict[str, Any]) -> dict[str, Any]:
         },
     }
     if tiny:
-        out["tiny_gap_to_exact"] = {
-            "n": len(tiny),
-            "dv-moss_median": float(np.median([1 - t["dv-moss"] / t["exact"] for t in tiny])),
-            "dv-moss_max": float(np.max([1 - t["dv-moss"] / t["exact"] for t in tiny])),
-            "exhaustive_median": float(np.median([1 - t["exhaustive"] / t["exact"] for t in tiny])),
-        }
+        out["tiny_gap_to_exact"] = summarise_tiny(tiny)
     return out
+
+
+def summarise_tiny(tiny: list[dict[str, float]]) -> dict[str, Any]:
+    """Gaps to the exact optimum on tiny instances (medians and max)."""
+    return {
+        "n": len(tiny),
+        "dv-moss_median": float(np.median([1 - t["dv-moss"] / t["exact"] for t in tiny])),
+        "dv-moss_max": float(np.max([1 - t["dv-moss"] / t["exact"] for t in tiny])),
+        "exhaustive_median": float(np.median([1 - t["exhaustive"] / t["exact"] for t in tiny])),
+        "equal_split_median": (
+            float(np.median([1 - t["exact_equal_split"] / t["exact"] for t in tiny]))
+            if "exact_equal_split" in tiny[0]
+            else None
+        ),
+        "exhaustive_vs_equal_split_median": (
+            float(np.median([1 - t["exhaustive"] / t["exact_equal_split"] for t in tiny]))
+            if "exact_equal_split" in tiny[0]
+            else None
+        ),
+    }
 
 
 def _print(summary: dict[str, Any]) -> None:
@@ -270,6 +293,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--max-subsets", type=int, default=300, help="exhaustive search cap")
     ap.add_argument("--tiny-seeds", type=int, default=5)
     ap.add_argument("--out", type=Path, default=Path("results/multiorbit.json"))
+    ap.add_argument("--tiny-only", action="store_true", help="only the tiny exact references")
     ap.add_argument("--only-dv", action="store_true", help="DV-MOSS only (timing runs)")
     ap.add_argument("--resummarise", type=Path, help="recompute the summary of a JSON file")
     args = ap.parse_args(argv)
@@ -281,6 +305,17 @@ def main(argv: list[str] | None = None) -> None:
         return
     angles = [float(a) for a in args.angles.split(",")]
     t0 = time.perf_counter()
+    if args.tiny_only:
+        tiny = run_tiny(args.tiny_seeds)
+        doc = {
+            "command": "python -m benchmarks.multiorbit " + " ".join(argv or []),
+            "wall_s": time.perf_counter() - t0,
+            "tiny": tiny,
+            "summary": {"tiny_gap_to_exact": summarise_tiny(tiny)},
+        }
+        print(f"tiny instances, gaps to the exact optimum: {doc['summary']['tiny_gap_to_exact']}")
+        _write(args.out, doc)
+        return
     raw = run(
         angles,
         args.seeds,

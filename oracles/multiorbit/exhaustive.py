@@ -23,7 +23,7 @@ from leo_env.core.cochannel import CochannelInstance
 from oracles.multiorbit.jubpa import jubpa
 from oracles.multiorbit.objective import evaluate
 from oracles.multiorbit.power import allocate_exact
-from oracles.multiorbit.solution import Solution
+from oracles.multiorbit.solution import Solution, equal_split
 
 __all__ = ["n_subsets", "exhaustive_subsets", "exact_tiny"]
 
@@ -62,11 +62,17 @@ def exhaustive_subsets(inst: CochannelInstance, max_subsets: int = 5000) -> Solu
     )
 
 
-def exact_tiny(inst: CochannelInstance, max_leaves: int = 200_000) -> Solution:
+def exact_tiny(inst: CochannelInstance, max_leaves: int = 200_000, split: str = "any") -> Solution:
     """Optimum of OP-0 by enumeration (see the module docstring).
+
+    ``split="equal"`` restricts the subcarrier sets to JUBPA's equal contiguous split of the
+    serving subset (every subset tried): the optimum over the configurations JUBPA can reach,
+    which separates JUBPA's own gap from the cost of the equal split.
 
     Raises ``ValueError`` if the number of assignments ``(S F + 1)^U`` exceeds ``max_leaves``.
     """
+    if split not in ("any", "equal"):
+        raise ValueError(f"split must be 'any' or 'equal', got {split!r}")
     s_n, u_n, f_n = inst.n_sats, inst.n_ues, inst.n_sub
     if (s_n * f_n + 1) ** u_n > max_leaves:
         raise ValueError(f"(S F + 1)^U = {(s_n * f_n + 1) ** u_n} > max_leaves={max_leaves}")
@@ -137,11 +143,28 @@ def exact_tiny(inst: CochannelInstance, max_leaves: int = 200_000) -> Solution:
             else:
                 rec(u + 1)
 
-    rec(0)
+    split_best: tuple[tuple[int, ...], np.ndarray] = ((), owner)
+    if split == "any":
+        rec(0)
+    else:
+        all_options = options
+        k = min(inst.n_max, f_n, s_n)
+        for j in range(1, k + 1):
+            for sub in itertools.combinations(range(s_n), j):
+                fixed = equal_split(sub, f_n)
+                options = [
+                    [o for o in opts if o[0] < 0 or fixed[o[1]] == o[0]] for opts in all_options
+                ]
+                before = best
+                rec(0)
+                if best is not before:
+                    split_best = (tuple(sub), fixed)
     if best is None:  # pragma: no cover - serving nobody is always feasible
         raise RuntimeError("no feasible assignment")
     b_assoc, b_subc, b_owner, b_power = best
     sel = tuple(int(s) for s in np.unique(b_assoc[b_assoc >= 0]))
+    if split == "equal":
+        sel, b_owner = split_best
     return Solution.build(
         inst,
         sel,
@@ -149,7 +172,7 @@ def exact_tiny(inst: CochannelInstance, max_leaves: int = 200_000) -> Solution:
         b_assoc,
         b_subc,
         b_power,
-        method="exact-tiny",
+        method="exact-tiny" if split == "any" else "exact-tiny-equal-split",
         leaves=leaves,
         time_s=time.perf_counter() - t0,
     )

@@ -175,9 +175,12 @@ def test_exact_tiny_bounds_methods_on_tiny_preset(seed):
     inst = build_instance(preset("tiny", n_ues=3), seed)
     ex = exact_tiny(inst)
     ex.check_feasible(inst)
+    eq = exact_tiny(inst, split="equal")
+    eq.check_feasible(inst)
     exh = exhaustive_subsets(inst)
     dv = B.dv_moss(inst, seed=0)
-    assert dv.objective_mbps <= exh.objective_mbps + 1e-9 <= ex.objective_mbps + 2e-9
+    assert dv.objective_mbps <= exh.objective_mbps + 1e-9
+    assert exh.objective_mbps <= eq.objective_mbps + 1e-9 <= ex.objective_mbps + 2e-9
 
 
 def test_k_nearest_picks_nearest_and_initial_subset(small):
