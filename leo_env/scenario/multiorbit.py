@@ -39,6 +39,7 @@ __all__ = [
     "PRESETS",
     "preset",
     "build_instance",
+    "remaining_visible_s",
     "synthetic_instance",
 ]
 
@@ -177,9 +178,10 @@ def preset(name: str, **overrides: object) -> MultiOrbitScenario:
 def build_instance(sc: MultiOrbitScenario, seed: int, slot: int = 0) -> CochannelInstance:
     """The instance of slot ``slot`` of episode ``seed``.
 
-    The epoch offset is drawn uniformly over one orbital period; draws with an empty candidate
-    set (possible for narrow cones) are redrawn from the same stream, so every instance has at
-    least one candidate.
+    The epoch offset is drawn uniformly over one orbital period (the same for every slot of a
+    seed); a slot whose candidate set would be empty (possible for narrow cones) takes the
+    next epoch draw of the same stream instead, so every instance has at least one candidate
+    (such a slot is then a snapshot of another time of the same UE drop).
 
     Parameters
     ----------
@@ -196,26 +198,8 @@ def build_instance(sc: MultiOrbitScenario, seed: int, slot: int = 0) -> Cochanne
     """
     if int(seed) < 0 or int(slot) < 0:
         raise ValueError(f"seed and slot must be >= 0, got seed={seed}, slot={slot}")
-    ss = np.random.SeedSequence([int(seed), 0x4D4F])
-    rng_ue, rng_epoch = (np.random.default_rng(s) for s in ss.spawn(2))
+    ue, centre, _, sat, elev, vis, cand = _slot_geometry(sc, seed, slot)
     rng_ch = np.random.default_rng([int(seed), 0x4D4F, int(slot)])
-    ue_ll = ue_drop_disc(rng_ue, sc.centre_lat_deg, sc.centre_lon_deg, sc.radius_km, sc.n_ues)
-    ue = geodetic_to_ecef(ue_ll[:, 0], ue_ll[:, 1])
-    centre = geodetic_to_ecef(sc.centre_lat_deg, sc.centre_lon_deg)[None, :]
-    for _ in range(1000):
-        t0 = float(rng_epoch.random()) * sc.shell.period_s
-        sat = propagate_ecef(sc.shell, _EPOCH, [t0 + slot * sc.slot_s], method="kepler")[0]
-        # Geocentric vertical: the cone is the angle between (p_s - p_u) and (p_u - p_E).
-        elev = elevation_deg(sat, ue)
-        vis = elev >= 90.0 - sc.cone_deg
-        cand = np.flatnonzero(vis.any(axis=1))
-        if cand.size:
-            break
-    else:  # pragma: no cover - needs an absurdly narrow cone
-        raise ValueError(f"cone_deg={sc.cone_deg}: no satellite visible in 1000 epoch draws")
-    if sc.max_candidates is not None and cand.size > sc.max_candidates:
-        order = np.argsort(-elev[cand].mean(axis=1), kind="stable")
-        cand = np.sort(cand[order[: int(sc.max_candidates)]])
     sat_c = sat[cand]
     dist = slant_range_m(sat_c, ue)
     pl = pathloss_db(dist, sc.freq_hz, sc.pathloss)
@@ -240,6 +224,53 @@ def build_instance(sc: MultiOrbitScenario, seed: int, slot: int = 0) -> Cochanne
         elevation_deg=elev[cand],
         cone_deg=sc.cone_deg,
     )
+
+
+def _slot_geometry(
+    sc: MultiOrbitScenario, seed: int, slot: int
+) -> tuple[np.ndarray, np.ndarray, float, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """UEs, centre, slot time, all satellites, elevations, cone mask and candidates of a slot."""
+    ss = np.random.SeedSequence([int(seed), 0x4D4F])
+    rng_ue, rng_epoch = (np.random.default_rng(s) for s in ss.spawn(2))
+    ue_ll = ue_drop_disc(rng_ue, sc.centre_lat_deg, sc.centre_lon_deg, sc.radius_km, sc.n_ues)
+    ue = geodetic_to_ecef(ue_ll[:, 0], ue_ll[:, 1])
+    centre = geodetic_to_ecef(sc.centre_lat_deg, sc.centre_lon_deg)[None, :]
+    for _ in range(1000):
+        t = float(rng_epoch.random()) * sc.shell.period_s + slot * sc.slot_s
+        sat = propagate_ecef(sc.shell, _EPOCH, [t], method="kepler")[0]
+        # Geocentric vertical: the cone is the angle between (p_s - p_u) and (p_u - p_E).
+        elev = elevation_deg(sat, ue)
+        vis = elev >= 90.0 - sc.cone_deg
+        cand = np.flatnonzero(vis.any(axis=1))
+        if cand.size:
+            break
+    else:  # pragma: no cover - needs an absurdly narrow cone
+        raise ValueError(f"cone_deg={sc.cone_deg}: no satellite visible in 1000 epoch draws")
+    if sc.max_candidates is not None and cand.size > sc.max_candidates:
+        order = np.argsort(-elev[cand].mean(axis=1), kind="stable")
+        cand = np.sort(cand[order[: int(sc.max_candidates)]])
+    return ue, centre, t, sat, elev, vis, cand
+
+
+def remaining_visible_s(
+    sc: MultiOrbitScenario, seed: int, slot: int, horizon_s: float = 600.0
+) -> np.ndarray:
+    """How long each candidate of the slot stays in at least one UE's cone [s].
+
+    Sampled every ``slot_s`` from the slot's time (the first sample after the slot where the
+    satellite is in no UE's cone ends the count), capped at ``horizon_s``.  Same candidate
+    order as :func:`build_instance`.
+    """
+    if not math.isfinite(horizon_s) or horizon_s <= 0:
+        raise ValueError(f"horizon_s must be finite and > 0, got {horizon_s}")
+    ue, _, t, _, _, _, cand = _slot_geometry(sc, seed, slot)
+    n = int(math.ceil(horizon_s / sc.slot_s))
+    times = t + sc.slot_s * np.arange(1, n + 1)
+    sats = propagate_ecef(sc.shell, _EPOCH, times, method="kepler")[:, cand]
+    vis = (elevation_deg(sats, ue) >= 90.0 - sc.cone_deg).any(axis=2)  # (n, C)
+    gone = ~vis
+    first_gone = np.where(gone.any(axis=0), gone.argmax(axis=0), n)
+    return np.minimum(first_gone * sc.slot_s, horizon_s)
 
 
 def synthetic_instance(

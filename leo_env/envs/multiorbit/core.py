@@ -9,7 +9,7 @@ from gymnasium import spaces
 
 from leo_env.core.cochannel import CochannelInstance
 from leo_env.envs.multiorbit.params import AssocEnvParams, SelectEnvParams
-from leo_env.scenario.multiorbit import build_instance
+from leo_env.scenario.multiorbit import build_instance, remaining_visible_s
 from oracles.multiorbit.jubpa import allocate_for_association, jubpa
 from oracles.multiorbit.solution import Solution
 
@@ -44,6 +44,7 @@ SAT_FEATURES = (
     "mean SNR at 1 W [dB] / 30 over the UEs in the cone",
     "max SNR at 1 W [dB] / 30 over the UEs in the cone",
     "served in the previous slot",
+    "remaining time in some UE's cone / horizon (0 when the horizon is 0)",
 )
 """Columns of ``obs["sat"]``."""
 
@@ -96,6 +97,7 @@ class _Episode:
         self.last: Solution | None = None
         self.prev_sats: frozenset[int] | None = None  # constellation ids served last slot
         self.prev_ue_sat = np.full(int(params.n_ues), -1, dtype=np.int64)
+        self.remaining = np.zeros(0)
 
     @property
     def done(self) -> bool:
@@ -115,10 +117,18 @@ class _Episode:
         self.last = None
         self.prev_sats = None
         self.prev_ue_sat[:] = -1
-        self.inst = build_instance(self.sc, self.seed, 0)
+        self._load()
         info = dict.fromkeys(INFO_KEYS, 0.0)
         info["n_candidates"] = float(self.inst.n_sats)
         return self.observation(), info
+
+    def _load(self) -> None:
+        self.inst = build_instance(self.sc, self.seed, self.k)
+        h = float(self.params.visibility_horizon_s)
+        if h > 0:
+            self.remaining = remaining_visible_s(self.sc, self.seed, self.k, h) / h
+        else:
+            self.remaining = np.zeros(self.inst.n_sats)
 
     # ------------------------------------------------------------------ features
     def _sat_features(self) -> np.ndarray:
@@ -139,6 +149,7 @@ class _Episode:
         out[:n, 5] = np.clip(max_snr / 30.0, -_CLIP, _CLIP)
         if self.prev_sats:
             out[:n, 6] = np.isin(inst.sat_id, list(self.prev_sats))
+        out[:n, 7] = self.remaining
         return out
 
     def _snr_db(self) -> np.ndarray:
@@ -193,7 +204,7 @@ class _Episode:
         self.prev_ue_sat = ue_sat.astype(np.int64)
         self.k += 1
         if not self.done:
-            self.inst = build_instance(self.sc, self.seed, self.k)
+            self._load()
         return float(reward), info
 
     def _switches(self, sats: frozenset[int], ue_sat: np.ndarray) -> int:  # pragma: no cover

@@ -98,7 +98,7 @@ class MultiOrbitSelectEnv(_MultiOrbitEnv):
 
     | key | shape | content |
     |---|---|---|
-    | ``sat`` | (S_max, 7) | per candidate: plane / planes, share of UEs seeing it, mean and max elevation / 90, mean and max SNR at 1 W [dB] / 30 over the UEs seeing it, served in the previous slot |
+    | ``sat`` | (S_max, 8) | per candidate: plane / planes, share of UEs seeing it, mean and max elevation / 90, mean and max SNR at 1 W [dB] / 30 over the UEs seeing it, served in the previous slot, remaining time in some UE's cone / ``visibility_horizon_s`` (sampled every slot) |
     | ``gain`` | (S_max, U) | SNR at 1 W [dB] / 30 of every (candidate, UE), 0 outside the cone |
     | ``visible`` | (S_max, U) | 1 where the candidate is in the UE's cone |
     | ``mask`` | (S_max,) | 1 for real candidates |
@@ -131,8 +131,8 @@ class MultiOrbitSelectEnv(_MultiOrbitEnv):
     The fields of :class:`~leo_env.envs.multiorbit.params.SelectEnvParams` as keyword
     arguments (or ``params=``): ``preset``, ``cone_deg``, ``n_ues``, ``n_sub``, ``n_max``,
     ``r_min_bps``, ``shadowing_sigma_db``, ``penalty_mbps``, ``lambda_switch_mbps``,
-    ``n_slots``, ``slot_s``, ``max_candidates``, ``inner`` (``"jubpa"`` or ``"fast"``),
-    ``jubpa_rounds``.
+    ``n_slots``, ``slot_s``, ``max_candidates``, ``visibility_horizon_s``, ``inner``
+    (``"jubpa"`` or ``"fast"``), ``jubpa_rounds``.
 
     ## Version history
 
@@ -186,7 +186,7 @@ class MultiOrbitAssocEnv(_MultiOrbitEnv):
 
     ## Observation space
 
-    ``Dict``: ``sat`` (S_max, 7) as in the selection env; ``gain`` (U, S_max) SNR at 1 W [dB] /
+    ``Dict``: ``sat`` (S_max, 8) as in the selection env; ``gain`` (U, S_max) SNR at 1 W [dB] /
     30 (0 outside the cone); ``visible`` (U, S_max); ``prev`` (U, S_max) one-hot of the
     satellite that served the UE in the previous slot (if it is still a candidate);
     ``context`` (3,) as in the selection env.  All float32.

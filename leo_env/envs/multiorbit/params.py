@@ -33,6 +33,7 @@ _RANGES: dict[str, tuple[float, float]] = {
     "slot_s": (0.001, 86400.0),
     "max_candidates": (1, 1024),
     "jubpa_rounds": (0, 100),
+    "visibility_horizon_s": (0.0, 86400.0),
 }
 _INTS = {"n_ues", "n_sub", "n_max", "n_slots", "max_candidates", "jubpa_rounds"}
 
@@ -53,6 +54,7 @@ class _Common:
     n_slots: int = 60
     slot_s: float = 10.0
     max_candidates: int = 24
+    visibility_horizon_s: float = 600.0
 
     def __post_init__(self) -> None:
         name = type(self).__name__
@@ -125,6 +127,9 @@ class SelectEnvParams(_Common):
     max_candidates : int
         Padding S_max of the candidate axis, in [1, 1024]; a slot with more candidates keeps
         the S_max with the highest mean elevation.
+    visibility_horizon_s : float
+        Horizon of the remaining-visibility feature, in [0, 86400] [s] (0: feature off, saves
+        a propagation per slot).
     inner : {"jubpa", "fast"}
         Allocation run on the chosen subset: JUBPA to convergence, or ``fast`` (JUBPA with
         ``jubpa_rounds`` rounds).
@@ -148,7 +153,7 @@ class AssocEnvParams(_Common):
     Attributes
     ----------
     preset, cone_deg, n_ues, n_sub, n_max, r_min_bps, shadowing_sigma_db, penalty_mbps, n_slots,
-    slot_s, max_candidates :
+    slot_s, max_candidates, visibility_horizon_s :
         As in :class:`SelectEnvParams`.
     lambda_switch_mbps : float
         Reward penalty per UE whose serving satellite changed between slots (a handover), in

@@ -17,7 +17,7 @@ from leo_env.core.frames import geodetic_to_ecef
 from leo_env.core.geometry import elevation_deg, zenith_cone_visible
 from leo_env.core.ntn_pathloss import FREE_SPACE, PathLossModel, pathloss_db, pathloss_gain
 from leo_env.core.orbit import propagate_ecef
-from leo_env.scenario.multiorbit import _EPOCH, build_instance, preset
+from leo_env.scenario.multiorbit import _EPOCH, build_instance, preset, remaining_visible_s
 
 
 def test_free_space_equals_fspl():
@@ -158,3 +158,24 @@ def test_instance_validation():
         CochannelInstance(**{**kw, "visible": np.zeros_like(inst.visible)})
     with pytest.raises(ValueError, match="p_max_w"):
         CochannelInstance(**{**kw, "p_max_w": 0.0})
+
+
+def test_remaining_visibility_matches_a_direct_loop():
+    sc = preset("dvmoss-paper", cone_deg=50.0, n_ues=5)
+    inst = build_instance(sc, seed=2, slot=1)
+    rem = remaining_visible_s(sc, seed=2, slot=1, horizon_s=300.0)
+    assert rem.shape == (inst.n_sats,)
+    ss = np.random.SeedSequence([2, 0x4D4F])
+    rng_ue, rng_ep = (np.random.default_rng(s) for s in ss.spawn(2))
+    ll = ue_drop_disc(rng_ue, 40.0, 0.0, 50.0, 5)
+    ue = geodetic_to_ecef(ll[:, 0], ll[:, 1])
+    t = float(rng_ep.random()) * sc.shell.period_s + 1 * sc.slot_s
+    for c, sid in enumerate(inst.sat_id):
+        k = 0
+        while k < 30:
+            sat = propagate_ecef(sc.shell, _EPOCH, [t + (k + 1) * sc.slot_s], method="kepler")[0]
+            if not zenith_cone_visible(sat[sid : sid + 1], ue, 50.0).any():
+                break
+            k += 1
+        assert rem[c] == min(k * sc.slot_s, 300.0)
+    assert rem.max() > 0
