@@ -202,13 +202,13 @@ class PriorityAssign(AssignmentModel):
     Training is teacher-forced (a pseudo-likelihood): the satellites the other clusters really
     got are known from the labels, so cluster ``i``'s logits are
     ``l_im = beta (e_im + gamma sum_{j != i, label_j = m} log(1 - w_ij))`` over its eligible
-    satellites (ineligible ones 1000 deg lower, so they count only if none is eligible).  Only epochs where cluster ``i``
-    passed over a better satellite that cluster ``j`` got (proof that ``j`` comes first) give
-    ``u`` a sizeable gradient.  Prediction is the rule itself: clusters ordered greedily (next
-    = the remaining cluster least likely to be preceded by the remaining others,
-    ``argmin_i sum_j w_ij``), each takes its highest-elevation free eligible satellite (shared
-    or fallback as in the rule); the logits put that choice first and order the rest by
-    ``l``.
+    satellites (ineligible ones 1000 deg lower, so they count only if none is eligible).  Only
+    epochs where cluster ``i`` passed over a better satellite that cluster ``j`` got (proof
+    that ``j`` comes first) give ``u`` a sizeable gradient.  Prediction is the rule itself:
+    clusters ordered greedily (next = the remaining cluster with the weakest evidence of a
+    remaining predecessor, ``argmin_i max_j w_ij``, so that every confidently learned pair is
+    respected), each takes its highest-elevation free eligible satellite (shared or fallback
+    as in the rule); the logits put that choice first and order the rest by ``l``.
     """
 
     def __init__(
@@ -279,8 +279,10 @@ class PriorityAssign(AssignmentModel):
         left = list(range(self.n_clusters))
         out = []
         while left:
-            sub = w[left][:, left].sum(1)
-            out.append(left.pop(int(torch.argmin(sub))))
+            sub = w[left][:, left]
+            # the remaining cluster with the weakest evidence of a remaining predecessor
+            # (a source of the evidence graph), ties by the total
+            out.append(left.pop(int(torch.argmin(sub.amax(1) + 1e-3 * sub.sum(1)))))
         return torch.tensor(out)
 
     def base_scores(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
