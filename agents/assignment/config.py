@@ -38,8 +38,8 @@ class TrainSettings:
     threads : int
         torch CPU threads (>= 1).
     max_seconds : float or None
-        Stop after the pass that crosses this much training time [s] (None: no limit);
-        counted over resumed runs too.
+        Training-time budget [s] (None: no limit), counted over resumed runs too; checked
+        before every batch, so the last pass may be partial (then validated and stopped).
     """
 
     lr: float = 1e-3

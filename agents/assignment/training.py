@@ -267,6 +267,8 @@ def train(
         perm = torch.randperm(n, generator=gen)
         total, count = 0.0, 0
         for i in range(0, n, cfg.train.batch_size):
+            if i and state["seconds"] + time.perf_counter() - t0 >= limit:
+                break  # time budget spent within the pass: validate and stop
             idx = perm[i : i + cfg.train.batch_size]
             batch = sp.train.batch(idx)
             batch["label"] = sp.train.label[idx]  # read only by teacher-forced models
