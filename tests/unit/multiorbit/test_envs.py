@@ -200,3 +200,23 @@ def test_select_reward_equals_k_nearest_objective_every_slot():
         _, r, term, _, _ = env.step(pol.act(None, env))
         assert r == pytest.approx(oracle.objective_mbps, rel=1e-12)
     assert term
+
+
+@pytest.mark.slow
+def test_maskable_ppo_and_ppo_run_unchanged():
+    from sb3_contrib import MaskablePPO
+    from stable_baselines3 import PPO
+
+    kw = {**SMALL, "visibility_horizon_s": 0.0}
+    env = MultiOrbitAssocEnv(**kw)
+    model = MaskablePPO(
+        "MultiInputPolicy", env, n_steps=16, batch_size=8, n_epochs=1, seed=0, device="cpu"
+    )
+    model.learn(32)
+    obs, _ = env.reset(seed=0)
+    a, _ = model.predict(obs, action_masks=env.action_masks(), deterministic=True)
+    assert env.action_masks().reshape(SMALL["n_ues"], -1)[np.arange(SMALL["n_ues"]), a].all()
+    sel = MultiOrbitSelectEnv(**kw)
+    PPO("MultiInputPolicy", sel, n_steps=16, batch_size=8, n_epochs=1, seed=0, device="cpu").learn(
+        32
+    )
