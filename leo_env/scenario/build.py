@@ -180,6 +180,12 @@ def _orbit_geometry(cfg: ScenarioConfig, epoch_offset_s: float) -> Geometry:
     t_slow = np.arange(K + 1) * M * T_f
     coarse = _propagate(source, epoch, t_slow, method, None)
     keep = np.nonzero(any_slot_visible(coarse, cell_ecef, cell_up, 1, el_thr))[0]
+    if keep.size == 0:
+        raise InfeasibleScenarioError(
+            f"scenario {cfg.name!r}: none of the {len(names)} satellites is above "
+            f"channel.min_elevation_deg={el_thr:g} for a whole slow slot (time.M * time.T_f = "
+            f"{M * T_f:g} s) from any cell of the region"
+        )
     check_build_memory(cfg, n_cells=len(cells), n_propagated=len(names), n_kept=len(keep))
     # 2) fine pass at every fast-slot boundary for the candidates only.
     t_fast = np.arange(K * M + 1) * T_f

@@ -398,7 +398,12 @@ class ChannelConfig:
     def validate(self, p: str = "channel") -> None:
         """Range checks."""
         _check_fields(self, p)
-        _check(self.W_PRB <= self.bandwidth_hz, f"{p}.W_PRB", "<= bandwidth_hz", self.W_PRB)
+        _check(
+            self.W_PRB <= self.bandwidth_hz,
+            f"{p}.W_PRB",
+            f"<= {p}.bandwidth_hz={self.bandwidth_hz:g} [Hz]",
+            self.W_PRB,
+        )
 
 
 @dataclass
@@ -499,7 +504,7 @@ class UtilityConfig:
 class ScenarioConfig:
     """Everything needed to build a :class:`~leo_env.scenario.Scenario` from a seed.
 
-    Ranges: ``max_resamples`` in [0, 1000]; ``max_memory_gib`` in (0, 4096] GiB (default 16).
+    Ranges: ``max_resamples`` in [0, 1000]; ``max_memory_gib`` in (0, 4096] GiB (default 4).
     Every section is range-checked whatever ``kind`` is, so no out-of-range value is ever
     carried silently in a saved configuration.
     """
@@ -518,7 +523,7 @@ class ScenarioConfig:
     utility: UtilityConfig = field(default_factory=UtilityConfig)
     max_resamples: int = _num(20, 0, 1000)
     """Infeasible seeds are redrawn at most this many times, then rejected."""
-    max_memory_gib: float = _num(16.0, 0.0, 4096.0, lo_open=True, unit="[GiB]")
+    max_memory_gib: float = _num(4.0, 0.0, 4096.0, lo_open=True, unit="[GiB]")
     """Refuse a build whose estimated array memory (:func:`estimate_build_bytes`) exceeds this."""
 
     def validate(self) -> ScenarioConfig:
@@ -542,6 +547,8 @@ class ScenarioConfig:
             self.constellation.validate()
             self.region.validate()
         check_build_memory(self)
+        if self.kind == "synthetic":
+            _check_synthetic_ring(self)
         return self
 
     @property
@@ -554,6 +561,28 @@ class ScenarioConfig:
     def to_dict(self) -> dict[str, Any]:
         """Plain-data view (for logging and the ``Scenario.config`` field)."""
         return dataclasses.asdict(self)
+
+
+def _check_synthetic_ring(cfg: ScenarioConfig) -> None:
+    """The synthetic tracks' ring (``S`` satellites, ``mean_visible`` in view) must stay short.
+
+    Same rule as :func:`leo_env.core.synthetic.synthetic_track_latlon` (ring <= 8000 km), checked
+    here so that the error names the config fields.
+    """
+    from leo_env.core.geometry import R_EARTH_M, coverage_central_angle_rad
+
+    sy = cfg.synthetic
+    d_km = R_EARTH_M / 1e3 * coverage_central_angle_rad(
+        sy.altitude_km * 1e3, cfg.channel.min_elevation_deg
+    )
+    ring = max(sy.S * 2.0 * d_km / sy.mean_visible, 2.2 * d_km)
+    if ring > 8000.0:
+        raise ConfigError(
+            f"synthetic.S / synthetic.mean_visible must be <= {8000.0 / (2.0 * d_km):.3g} and the "
+            f"coverage disc (synthetic.altitude_km={sy.altitude_km:g}, channel.min_elevation_deg="
+            f"{cfg.channel.min_elevation_deg:g}) at most {8000.0 / 2.2:.0f} km across: the tracks' "
+            f"ring would be {ring:.0f} km (> 8000 km); got S={sy.S}, mean_visible={sy.mean_visible:g}"
+        )
 
 
 # ---------------------------------------------------------------------------- orbit helpers

@@ -139,6 +139,29 @@ def test_orbit_errors_name_the_config_field(overrides: list[str], field: str) ->
     assert field in str(err.value)
 
 
+@pytest.mark.parametrize(
+    ("overrides", "fields"),
+    [
+        (["synthetic.S=50"], ("synthetic.S", "synthetic.mean_visible")),
+        (["synthetic.altitude_km=50000"], ("synthetic.altitude_km", "channel.min_elevation_deg")),
+        (["channel.bandwidth_hz=1e5"], ("channel.W_PRB", "channel.bandwidth_hz")),
+    ],
+    ids=["ring-S", "ring-altitude", "prb-bandwidth"],
+)
+def test_relations_between_fields_name_the_fields(overrides: list[str], fields: tuple[str, ...]) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_config("toy", overrides)
+    assert all(f in str(err.value) for f in fields), str(err.value)
+
+
+def test_orbit_without_any_visible_satellite_is_infeasible_not_a_crash() -> None:
+    from leo_env.scenario import InfeasibleScenarioError
+
+    small = ["time.K=2", "region.lat_max=41", "region.lon_max=6"]
+    with pytest.raises(InfeasibleScenarioError, match="channel.min_elevation_deg"):
+        make_scenario("europe-starlink", overrides=[*small, "channel.min_elevation_deg=89.99"])
+
+
 def test_cached_scenario_arrays_are_read_only() -> None:
     sc = make_scenario("toy", seed=0)
     for name in ("v", "g", "a", "H", "N_PRB", "P_max", "demand_rate", "min_handovers", "elevation_deg"):
