@@ -347,9 +347,9 @@ def check_epoch_age(
     if worst_i < 0:
         return 0.0
     who = names[worst_i] if names is not None else f"#{worst_i}"
-    t = satrec_epoch(satrecs[worst_i]).isoformat(timespec="seconds")
+    when = satrec_epoch(satrecs[worst_i]).isoformat(timespec="seconds")
     msg = (
-        f"element set of {who} has epoch {t}, {worst:.1f} days from the episode "
+        f"element set of {who} has epoch {when}, {worst:.1f} days from the episode "
         f"starting {epoch.isoformat(timespec='seconds')}"
     )
     if worst > max_days:

@@ -169,3 +169,15 @@ def test_cached_scenario_arrays_are_read_only() -> None:
         assert not arr.flags.writeable, name
         with pytest.raises(ValueError):
             arr.flat[0] = arr.flat[0]
+
+
+def test_cached_orbit_geometry_is_read_only() -> None:
+    from leo_env.scenario.build import build_geometry
+
+    small = ["time.K=2", "region.lat_max=42", "region.lon_max=8"]
+    sc = make_scenario("europe-starlink", overrides=small)
+    geo = build_geometry(load_config("europe-starlink", small), seed=0)  # the lru-cached object
+    for arr in (geo.sat_ecef, geo.el_min_deg, geo.inv_d2_mean, geo.cell_ecef, sc.sat_ecef, sc.elevation_deg):
+        assert not arr.flags.writeable
+    with pytest.raises(ValueError):
+        geo.el_min_deg[0, 0, 0] = 90.0
