@@ -159,3 +159,12 @@ def test_config_yaml_and_errors() -> None:
     )
     with pytest.raises(ValueError, match="model"):
         load_config(None, ["model=x"])
+
+
+def test_new_region_split_tests_on_the_other_region(base) -> None:
+    sp = load_splits(replace(base, split="new-region"), progress=False)
+    assert sp.test_data.config.ref_lat_deg != sp.data.config.ref_lat_deg
+    assert np.array_equal(sp.test_data.priority, sp.data.priority)
+    # the true rule still scores 100 % there; the test epochs are the last 15 % of the span
+    assert topk_accuracy(rule_logits(sp.test, sp.test_data, True), sp.test.label)["top1"] == 100.0
+    assert sp.test.epoch_index.min() > sp.val.epoch_index.max()
