@@ -324,4 +324,4 @@ class CochannelInstance:
     @property
     def coverable(self) -> np.ndarray:
         """UEs with at least one candidate in their cone, shape (U,)."""
-        return self.visible.any(axis=0)
+        return np.asarray(self.visible.any(axis=0))

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 
@@ -166,7 +167,7 @@ PRESETS: dict[str, MultiOrbitScenario] = {
 }
 
 
-def preset(name: str, **overrides: object) -> MultiOrbitScenario:
+def preset(name: str, **overrides: Any) -> MultiOrbitScenario:
     """Preset scenario by name, with optional field overrides."""
     try:
         base = PRESETS[name]

@@ -42,7 +42,9 @@ _TOL = 1e-9
 class GameState:
     """A configuration of a fixed subset, with cached per-subcarrier rule values."""
 
-    def __init__(self, inst: CochannelInstance, selected: np.ndarray | list[int]) -> None:
+    def __init__(
+        self, inst: CochannelInstance, selected: np.ndarray | list[int] | tuple[int, ...]
+    ) -> None:
         self.inst = inst
         self.selected = np.sort(np.asarray(selected, dtype=np.intp))
         if self.selected.size > min(inst.n_max, inst.n_sub):
@@ -401,8 +403,7 @@ def ba_game(st: GameState, *, max_passes: int = 100) -> list[float]:
                 continue
             f = int(st.subc[u])
             best, best_f = _TOL, -1
-            for f2 in st.subs_of[s]:
-                f2 = int(f2)
+            for f2 in st.subs_of[s].tolist():
                 if f2 == f:
                     continue
                 d = st.move_delta(u, s, f2)
