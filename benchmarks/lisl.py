@@ -11,7 +11,15 @@
     MRate, SaTE, +Grid and Rand on the same instances, the certified dual bound and every
     method's certified gap ``1 - throughput / bound``, with paired ratios and win counts.
 
-Both print a table and write JSON atomically.
+``python -m benchmarks.lisl tiny [--n-sats 12] [--seeds 0-29] [--milp-time 30] [--out F]``
+    Dense tiny instances (``subset="cluster"``, ``n_nearest=2``, 1000 gateway cities so that
+    flows exist; seeds without flows are skipped): DuJo and MRate against the exact MILP
+    (incumbent and proven bound within the time limit) and DuJo's dual bound.
+
+``python -m benchmarks.lisl beta [--n-sats 1000] [--betas 0.5,0.7,0.9] [--seeds 0]``
+    Fig. 3: dual estimate and converted throughput for several step-size exponents.
+
+All print a table and write JSON atomically.
 """
 
 from __future__ import annotations
@@ -29,18 +37,29 @@ import numpy as np
 
 from leo_env.io import atomic_write_json
 from leo_env.scenario.lisl import LISL_PRESETS, PAPER_SIZES, build_lisl_instance
-from oracles.lisl import BASELINES, DujoParams, LislProblem, convert_prices, dual_bound, dujo
+from oracles.lisl import (
+    BASELINES,
+    DujoParams,
+    LislProblem,
+    convert_prices,
+    dual_bound,
+    dujo,
+    mrate,
+    solve_milp,
+)
 from oracles.lisl.dujo import subgradient
 from oracles.lisl.lp import TransportLP
 
-__all__ = ["timing", "fig4", "main"]
+__all__ = ["timing", "fig4", "tiny", "beta_sweep", "main"]
 
 BASE_METHODS = ("mrate", "sate", "+grid", "rand")
 
 
-def _problem(n_sats: int, seed: int, preset: str) -> tuple[LislProblem, dict[str, Any], float]:
+def _problem(
+    n_sats: int, seed: int, preset: str, overrides: dict[str, Any] | None = None
+) -> tuple[LislProblem, dict[str, Any], float]:
     t0 = time.perf_counter()
-    inst = build_lisl_instance(LISL_PRESETS[preset], n_sats=n_sats, seed=seed)
+    inst = build_lisl_instance(LISL_PRESETS[preset], n_sats=n_sats, seed=seed, **(overrides or {}))
     return LislProblem(inst.graph, inst.traffic), inst.summary(), time.perf_counter() - t0
 
 
@@ -123,6 +142,7 @@ def fig4(
     iterations: int = 500,
     preset: str = "paper",
     out: str | None = None,
+    overrides: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Throughput vs I for every method with the certified dual bound (paired instances)."""
     sizes = list(PAPER_SIZES) if sizes is None else sizes
@@ -131,7 +151,7 @@ def fig4(
     rows = []
     for n in sizes:
         for seed in seeds:
-            pb, summary, _ = _problem(n, seed, preset)
+            pb, summary, _ = _problem(n, seed, preset, overrides)
             sol = dujo(pb, params)
             thr = {
                 "dujo": sol.info["throughput_last"],
@@ -204,6 +224,7 @@ def fig4(
     result = {
         "meta": _meta(),
         "preset": preset,
+        "overrides": dict(overrides or {}),
         "params": dataclasses.asdict(params),
         "rows": rows,
         "summary": summary_rows,
@@ -211,6 +232,100 @@ def fig4(
     if out:
         atomic_write_json(out, result)
     return result
+
+
+def tiny(
+    n_sats: int = 12,
+    seeds: list[int] | None = None,
+    milp_time_s: float = 30.0,
+    iterations: int = 500,
+    out: str | None = None,
+) -> dict[str, Any]:
+    """DuJo and MRate against the exact MILP on dense tiny instances."""
+    seeds = list(range(30)) if seeds is None else seeds
+    rows = []
+    print(
+        f"{'seed':>4} {'pairs':>5} {'flows':>5} {'DuJo':>7} {'DuJo*':>7} {'MRate':>7} "
+        f"{'MILP':>7} {'MILPub':>7} {'opt':>4} {'dual':>7}"
+    )
+    for seed in seeds:
+        inst = build_lisl_instance(
+            LISL_PRESETS["tiny"], n_sats=n_sats, seed=seed, n_nearest=2, n_gateways=1000
+        )
+        pb = LislProblem(inst.graph, inst.traffic)
+        if pb.n_flows == 0:
+            continue
+        m = solve_milp(pb, time_limit_s=milp_time_s, max_sats=max(30, n_sats))
+        d = dujo(pb, DujoParams(iterations=iterations, iterate="both"))
+        row = {
+            "seed": seed,
+            "n_pairs": pb.graph.n_pairs,
+            "n_flows": pb.n_flows,
+            "dujo": d.info["throughput_last"],
+            "dujo_best": d.throughput_gbps,
+            "mrate": mrate(pb).throughput_gbps,
+            "milp": m.throughput_gbps,
+            "milp_bound": m.upper_bound_gbps,
+            "milp_optimal": bool(m.info["optimal"]),
+            "dual_bound": d.upper_bound_gbps,
+            "milp_time_s": m.solve_time_s,
+        }
+        rows.append(row)
+        print(
+            f"{seed:>4} {row['n_pairs']:>5} {row['n_flows']:>5} {row['dujo']:>7.2f} "
+            f"{row['dujo_best']:>7.2f} {row['mrate']:>7.2f} {row['milp']:>7.2f} "
+            f"{row['milp_bound']:>7.2f} {'yes' if row['milp_optimal'] else 'no':>4} "
+            f"{row['dual_bound']:>7.2f}",
+            flush=True,
+        )
+    result = {"meta": _meta(), "n_sats": n_sats, "milp_time_s": milp_time_s, "rows": rows}
+    if out:
+        atomic_write_json(out, result)
+    return result
+
+
+def beta_sweep(
+    n_sats: int = 1000,
+    betas: list[float] | None = None,
+    seeds: list[int] | None = None,
+    iterations: int = 500,
+    out: str | None = None,
+) -> dict[str, Any]:
+    """Fig. 3: step-size exponent vs dual estimate and converted throughput."""
+    betas = [0.5, 0.7, 0.9] if betas is None else betas
+    seeds = [0] if seeds is None else seeds
+    rows = []
+    for seed in seeds:
+        pb, _, _ = _problem(n_sats, seed, "paper")
+        for beta in betas:
+            sol = dujo(pb, DujoParams(iterations=iterations, beta=beta, iterate="both"))
+            h = sol.info["dual_trace"]
+            rows.append(
+                {
+                    "seed": seed,
+                    "beta": beta,
+                    "throughput_last": sol.info["throughput_last"],
+                    "throughput_best": sol.info["throughput_best"],
+                    "bound": sol.upper_bound_gbps,
+                    "h_at": {
+                        str(k): float(h[k - 1]) for k in (10, 50, 100, 250, 500) if k <= h.size
+                    },
+                }
+            )
+            r = rows[-1]
+            print(
+                f"seed={seed} beta={beta:.1f} last={r['throughput_last']:.1f} "
+                f"best={r['throughput_best']:.1f} bound={r['bound']:.1f} h={r['h_at']}",
+                flush=True,
+            )
+    result = {"meta": _meta(), "n_sats": n_sats, "iterations": iterations, "rows": rows}
+    if out:
+        atomic_write_json(out, result)
+    return result
+
+
+def _floats(text: str) -> list[float]:
+    return [float(x) for x in text.split(",") if x.strip()]
 
 
 def _ints(text: str) -> list[int]:
@@ -235,11 +350,41 @@ def main(argv: list[str] | None = None) -> None:
     f.add_argument("--iterations", type=int, default=500)
     f.add_argument("--preset", default="paper", choices=sorted(LISL_PRESETS))
     f.add_argument("--out", default=None)
+    f.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="override a numeric LislConfig field, e.g. active_user_share=1e-6",
+    )
+    ti = sub.add_parser("tiny", help="DuJo vs the exact MILP on dense tiny instances")
+    ti.add_argument("--n-sats", type=int, default=12)
+    ti.add_argument("--seeds", type=_ints, default=list(range(30)))
+    ti.add_argument("--milp-time", type=float, default=30.0)
+    ti.add_argument("--iterations", type=int, default=500)
+    ti.add_argument("--out", default=None)
+    b = sub.add_parser("beta", help="Fig. 3: step-size exponent sweep")
+    b.add_argument("--n-sats", type=int, default=1000)
+    b.add_argument("--betas", type=_floats, default=[0.5, 0.7, 0.9])
+    b.add_argument("--seeds", type=_ints, default=[0])
+    b.add_argument("--iterations", type=int, default=500)
+    b.add_argument("--out", default=None)
     a = ap.parse_args(argv)
     if a.cmd == "timing":
         timing(a.n_sats, a.iterations, a.seeds, a.preset, a.out)
+    elif a.cmd == "fig4":
+        overrides = {}
+        for item in a.set:
+            key, _, value = item.partition("=")
+            num = float(value)
+            overrides[key.strip()] = (
+                int(num) if num.is_integer() and "." not in value and "e" not in value else num
+            )
+        fig4(a.sizes, a.seeds, a.iterations, a.preset, a.out, overrides)
+    elif a.cmd == "tiny":
+        tiny(a.n_sats, a.seeds, a.milp_time, a.iterations, a.out)
     else:
-        fig4(a.sizes, a.seeds, a.iterations, a.preset, a.out)
+        beta_sweep(a.n_sats, a.betas, a.seeds, a.iterations, a.out)
 
 
 if __name__ == "__main__":

@@ -116,6 +116,10 @@ class LislConfig:
         A TLE file (e.g. CelesTrak Starlink) instead of the preset.
     n_sats : int or None
         Random subset size ``I`` (>= 2, at most the constellation size); None = all.
+    subset : {"random", "cluster"}
+        ``random``: ``n_sats`` satellites drawn uniformly (DuJo); ``cluster``: a random satellite
+        and its ``n_sats - 1`` nearest neighbours at ``t_s`` (dense tiny instances for the exact
+        MILP) [C].
     t_s : float
         Snapshot time after :data:`LISL_EPOCH`, >= 0 [s].
     lcts_per_sat : int
@@ -157,6 +161,7 @@ class LislConfig:
     constellation: str = "starlink-gen1"
     tle_path: str | None = None
     n_sats: int | None = 1000
+    subset: str = "random"
     t_s: float = 0.0
     lcts_per_sat: int = 2
     for_half_angle_deg: float = 60.0
@@ -182,6 +187,8 @@ class LislConfig:
                 f"constellation must be one of {sorted(LISL_CONSTELLATIONS)}, got "
                 f"{self.constellation!r}"
             )
+        if self.subset not in ("random", "cluster"):
+            raise ValueError(f"subset must be 'random' or 'cluster', got {self.subset!r}")
         if self.n_sats is not None and int(self.n_sats) < 2:
             raise ValueError(f"n_sats must be >= 2 or None, got {self.n_sats}")
         if not 1 <= int(self.lcts_per_sat) <= 4:
@@ -215,11 +222,14 @@ class LislConfig:
                 raise ValueError(f"population_scale must be finite > 0 or None, got {v}")
 
 
-#: Named configurations: ``ci`` (I = 150, quick) and ``paper`` (I = 1000, DuJo's default).
+#: Named configurations: ``ci`` (I = 150, quick), ``paper`` (I = 1000, DuJo's default),
+#: ``paper-4lct`` (one 53 deg shell, 4 LCTs: the revision's setting) and ``tiny`` (20 neighbouring
+#: satellites, for the exact MILP).
 LISL_PRESETS: dict[str, LislConfig] = {
     "ci": LislConfig(n_sats=150),
     "paper": LislConfig(n_sats=1000),
     "paper-4lct": LislConfig(constellation="starlink-53", n_sats=1000, lcts_per_sat=4),
+    "tiny": LislConfig(n_sats=20, subset="cluster"),
 }
 
 
@@ -315,9 +325,15 @@ def build_lisl_instance(config: LislConfig | None = None, **overrides: object) -
     n = total if cfg.n_sats is None else int(cfg.n_sats)
     if n > total:
         raise ValueError(f"n_sats must be <= {total} (constellation size), got {n}")
-    idx = np.sort(rng_subset.choice(total, size=n, replace=False)).astype(np.int64)
-    chosen = [satrecs[k] for k in idx]
     t = np.array([float(cfg.t_s)])
+    if cfg.subset == "cluster":
+        r_all = propagate_teme(satrecs, LISL_EPOCH, t)[0]
+        centre = int(rng_subset.integers(total))
+        d = np.linalg.norm(r_all - r_all[centre], axis=1)
+        idx = np.sort(np.argsort(d, kind="stable")[:n]).astype(np.int64)
+    else:
+        idx = np.sort(rng_subset.choice(total, size=n, replace=False)).astype(np.int64)
+    chosen = [satrecs[k] for k in idx]
     r, v = propagate_teme(chosen, LISL_EPOCH, t, velocity=True)
     pos, vel = r[0], v[0]
     jd, fr = julian_dates(LISL_EPOCH, t)
