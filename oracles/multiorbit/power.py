@@ -13,7 +13,9 @@ Three solvers:
   minimum rates are the linear bounds ``p_u >= a_u (n_u + P_f)`` (``a_u = Gamma_u/(1+Gamma_u)``);
   a convex function on this simplex is maximised at a vertex, so exactly one "winner" per
   subcarrier gets more than its minimum-rate power.  For fixed winners the subcarrier rate
-  ``psi_f(P_f) = ln(n_w + P_f) - ln(c0 + c1 P_f)`` is concave and increasing, and the split of
+  ``psi_f(P_f) = ln(n_w + P_f) - ln(c0 + c1 P_f)`` (``c1 = sum_{v != w} a_v < 1``,
+  ``c0 = n_w + sum_{v != w} a_v n_v >= n_w``, hence ``c0 + c1 P >= c1 (n_w + P)``) is concave
+  (``psi'' = -1/(n_w+P)^2 + c1^2/(c0+c1 P)^2 <= 0``) and increasing, and the split of
   ``P_max`` over subcarriers is a water-filling (bisection on the multiplier, closed-form
   quadratic roots).  The winners are chosen by alternation (winners at the current ``P_f``,
   water-fill, repeat) or, with ``enumerate_winners=True``, by trying every winner tuple (exact,
