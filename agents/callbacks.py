@@ -23,16 +23,26 @@ EPISODE_FIELDS = ("timesteps", "return", "length", "budget_violations", "emergen
 def save_model(model: Any, path: str | os.PathLike[str]) -> Path:
     """``model.save`` into ``path`` atomically and record its SHA-256 in the run folder.
 
-    A crash leaves the old file or none; :func:`agents.trust.verify_digest` later refuses a file
-    that changed after it was written.
+    The model is written to a temporary file, its digest recorded (next to the old file's), the
+    file swapped in, then the digest recorded alone: whatever the moment of a crash, the file on
+    disk is either absent or matches a recorded digest, and :func:`agents.trust.verify_digest`
+    refuses a file that changed after it was written.
     """
     from agents.runs import run_dir_of
-    from agents.trust import record_digest
+    from agents.trust import record_digest, sha256_of
 
-    out = atomic_write(path, lambda tmp: model.save(tmp))
-    rd = run_dir_of(out)
+    rd = run_dir_of(Path(path).parent)
+    digest: list[str] = []
+
+    def _write(tmp: str) -> None:
+        model.save(tmp)
+        digest.append(sha256_of(tmp))
+        if rd is not None:
+            record_digest(rd, path, digest[0], keep_previous=True)
+
+    out = atomic_write(path, _write)
     if rd is not None:
-        record_digest(rd, out)
+        record_digest(rd, out, digest[0])
     return out
 
 
@@ -84,11 +94,23 @@ class EpisodeLogCallback(BaseCallback):
 
 
 class CheckpointCallback(BaseCallback):
-    """Every ``freq`` environment steps: ``checkpoints/ckpt_<steps>.zip`` and ``.json`` (atomic).
+    """Checkpoints at rollout boundaries, complete enough that a resumed run equals an uninterrupted one.
 
-    The JSON holds the environment steps and the training environments' generator states, so
-    ``train.py --resume`` continues the same stream of scenarios.  Only the newest ``keep``
-    checkpoints stay on disk.
+    At the start of the first rollout after every ``freq`` environment steps (and when
+    :meth:`save` is called) it writes, atomically and without pickles:
+
+    - ``checkpoints/ckpt_<steps>.zip``: the model's parameters and optimizer state (SHA-256
+      recorded, loaded back tensors-only by :func:`agents.registry.load_model`);
+    - ``ckpt_<steps>.npz``: the training environment's full state (scenario seeds, forecast
+      tables, mid-episode step state), SB3's last observation and episode-start flags, and the
+      episode monitor's running returns and lengths;
+    - ``ckpt_<steps>.json``: environment steps, every random generator (the environments', numpy's
+      global one that SB3's rollout buffer shuffles with, Python's and torch's), SB3's update and
+      episode counters and its recent-episode buffer.
+
+    ``train.py --resume`` restores all of it at the same program point (the start of that
+    rollout), so an on-policy run (PPO, MaskablePPO, B5) continues bit for bit.  Only the
+    newest ``keep`` checkpoints stay on disk.
 
     Parameters
     ----------
@@ -99,35 +121,115 @@ class CheckpointCallback(BaseCallback):
     keep : int
         Checkpoints kept.
     vec_env : DownlinkVecEnv
-        Training environment (generator states).
+        The base training environment (its state is saved).
+    monitor : VecMonitor, optional
+        The episode monitor around it (running returns and lengths).
     """
 
-    def __init__(self, run_dir: str | os.PathLike[str], freq: int, keep: int, vec_env: Any) -> None:
+    def __init__(
+        self, run_dir: str | os.PathLike[str], freq: int, keep: int, vec_env: Any, monitor: Any = None
+    ) -> None:
         super().__init__()
         self.dir = Path(run_dir) / "checkpoints"
-        self.freq, self.keep, self.vec_env = int(freq), max(1, int(keep)), vec_env
+        self.freq, self.keep, self.vec_env, self.monitor = int(freq), max(1, int(keep)), vec_env, monitor
         self._last = 0
+        self._pending: tuple[dict[str, Any], dict[str, np.ndarray]] | None = None
+
+    def restore_at_next_rollout(self, zpath: str | os.PathLike[str]) -> int:
+        """Read checkpoint ``zpath``'s state; it is applied when the next rollout starts."""
+        z = Path(zpath)
+        meta = json.loads(z.with_suffix(".json").read_text())
+        if "torch_rng" not in meta:
+            raise ValueError(f"{z.with_suffix('.json')} is not a complete training checkpoint")
+        with np.load(z.with_suffix(".npz"), allow_pickle=False) as f:
+            arrays = {k: f[k] for k in f.files}
+        self._pending = (meta, arrays)
+        return int(meta["timesteps"])
 
     def _on_training_start(self) -> None:
         self._last = self.num_timesteps
 
-    def _on_step(self) -> bool:
+    def _on_rollout_start(self) -> None:
+        if self._pending is not None:
+            self._apply(*self._pending)
+            self._pending = None
+            return
         if self.freq > 0 and self.num_timesteps // self.freq > self._last // self.freq:
             self.save()
+
+    def _on_step(self) -> bool:
         return True
+
+    def _apply(self, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        import random
+
+        import torch as th
+
+        model = self.model
+        env_arrays = {k[4:]: v for k, v in arrays.items() if k.startswith("env.")}
+        self.vec_env.set_state(env_arrays, meta["env"])
+        # SB3 keeps its rollout state in attributes without a public setter
+        model._last_obs = arrays["last_obs"]
+        model._last_episode_starts = arrays["last_episode_starts"]
+        if self.monitor is not None and "monitor_returns" in arrays:
+            self.monitor.episode_returns[...] = arrays["monitor_returns"]
+            self.monitor.episode_lengths[...] = arrays["monitor_lengths"]
+        model._n_updates = int(meta["n_updates"])
+        model._episode_num = int(meta["episode_num"])
+        model.ep_info_buffer.clear()
+        model.ep_info_buffer.extend(meta["ep_info_buffer"])
+        th.set_rng_state(th.tensor(meta["torch_rng"], dtype=th.uint8))
+        np_state = meta["numpy_rng"]
+        # SB3's rollout buffer shuffles minibatches with numpy's legacy global generator
+        np.random.set_state((np_state[0], np.array(np_state[1], dtype=np.uint32), *np_state[2:]))  # noqa: NPY002
+        py_state = meta["python_rng"]
+        random.setstate((py_state[0], tuple(py_state[1]), py_state[2]))
 
     def save(self) -> Path:
         """Write a checkpoint now; returns the zip path."""
-        steps = int(self.model.num_timesteps)
+        import random
+
+        import torch as th
+
+        model = self.model
+        steps = int(model.num_timesteps)
         self._last = steps
         zpath = self.dir / f"ckpt_{steps:010d}.zip"
-        atomic_write_json(zpath.with_suffix(".json"), {"timesteps": steps, "rng_states": self.vec_env.rng_states()})
-        save_model(self.model, zpath)
+        env_arrays, env_meta = self.vec_env.get_state()
+        arrays = {f"env.{k}": v for k, v in env_arrays.items()}
+        if model._last_obs is not None:
+            arrays["last_obs"] = np.asarray(model._last_obs)
+            arrays["last_episode_starts"] = np.asarray(model._last_episode_starts)
+        if self.monitor is not None:
+            arrays["monitor_returns"] = np.asarray(self.monitor.episode_returns)
+            arrays["monitor_lengths"] = np.asarray(self.monitor.episode_lengths)
+        np_state = np.random.get_state()  # noqa: NPY002 - SB3's minibatch shuffling uses it
+        py_state = random.getstate()
+        meta = {
+            "timesteps": steps,
+            "rng_states": env_meta["rng_states"],
+            "env": env_meta,
+            "torch_rng": th.get_rng_state().tolist(),
+            "numpy_rng": [np_state[0], np_state[1].tolist(), *[x.item() if hasattr(x, "item") else x for x in np_state[2:]]],
+            "python_rng": [py_state[0], list(py_state[1]), py_state[2]],
+            "n_updates": int(getattr(model, "_n_updates", 0)),
+            "episode_num": int(getattr(model, "_episode_num", 0)),
+            "ep_info_buffer": [{k: float(v) for k, v in e.items()} for e in (model.ep_info_buffer or [])],
+        }
+        self.dir.mkdir(parents=True, exist_ok=True)
+        atomic_write(zpath.with_suffix(".npz"), lambda tmp: _savez(tmp, arrays))
+        atomic_write_json(zpath.with_suffix(".json"), meta)
+        save_model(model, zpath)  # last: a checkpoint counts once its zip exists
         ckpts = sorted(self.dir.glob("ckpt_*.zip"))
         for old in ckpts[: -self.keep]:
-            old.unlink(missing_ok=True)
-            old.with_suffix(".json").unlink(missing_ok=True)
+            for suffix in (".zip", ".json", ".npz"):
+                old.with_suffix(suffix).unlink(missing_ok=True)
         return zpath
+
+
+def _savez(tmp: str, arrays: dict[str, np.ndarray]) -> None:
+    with open(tmp, "wb") as f:
+        np.savez(f, **arrays)
 
 
 class ValidationCallback(BaseCallback):
@@ -154,8 +256,12 @@ class ValidationCallback(BaseCallback):
         Validation scenarios.
     """
 
-    def __init__(self, run_dir: str | os.PathLike[str], env_cfg: EnvConfig, algo: str, freq: int, episodes: int) -> None:
+    def __init__(
+        self, run_dir: str | os.PathLike[str], env_cfg: EnvConfig, algo: str, freq: int, episodes: int,
+        at_start: bool = True,
+    ) -> None:
         super().__init__()
+        self.at_start = bool(at_start)
         self.run_dir = Path(run_dir)
         self.env_cfg, self.algo = env_cfg, algo
         self.freq, self.episodes = int(freq), int(episodes)
@@ -177,7 +283,7 @@ class ValidationCallback(BaseCallback):
 
     def _on_training_start(self) -> None:
         self._last = self.num_timesteps
-        if self.episodes > 0 and not any(h["timesteps"] == self.num_timesteps for h in self.history):
+        if self.at_start and self.episodes > 0 and not any(h["timesteps"] == self.num_timesteps for h in self.history):
             self.evaluate()
 
     def _on_step(self) -> bool:

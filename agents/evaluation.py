@@ -36,9 +36,9 @@ import numpy as np
 
 from agents.config import BaselineConfig, EnvConfig, env_key
 from agents.envs import make_env
-from leo_env.policies import Policy
 from leo_env.envs.downlink.tables import EVAL_SEED_RANGE
 from leo_env.io import atomic_write_json, atomic_write_text
+from leo_env.policies import Policy
 
 __all__ = [
     "PolicySpec",

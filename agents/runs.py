@@ -46,13 +46,17 @@ def make_run_dir(cfg: ExperimentConfig, when: float | None = None) -> Path:
 
 
 def latest_checkpoint(run_dir: str | os.PathLike[str]) -> Path | None:
-    """Checkpoint with the most environment steps in ``run_dir/checkpoints`` (None: none)."""
+    """Newest *complete* checkpoint in ``run_dir/checkpoints`` (None: none).
+
+    A checkpoint is complete once its zip exists: :class:`agents.callbacks.CheckpointCallback`
+    writes the state files (``.npz``, ``.json``) first and the zip last.
+    """
     d = Path(run_dir) / "checkpoints"
     best: tuple[int, Path] | None = None
     if d.is_dir():
         for f in d.iterdir():
             m = CKPT_RE.match(f.name)
-            if m and (best is None or int(m.group(1)) > best[0]):
+            if m and f.with_suffix(".json").exists() and (best is None or int(m.group(1)) > best[0]):
                 best = (int(m.group(1)), f)
     return None if best is None else best[1]
 

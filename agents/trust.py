@@ -43,23 +43,33 @@ def _key(run_dir: Path, path: Path) -> str:
     return path.resolve().relative_to(run_dir.resolve()).as_posix()
 
 
-def _read(run_dir: Path) -> dict[str, str]:
+def _read(run_dir: Path) -> dict[str, list[str]]:
     f = run_dir / CHECKSUMS
     if not f.exists():
         return {}
     data = json.loads(f.read_text())
-    return {str(k): str(v) for k, v in data.items()}
+    return {str(k): [str(v)] if isinstance(v, str) else [str(x) for x in v] for k, v in data.items()}
 
 
-def record_digest(run_dir: str | os.PathLike[str], path: str | os.PathLike[str]) -> str:
-    """Record ``path``'s SHA-256 in ``run_dir/checksums.json`` (atomically); returns it."""
+def record_digest(
+    run_dir: str | os.PathLike[str],
+    path: str | os.PathLike[str],
+    digest: str | None = None,
+    keep_previous: bool = False,
+) -> str:
+    """Record the SHA-256 of ``path`` (or ``digest``) in ``run_dir/checksums.json``; returns it.
+
+    ``keep_previous`` keeps the digests already recorded for that path too: a writer records the
+    new file's digest *before* swapping it in, then again without ``keep_previous`` after, so a
+    crash at any point leaves the file on disk matching a recorded digest.
+    """
     rd, p = Path(run_dir), Path(path)
-    digests = _read(rd)
-    digests = {k: v for k, v in digests.items() if (rd / k).exists()}  # forget removed checkpoints
-    digest = sha256_of(p)
-    digests[_key(rd, p)] = digest
-    atomic_write_json(rd / CHECKSUMS, dict(sorted(digests.items())))
-    return digest
+    digests = {k: v for k, v in _read(rd).items() if (rd / k).exists() or k == _key(rd, p)}
+    d = digest if digest is not None else sha256_of(p)
+    old = digests.get(_key(rd, p), []) if keep_previous else []
+    digests[_key(rd, p)] = [*[x for x in old if x != d], d]
+    atomic_write_json(rd / CHECKSUMS, {k: v[0] if len(v) == 1 else v for k, v in sorted(digests.items())})
+    return d
 
 
 def verify_digest(path: str | os.PathLike[str], run_dir: str | os.PathLike[str] | None, trust: bool = False) -> None:
@@ -79,13 +89,13 @@ def verify_digest(path: str | os.PathLike[str], run_dir: str | os.PathLike[str] 
             "(pass --trust / trust=True to load its tensors anyway)"
         )
     recorded = _read(Path(run_dir)).get(_key(Path(run_dir), p))
-    if recorded is None:
+    if not recorded:
         raise UntrustedModelError(
             f"{p}: no SHA-256 recorded in {Path(run_dir) / CHECKSUMS} (pass --trust to load it anyway)"
         )
     actual = sha256_of(p)
-    if actual != recorded:
+    if actual not in recorded:
         raise UntrustedModelError(
-            f"{p}: SHA-256 {actual[:16]}... differs from the recorded {recorded[:16]}... "
+            f"{p}: SHA-256 {actual[:16]}... differs from the recorded {recorded[-1][:16]}... "
             "(the file changed after it was saved; pass --trust to load it anyway)"
         )

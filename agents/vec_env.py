@@ -144,6 +144,15 @@ class DownlinkVecEnv(VecEnv):
         """Bit-generator states of the sub-environments (saved with checkpoints)."""
         return self.venv.rng_states()
 
+    def get_state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """The batched environment's full state (:meth:`DownlinkVectorEnv.get_state`)."""
+        return self.venv.get_state()
+
+    def set_state(self, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
+        """Restore :meth:`get_state`; pending seeds are dropped (the state has the generators)."""
+        self.venv.set_state(arrays, meta)
+        self._reset_seeds()
+
     def clear_pending_seeds(self) -> None:
         """Forget seeds given to :meth:`seed` but not used yet (a rebuilt model seeds its env)."""
         self._reset_seeds()

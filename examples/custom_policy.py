@@ -1,4 +1,4 @@
-"""Evaluate your own policy next to the built-in baselines (the ``pkg.module:factory`` route).
+r"""Evaluate your own policy next to the built-in baselines (the ``pkg.module:factory`` route).
 
 A policy is any :class:`leo_env.policies.Policy`: ``reset(env)`` at the start of an episode and
 ``act(obs, env)`` once per step, reading only the observation and the environment's public

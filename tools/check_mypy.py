@@ -24,7 +24,7 @@ _LINE = re.compile(r"^(?P<file>[^:]+\.py):\d+: error:")
 
 
 def count_errors() -> dict[str, int]:
-    """mypy error count per file."""
+    """Count mypy errors per file."""
     out = subprocess.run([sys.executable, "-m", "mypy", *PACKAGES], cwd=ROOT, capture_output=True, text=True)
     counts: collections.Counter[str] = collections.Counter()
     for line in out.stdout.splitlines():

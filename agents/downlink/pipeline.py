@@ -66,6 +66,7 @@ def train(
     from agents.provenance import provenance
     from agents.registry import build_model
     from agents.runs import latest_checkpoint, make_run_dir
+    from agents.tb import truncate_tensorboard
     from leo_env.io import atomic_write_json, atomic_write_text
 
     th.set_num_threads(int(cfg.train.torch_threads))
@@ -90,10 +91,9 @@ def train(
 
         model = load_model(ckpt, cfg, device=cfg.train.device, trust=trust, env=env, layout=base.layout)
         model.num_timesteps = steps0
-        base.clear_pending_seeds()  # the rebuilt model seeded the env; continue the saved streams
-        base.set_rng_states(state["rng_states"])
-        model._last_obs = None  # in-flight episodes restart from a fresh reset
+        base.clear_pending_seeds()  # the checkpoint's state replaces the rebuilt model's seeding
         model.tensorboard_log = str(run_dir / "tb")
+        truncate_tensorboard(run_dir / "tb", steps0)  # no duplicate points after the resume
         print(f"resuming {run_dir.name} from {ckpt.name} ({steps0} env steps)")
     else:
         model = build_model(cfg, env, base.layout, tensorboard_log=run_dir / "tb")
@@ -124,8 +124,12 @@ def train(
         model.bc_data = data
         model.bc_schedule = (bc.loss_coef, bc.loss_decay_steps, bc.loss_batches, bc.batch_size)
 
-    ckpt_cb = CheckpointCallback(run_dir, cfg.train.checkpoint_freq, cfg.train.keep_checkpoints, base)
-    val_cb = ValidationCallback(run_dir, cfg.env, algo, cfg.train.eval_freq, cfg.train.eval_episodes)
+    ckpt_cb = CheckpointCallback(run_dir, cfg.train.checkpoint_freq, cfg.train.keep_checkpoints, base,
+                                 monitor=env.venv)
+    if resume is not None:
+        ckpt_cb.restore_at_next_rollout(ckpt)  # env, RNGs and SB3's rollout state, at the same point
+    val_cb = ValidationCallback(run_dir, cfg.env, algo, cfg.train.eval_freq, cfg.train.eval_episodes,
+                                at_start=resume is None)
     if steps0 is not None:
         val_cb.trim(steps0)
     callbacks = CallbackList([EpisodeLogCallback(run_dir / "episodes.csv", resume_from=steps0), val_cb, ckpt_cb])

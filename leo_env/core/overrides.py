@@ -56,7 +56,7 @@ def valid_keys(cfg: Any, prefix: str = "") -> list[str]:
         for k in cfg.keys():
             key = f"{prefix}{k}"
             out.append(key)
-            child = cfg._get_node(k)  # noqa: SLF001 - OmegaConf's own node accessor, no public one
+            child = cfg.get(k)
             if isinstance(child, DictConfig):
                 out.extend(valid_keys(child, key + "."))
     return out

@@ -1,5 +1,6 @@
 import csv
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -47,7 +48,7 @@ def test_run_folder_contents(trained_run):
     hist = json.loads((run_dir / "evaluations.json").read_text())["history"]
     assert [h["timesteps"] for h in hist][:2] == [0, 128]  # validation after BC, then every 128 steps
     assert all(h["budget_violations"] == 0 for h in hist)
-    assert latest_checkpoint(run_dir).name == "ckpt_0000000256.zip"
+    assert latest_checkpoint(run_dir).name == "ckpt_0000000256.zip"  # the end-of-training checkpoint
     summary = json.loads((run_dir / "final_eval.json").read_text())
     assert summary["final_eval"]["budget_violations"] == 0
 
@@ -63,18 +64,59 @@ def test_checkpoints_reload_and_evaluate_to_the_same_numbers(trained_run):
     assert np.isfinite(results[0]).all()
 
 
-def test_resume_continues_from_the_latest_checkpoint(tmp_path):
-    cfg = tiny_config(tmp_path, "train.total_timesteps=128", "train.checkpoint_freq=64")
-    run_dir = train(cfg, progress=False)
-    before = _curve(run_dir)
-    resumed = train(tiny_config(tmp_path, "train.total_timesteps=256", "train.checkpoint_freq=64"),
-                    resume=run_dir, progress=False)
-    assert resumed == run_dir
-    after = _curve(run_dir)
-    assert after[: len(before)] == before
-    steps = [s for s, _ in after]
-    assert steps == sorted(steps) and steps[-1] > 128
-    assert latest_checkpoint(run_dir).name == "ckpt_0000000256.zip"
+RESUME_CFG = ("agent.algo=bc_maskable_ppo", "agent.bc.epochs=2", "train.total_timesteps=512",
+              "train.checkpoint_freq=64", "train.keep_checkpoints=3", "train.eval_freq=256", "seed=5")
+
+
+def _final_params(run_dir):
+    from agents.registry import load_model
+    from agents.runs import run_config
+
+    m = load_model(run_dir / "final_model.zip", run_config(run_dir))
+    return th.cat([p.detach().flatten() for p in m.policy.parameters()])
+
+
+def test_a_killed_run_resumes_to_the_uninterrupted_result(tmp_path):
+    """kill -9 mid-training, ``--resume``: same weights bit for bit, same logs, no duplicate TB points."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from agents.tb import scalar_steps
+
+    ref = train(tiny_config(tmp_path / "ref", *RESUME_CFG), progress=False)
+    victim_root = tmp_path / "victim"
+    script = (
+        "from pathlib import Path\n"
+        "from tests.unit.agents.conftest import tiny_config\n"
+        "from agents.downlink.pipeline import train\n"
+        f"train(tiny_config(Path({str(victim_root)!r}), *{RESUME_CFG!r}), progress=False)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=Path(__file__).resolve().parents[2],
+                            env={**os.environ, "OMP_NUM_THREADS": "1"})
+    try:
+        deadline = time.time() + 600
+        ckpt = None
+        while time.time() < deadline and proc.poll() is None:
+            found = sorted(victim_root.glob("runs/*/checkpoints/ckpt_0000000128.zip"))
+            if found:
+                ckpt = found[0]
+                break
+            time.sleep(0.05)
+        assert ckpt is not None, "the run ended before its 128-step checkpoint"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        proc.kill()
+    run_dir = ckpt.parents[1]
+    assert not (run_dir / "final_model.zip").exists()
+    train(tiny_config(victim_root, *RESUME_CFG), resume=run_dir, progress=False)
+    th.testing.assert_close(_final_params(run_dir), _final_params(ref), rtol=0, atol=0)
+    assert _curve(run_dir) == _curve(ref)
+    for tag, steps in scalar_steps(run_dir / "tb").items():
+        assert len(steps) == len(set(steps)), f"duplicate TensorBoard steps for {tag}"
 
 
 def test_decision_benchmark_times_the_parts_of_a_decision(trained_run, tmp_path, capsys):

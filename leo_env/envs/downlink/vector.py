@@ -207,6 +207,44 @@ class DownlinkVectorEnv(VectorEnv):
         """Satellite index of every candidate entry, shape (num_envs, C, n) (``-1``: padding)."""
         return self._st.cand.copy()
 
+    def get_state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """Everything that determines the future of the batch, mid-episode included.
+
+        Returns ``(arrays, meta)``: numpy arrays (per-row scenario seeds, forecast tables, the
+        step state) and JSON-able data (generator states, flags), so a checkpoint needs no
+        pickle.  :meth:`set_state` on an environment built with the same arguments continues
+        exactly where this one was (a resumed training run equals an uninterrupted one).
+        """
+        if not self._started:
+            raise RuntimeError("reset() before get_state()")
+        seeds = np.array([-1 if self.source.fixed_scenario is not None else int(sc.seed)  # type: ignore[union-attr]
+                          for sc in self._bt.scenarios], dtype=np.int64)
+        arrays: dict[str, np.ndarray] = {"scenario_seed": seeds, "fc_base": self._bt.fc_base.copy(),
+                                         "fc_factor": self._bt.fc_factor.copy(),
+                                         "prev_done": self._prev_done.copy(), "fresh": self._fresh.copy()}
+        for name, val in vars(self._st).items():
+            if isinstance(val, np.ndarray):
+                arrays[f"state.{name}"] = val.copy()
+        meta = {"rng_states": self.rng_states(), "np_random": self.np_random.bit_generator.state}
+        return arrays, meta
+
+    def set_state(self, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
+        """Restore :meth:`get_state` (same construction arguments)."""
+        seeds = np.asarray(arrays["scenario_seed"])
+        if seeds.shape != (self.num_envs,):
+            raise ValueError(f"state is for {seeds.shape[0]} sub-environments, this env has {self.num_envs}")
+        for i, s in enumerate(seeds):
+            sc, tab = self.source.get(seed=None if s < 0 else int(s))
+            self._bt.set(i, sc, tab, np.asarray(arrays["fc_base"][i]), np.asarray(arrays["fc_factor"][i]))
+        for key, val in arrays.items():
+            if key.startswith("state."):
+                getattr(self._st, key[len("state."):])[...] = val
+        self._prev_done[...] = arrays["prev_done"]
+        self._fresh[...] = arrays["fresh"]
+        self.set_rng_states(meta["rng_states"])
+        self.np_random.bit_generator.state = meta["np_random"]
+        self._started = True
+
     def rng_states(self) -> list[dict[str, Any]]:
         """Bit-generator states of the sub-environments' generators (for checkpoints)."""
         return [r.bit_generator.state for r in self._rngs]
