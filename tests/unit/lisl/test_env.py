@@ -26,6 +26,7 @@ def test_gymnasium_checker():
     check_env(env.unwrapped, skip_render_check=True)
 
 
+@pytest.mark.slow  # importing torch/SB3 costs ~6 s on the shared machine
 def test_sb3_checker():
     from stable_baselines3.common.env_checker import check_env
 

@@ -69,7 +69,9 @@ def test_cluster_subset_is_a_nearest_neighbour_ball():
     from leo_env.scenario.lisl import LISL_EPOCH
 
     inst = build_lisl_instance(LISL_PRESETS["tiny"], n_sats=10, seed=3)
-    r_all = propagate_teme(walker_satrecs(lisl_constellation("starlink-gen1"), LISL_EPOCH), LISL_EPOCH, [0.0])[0]
+    r_all = propagate_teme(
+        walker_satrecs(lisl_constellation("starlink-gen1"), LISL_EPOCH), LISL_EPOCH, [0.0]
+    )[0]
     chosen = np.zeros(r_all.shape[0], dtype=bool)
     chosen[inst.sat_index] = True
     assert np.allclose(r_all[inst.sat_index], inst.pos_m)
