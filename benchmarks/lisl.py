@@ -324,6 +324,15 @@ def beta_sweep(
     return result
 
 
+def _value(text: str) -> int | float | str:
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text
+
+
 def _floats(text: str) -> list[float]:
     return [float(x) for x in text.split(",") if x.strip()]
 
@@ -355,7 +364,7 @@ def main(argv: list[str] | None = None) -> None:
         action="append",
         default=[],
         metavar="FIELD=VALUE",
-        help="override a numeric LislConfig field, e.g. active_user_share=1e-6",
+        help="override a LislConfig field, e.g. active_user_share=1e-6 or constellation=oneweb",
     )
     ti = sub.add_parser("tiny", help="DuJo vs the exact MILP on dense tiny instances")
     ti.add_argument("--n-sats", type=int, default=12)
@@ -376,10 +385,7 @@ def main(argv: list[str] | None = None) -> None:
         overrides = {}
         for item in a.set:
             key, _, value = item.partition("=")
-            num = float(value)
-            overrides[key.strip()] = (
-                int(num) if num.is_integer() and "." not in value and "e" not in value else num
-            )
+            overrides[key.strip()] = _value(value.strip())
         fig4(a.sizes, a.seeds, a.iterations, a.preset, a.out, overrides)
     elif a.cmd == "tiny":
         tiny(a.n_sats, a.seeds, a.milp_time, a.iterations, a.out)
