@@ -247,13 +247,13 @@ class CochannelInstance:
     cone_deg: float
 
     def __post_init__(self) -> None:
-        gain = np.ascontiguousarray(self.gain, dtype=float)
+        gain = np.array(self.gain, dtype=float, order="C")  # own copy: frozen below
         if gain.ndim != 3 or min(gain.shape) < 1:
             raise ValueError(f"gain must have shape (S, U, F) with S, U, F >= 1, got {gain.shape}")
         s, u, _ = gain.shape
         if not np.all(np.isfinite(gain)) or np.any(gain <= 0):
             raise ValueError("gain must be finite and > 0")
-        vis = np.asarray(self.visible, dtype=bool)
+        vis = np.array(self.visible, dtype=bool)
         if vis.shape != (s, u):
             raise ValueError(f"visible must have shape {(s, u)}, got {vis.shape}")
         if not np.all(vis.any(axis=1)):
@@ -271,10 +271,10 @@ class CochannelInstance:
             raise ValueError(f"n_max must be >= 1, got {self.n_max}")
         if not 0 < self.cone_deg <= 90:
             raise ValueError(f"cone_deg must be in (0, 90], got {self.cone_deg}")
-        sat_id = np.asarray(self.sat_id, dtype=np.int64)
-        plane = np.asarray(self.plane, dtype=np.int64)
-        rng_m = np.asarray(self.centre_range_m, dtype=float)
-        elev = np.asarray(self.elevation_deg, dtype=float)
+        sat_id = np.array(self.sat_id, dtype=np.int64)
+        plane = np.array(self.plane, dtype=np.int64)
+        rng_m = np.array(self.centre_range_m, dtype=float)
+        elev = np.array(self.elevation_deg, dtype=float)
         for name, arr, shape in (
             ("sat_id", sat_id, (s,)),
             ("plane", plane, (s,)),
