@@ -30,11 +30,12 @@ from typing import Any, TypeVar
 from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import ConfigKeyError, OmegaConfBaseException
 
-__all__ = ["OverrideError", "add_set_argument", "merge_overrides", "valid_keys", "check_no_env_resolvers"]
+__all__ = [
+    "OverrideError", "add_set_argument", "merge_overrides", "valid_keys", "check_no_env_resolvers", "refuse_resolvers",
+]
 
 T = TypeVar("T")
 
-_RESOLVER = re.compile(r"\$\{\s*(oc\.env|oc\.decode|env)\s*:")
 
 
 class OverrideError(ValueError):
@@ -62,13 +63,39 @@ def valid_keys(cfg: Any, prefix: str = "") -> list[str]:
     return out
 
 
+_RESOLVER_CALL = re.compile(r"\$\{\s*([A-Za-z_][\w.]*)\s*:")
+"""``${name:...}``: a resolver call (``oc.env``, ``oc.decode``, ...), not a plain ``${a.b}`` reference."""
+
+
+def refuse_resolvers(node: Any, path: str = "", error: type[ValueError] = OverrideError) -> None:
+    """Refuse interpolation resolvers anywhere in a config tree (dicts, lists, strings).
+
+    Resolvers such as ``oc.env`` read the process environment; the resolved value would then be
+    stored in every saved configuration.  Plain references to other keys (``${time.K}``) stay
+    allowed.  The error (``error``) names the field.
+    """
+    if isinstance(node, dict):
+        for k, v in node.items():
+            refuse_resolvers(v, f"{path}.{k}" if path else str(k), error)
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            refuse_resolvers(v, f"{path}[{i}]", error)
+    elif isinstance(node, str):
+        m = _RESOLVER_CALL.search(node)
+        if m:
+            raise error(
+                f"{path or 'config'} uses the interpolation resolver {m.group(1)!r}; resolvers "
+                "(e.g. oc.env, which reads environment variables) are disabled: write the value itself"
+            )
+
+
 def check_no_env_resolvers(text: str, where: str) -> None:
-    """Refuse interpolations that read the environment (``${oc.env:VAR}``, ``${oc.decode:...}``)."""
-    m = _RESOLVER.search(text)
+    """Refuse resolver interpolations in raw text (a YAML file or an override), naming ``where``."""
+    m = _RESOLVER_CALL.search(text)
     if m:
         raise OverrideError(
-            f"{where}: the interpolation '${{{m.group(1)}:...}}' reads the environment; "
-            "write the value itself (configs are saved with every run)"
+            f"{where}: the interpolation '${{{m.group(1)}:...}}' calls a resolver (e.g. oc.env reads "
+            "the environment); write the value itself (configs are saved with every run)"
         )
 
 
@@ -128,8 +155,8 @@ def merge_overrides(
             raise OverrideError(f"override {item!r} is not of the form key=value")
         check_no_env_resolvers(item, "override")
     for layer in layers:
-        text = OmegaConf.to_yaml(layer) if isinstance(layer, DictConfig | ListConfig) else repr(layer)
-        check_no_env_resolvers(text, where or "config")
+        tree = OmegaConf.to_container(layer, resolve=False) if isinstance(layer, DictConfig | ListConfig) else layer
+        refuse_resolvers(tree, where)
     try:
         cli = OmegaConf.from_dotlist(list(overrides))
         merged = OmegaConf.merge(base, *layers, cli)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from leo_env.core.overrides import add_set_argument
 from leo_env.io import atomic_write_json
 from leo_env.scenario.build import make_scenario
 from leo_env.scenario.config import field_ranges
@@ -45,14 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("--seed", type=int, default=0)
     d.add_argument("--plot", metavar="PNG", help="write the figure here")
     d.add_argument("--json", metavar="FILE", help="write the summary as JSON here")
-    d.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="dotted override, e.g. demand.mismatch_ratio=0.5 (repeatable)",
-    )
+    add_set_argument(d, "demand.mismatch_ratio=0.5")
     sub.add_parser("ranges", help="print the allowed range of every scenario config field")
     args = p.parse_args(argv)
     if args.cmd == "ranges":
@@ -61,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         for key, allowed in table.items():
             print(f"{key:<{width}}  {allowed}")
         return 0
-    sc = make_scenario(args.scenario, seed=args.seed, overrides=args.overrides)
+    sc = make_scenario(args.scenario, seed=args.seed, overrides=args.set)
     summary = summarise(sc)
     print(format_summary(summary))
     if args.json:

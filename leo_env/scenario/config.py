@@ -28,7 +28,6 @@ import dataclasses
 import json
 import math
 import os
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -37,6 +36,8 @@ from typing import TYPE_CHECKING, Any
 
 from omegaconf import MISSING, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
+
+from leo_env.core.overrides import refuse_resolvers
 
 if TYPE_CHECKING:  # pragma: no cover
     from leo_env.core.orbit import WalkerShell
@@ -865,31 +866,9 @@ def _load(
     return cfg.validate()
 
 
-# ``${name:...}``: a resolver call (``oc.env``, ``oc.decode``, ...), not a plain ``${a.b}`` reference.
-_RESOLVER_CALL = re.compile(r"\$\{\s*([A-Za-z_][\w.]*)\s*:")
-
-
 def _refuse_resolvers(node: Any, path: str) -> None:
-    """Refuse interpolation resolvers anywhere in the (unresolved) configuration.
-
-    Resolvers such as ``oc.env`` read the process environment; the resolved value would then be
-    stored in ``Scenario.config`` and in every saved run configuration.  Plain references to
-    other keys (``${time.K}``) stay allowed.
-    """
-    if isinstance(node, dict):
-        for k, v in node.items():
-            _refuse_resolvers(v, f"{path}.{k}" if path else str(k))
-    elif isinstance(node, list):
-        for i, v in enumerate(node):
-            _refuse_resolvers(v, f"{path}[{i}]")
-    elif isinstance(node, str):
-        m = _RESOLVER_CALL.search(node)
-        if m:
-            raise ConfigError(
-                f"{path or 'config'} uses the interpolation resolver {m.group(1)!r}; resolvers "
-                "(e.g. oc.env, which reads environment variables) are disabled in scenario "
-                "configs: write the value itself"
-            )
+    """Refuse interpolation resolvers (``oc.env`` reads the environment) naming the field."""
+    refuse_resolvers(node, path, ConfigError)
 
 
 def _omega_context(exc: OmegaConfBaseException) -> str:
