@@ -119,7 +119,7 @@ class _Episode:
         self.prev_ue_sat[:] = -1
         self._load()
         info = dict.fromkeys(INFO_KEYS, 0.0)
-        info["n_candidates"] = float(self.inst.n_sats)
+        info["n_candidates"] = float(self.instance.n_sats)
         return self.observation(), info
 
     def _load(self) -> None:

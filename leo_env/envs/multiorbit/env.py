@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import gymnasium as gym
 import numpy as np
@@ -25,7 +25,7 @@ def resolve_params(
     """Build the parameter object from ``params`` and/or keyword arguments (validated once)."""
     if isinstance(params, cls):
         return dataclasses.replace(params, **kwargs) if kwargs else params
-    merged = dict(params or {})
+    merged: dict[str, Any] = dict(cast(Mapping[str, Any], params or {}))
     merged.update(kwargs)
     names = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(merged) - names)
@@ -149,6 +149,8 @@ class MultiOrbitSelectEnv(_MultiOrbitEnv):
     (True, False)
     """
 
+    _ep: SelectEpisode
+
     def __init__(
         self, params: SelectEnvParams | Mapping[str, Any] | None = None, **kwargs: Any
     ) -> None:
@@ -223,6 +225,8 @@ class MultiOrbitAssocEnv(_MultiOrbitEnv):
     >>> info["invalid"]
     0.0
     """
+
+    _ep: AssocEpisode
 
     def __init__(
         self, params: AssocEnvParams | Mapping[str, Any] | None = None, **kwargs: Any

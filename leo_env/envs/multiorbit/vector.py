@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from gymnasium.utils import seeding
@@ -53,8 +53,10 @@ class _VectorBase(VectorEnv):
         return [ep.instance for ep in self._eps]
 
     def _batch(self, obs_list: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
-        out = create_empty_array(self.single_observation_space, self.num_envs)
-        return concatenate(self.single_observation_space, obs_list, out)
+        out = cast(dict[str, Any], create_empty_array(self.single_observation_space, self.num_envs))
+        return cast(
+            dict[str, np.ndarray], concatenate(self.single_observation_space, obs_list, out)
+        )
 
     def _infos(self, infos: list[dict[str, Any]], present: np.ndarray) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -95,7 +97,7 @@ class _VectorBase(VectorEnv):
         if not self._started:
             raise RuntimeError("call reset() before step()")
         act = np.asarray(actions)
-        want = (self.num_envs, *self.single_action_space.shape)
+        want = (self.num_envs, *(self.single_action_space.shape or ()))
         if act.shape != want:
             raise ValueError(f"actions must have shape {want}, got {act.shape}")
         n = self.num_envs
