@@ -38,10 +38,12 @@ class EvalResult:
         Per-slot reward ``sum_c log(eps + xi[c, k]) - lambda_h * sum_c h[c, k]``.
     xi : ndarray, shape (C, K)
         Exact P1 satisfaction (``nan`` for zero-demand cell-slots).
-    jain : float
-        Jain index of the per-cell mean satisfaction.
+    jain_cells : float
+        Jain index of the per-cell mean satisfaction (fairness across cells over the episode).
     jain_per_slot : ndarray, shape (K,)
-        Jain index of ``xi[:, k]``.
+        Jain index of ``xi[:, k]`` (the environment's per-step ``info["jain"]``).
+    jain_slot_mean : float
+        Mean of ``jain_per_slot`` (the result tables' ``jain_slot_mean``).
     mean_xi : float
         Mean satisfaction over cell-slots with demand.
     worst_cell_xi : float
@@ -53,12 +55,14 @@ class EvalResult:
     handovers : ndarray of int, shape (C,)
         Handovers per cell.
     budget_violations : int
-        Cells whose handovers exceed their budget.
-    excess_handovers : int
-        Handovers beyond the budgets, summed over cells.
-    emergency_handovers : int
-        Switches forced by the serving satellite setting (not visible in the slot) when the
-        cell's budget was already spent.
+        Non-emergency handovers beyond the budgets, summed over cells: the environment's
+        ``info["budget_violations"]`` and the tables' ``budget_violations`` (one definition).
+    cells_over_budget : int
+        Cells with at least one budget violation.
+    emergencies : int
+        Emergency handovers: switches forced by the serving satellite setting (not visible in
+        the slot) when the cell's budget is already spent; they consume no budget (the
+        environment's ``emergencies_total``).
     visibility_violations : int
         Cell-slots served by a satellite that is not visible (or not served at all).
     p1_status : dict
@@ -71,16 +75,17 @@ class EvalResult:
     utility_log: float
     reward: np.ndarray
     xi: np.ndarray
-    jain: float
+    jain_cells: float
     jain_per_slot: np.ndarray
+    jain_slot_mean: float
     mean_xi: float
     worst_cell_xi: float
     served_bits: float
     h: np.ndarray
     handovers: np.ndarray
     budget_violations: int
-    excess_handovers: int
-    emergency_handovers: int
+    cells_over_budget: int
+    emergencies: int
     visibility_violations: int
     p1_status: dict[str, int] = field(default_factory=dict)
     time_s: float = 0.0
@@ -88,13 +93,14 @@ class EvalResult:
     def summary(self) -> dict[str, Any]:
         """Scalars as plain data."""
         return {
-            "utility": self.utility, "utility_log": self.utility_log, "jain": self.jain,
+            "utility": self.utility, "utility_log": self.utility_log, "jain_cells": self.jain_cells,
+            "jain_slot_mean": self.jain_slot_mean,
             "mean_xi": self.mean_xi, "worst_cell_xi": self.worst_cell_xi,
             "served_bits": self.served_bits, "handovers_total": int(self.handovers.sum()),
             "handovers_max": int(self.handovers.max()) if self.handovers.size else 0,
             "budget_violations": self.budget_violations,
-            "excess_handovers": self.excess_handovers,
-            "emergency_handovers": self.emergency_handovers,
+            "cells_over_budget": self.cells_over_budget,
+            "emergencies": self.emergencies,
             "visibility_violations": self.visibility_violations,
             "p1_status": dict(self.p1_status), "time_s": self.time_s,
         }
@@ -188,7 +194,6 @@ def evaluate(
     reward = util_slot - lam * h.sum(axis=0)
     handovers = h.sum(axis=1)
     budget = prob.budget
-    over = np.maximum(0, handovers - budget)
     # emergency: a switch away from a satellite that is no longer visible, budget already spent
     prev = np.empty_like(assoc)
     prev[:, 1:] = assoc[:, :-1]
@@ -198,20 +203,22 @@ def evaluate(
     cc = np.broadcast_to(np.arange(C)[:, None], (C, K))
     prev_visible = np.where(prev >= 0, prob.v[np.maximum(prev, 0), cc, kk], True)
     emergency = (h > 0) & ~prev_visible & (used_before >= budget[:, None])
+    over = np.maximum(0, handovers - emergency.sum(axis=1) - budget)  # emergencies consume no budget
     served_ok = np.where(assoc >= 0, prob.v[np.maximum(assoc, 0), cc, kk], False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # cells without demand in any slot
         cell_mean = np.nanmean(xi, axis=1)
     valid = ~np.isnan(cell_mean)
+    jain_slots = np.asarray(jain_index(xi, axis=0), dtype=float)
     return EvalResult(
         utility=float(reward.sum()), utility_log=float(util_slot.sum()), reward=reward, xi=xi,
-        jain=float(jain_index(cell_mean[valid])) if valid.any() else 1.0,
-        jain_per_slot=np.asarray(jain_index(xi, axis=0), dtype=float),
+        jain_cells=float(jain_index(cell_mean[valid])) if valid.any() else 1.0,
+        jain_per_slot=jain_slots, jain_slot_mean=float(np.mean(jain_slots)) if jain_slots.size else 1.0,
         mean_xi=float(np.nanmean(xi)) if np.any(~np.isnan(xi)) else float("nan"),
         worst_cell_xi=float(cell_mean[valid].min()) if valid.any() else float("nan"),
         served_bits=served, h=h, handovers=handovers,
-        budget_violations=int((over > 0).sum()), excess_handovers=int(over.sum()),
-        emergency_handovers=int(emergency.sum()),
+        budget_violations=int(over.sum()), cells_over_budget=int((over > 0).sum()),
+        emergencies=int(emergency.sum()),
         visibility_violations=int((~served_ok).sum()), p1_status=statuses,
         time_s=time.perf_counter() - t0,
     )

@@ -52,7 +52,7 @@ def test_env_return_equals_p2_evaluate():
         np.testing.assert_allclose(ev.reward, res.rewards, rtol=1e-9, atol=1e-9)
         assert ev.utility == pytest.approx(res.ret, rel=1e-9, abs=1e-9)
         np.testing.assert_allclose(ev.xi, res.xi, rtol=1e-9, atol=1e-12)
-        assert ev.budget_violations == 0 and ev.emergency_handovers == 0
+        assert ev.budget_violations == 0 and ev.emergencies == 0
 
 
 def _b1_b0_b2_means(seeds):

@@ -38,7 +38,7 @@ def test_evaluate_matches_p1_slot_by_slot(toy):
     total -= toy.lambda_h * res.handovers.sum()
     assert ev.utility == pytest.approx(total, abs=1e-8)
     assert ev.reward.sum() == pytest.approx(ev.utility)
-    assert ev.budget_violations == 0 and ev.emergency_handovers == 0
+    assert ev.budget_violations == 0 and ev.emergencies == 0
     assert ev.visibility_violations == 0
     # the coupled proxy is close to exact P1 on the oracle's own association
     assert np.nanmax(np.abs(res.xi - ev.xi)) < 0.05
@@ -59,8 +59,17 @@ def test_evaluate_counts_violations_and_emergencies():
     assoc = np.array([[0, 0, 0, 1, 1, 1], [0, 0, 0, 1, 1, 1]])
     ev = evaluate(prob, assoc)
     np.testing.assert_array_equal(ev.handovers, [1, 1])
-    assert ev.budget_violations == 1 and ev.excess_handovers == 1
-    assert ev.emergency_handovers == 1  # cell 0: satellite set with the budget already spent
+    # cell 0 (budget 0) is forced off a setting satellite: an emergency, not a violation
+    assert ev.emergencies == 1 and ev.budget_violations == 0 and ev.cells_over_budget == 0
+    assert ev.jain_slot_mean == pytest.approx(np.mean(ev.jain_per_slot))
+    # cell 1 (budget 1) switches voluntarily twice while both satellites are visible
+    v2 = v.copy()
+    v2[1] = True
+    prob2 = Problem.from_arrays(v2, g, a, [0, 1], **RADIO)
+    ev2 = evaluate(prob2, np.array([[0, 0, 0, 1, 1, 1], [0, 1, 0, 1, 1, 1]]))
+    np.testing.assert_array_equal(ev2.handovers, [1, 3])
+    assert ev2.emergencies == 2  # cell 0 as above; cell 1's last switch is forced after its budget
+    assert ev2.budget_violations == 1 and ev2.cells_over_budget == 1  # 2 voluntary switches, budget 1
     assert ev.visibility_violations == 0
     assert np.isnan(ev.xi[1, 2])
     bad = assoc.copy()
