@@ -47,6 +47,7 @@ __all__ = [
     "block_bootstrap_ci",
     "evaluate",
     "structure_tau",
+    "precedence_pairs",
 ]
 
 
@@ -166,6 +167,31 @@ def structure_tau(
     score = s.detach().cpu().numpy().astype(np.float64)
     tau = kendalltau(score, priority).statistic
     return float(tau), score
+
+
+def precedence_pairs(
+    model: AssignmentModel, priority: np.ndarray, margin: float = 0.1
+) -> dict[str, int]:
+    """For models with a pairwise precedence ``w``: pairs learned with confidence, and right.
+
+    A pair (i, j) is confident when ``|w_ij - 0.5| > margin``; it is right when the cluster it
+    puts first has the smaller hidden priority rank.  Pairs whose order never shows in the
+    labels stay near 0.5 (they cannot be learned, and do not matter for the predictions).
+    """
+    prec = getattr(model, "precedence", None)
+    if prec is None:
+        return {}
+    w = prec().detach().cpu().numpy()
+    n = len(priority)
+    iu, ju = np.triu_indices(n, 1)
+    conf = np.abs(w[iu, ju] - 0.5) > margin
+    j_first = w[iu, ju] > 0.5  # w_ij: belief that j is served before i
+    right = j_first == (priority[ju] < priority[iu])
+    return {
+        "pairs": int(len(iu)),
+        "pairs_confident": int(conf.sum()),
+        "pairs_confident_right": int((conf & right).sum()),
+    }
 
 
 def _atomic_torch_save(obj: Any, path: Path) -> None:
@@ -419,6 +445,7 @@ def evaluate(
             )
             tau, score = structure_tau(model, sp.data.priority)
             entry["kendall_tau"] = tau
+            entry.update(precedence_pairs(model, sp.data.priority))
             summ = c.run_path / "summary.json"
             if summ.exists():
                 s = json.loads(summ.read_text())

@@ -145,6 +145,9 @@ def test_evaluate_writes_tables(base, tmp_path) -> None:
         assert {"policy", "top1", "top2", "top3", "top4", "top5", "top1_ci95"} <= r.keys()
         assert r["top1"] <= r["top2"] <= r["top5"] <= 100.0
     assert res[2]["kendall_tau"] is not None
+    # every precedence the model is confident about is the hidden one
+    assert res[2]["pairs"] == 45 and res[2]["pairs_confident"] > 0
+    assert res[2]["pairs_confident_right"] == res[2]["pairs_confident"]
     for f in ("results.json", "results.csv", "results.md", "structure.png"):
         assert (tmp_path / f).exists()
 
