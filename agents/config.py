@@ -73,9 +73,10 @@ class EnvConfig:
         Slots of look-ahead in the observation (forecasts and candidate geometry of slots
         ``k+1 .. k+lookahead``; 0: none; see :class:`leo_env.envs.downlink.DownlinkEnv`).
     predictor : str
-        Demand predictor: ``noisy-truth`` (truth times a unit-mean error of std
-        ``prediction_error``), ``naive``, ``ewma`` or ``lstm`` (learned, frozen weights from
-        ``predictor_weights``; see :mod:`agents.predictors`).
+        Demand predictor: ``ewma`` (default, causal), ``naive``, ``lstm`` (learned, frozen
+        weights from ``predictor_weights``; see :mod:`agents.predictors`) or, declared
+        explicitly, ``noisy-truth`` (a noisy oracle: the realised demand times a unit-mean error
+        of std ``prediction_error``).
     prediction_error : float
         Relative standard deviation of the multiplicative forecast error (0.05 = 5 %).
     ewma_alpha : float
@@ -101,7 +102,7 @@ class EnvConfig:
     n_candidates: int | None = None
     history: int = 4
     lookahead: int = 0
-    predictor: str = "noisy-truth"
+    predictor: str = "ewma"
     prediction_error: float = 0.1
     ewma_alpha: float = 0.3
     predictor_weights: str | None = None
@@ -272,7 +273,12 @@ class LabelConfig:
     first_seed : int
         First scenario seed.
     workers : int
-        Worker processes.
+        Worker processes (``process``) or concurrent tasks (``ray``).
+    backend : str
+        Where the shards run: ``serial``, ``process`` (default) or ``ray``
+        (:func:`leo_env.parallel.pmap`); the labels are the same on every backend.
+    address : str or None
+        Ray cluster address (``ray`` backend; None: a local cluster).
     shard_size : int
         Scenarios per shard file.
     expert : str
@@ -292,6 +298,8 @@ class LabelConfig:
     n_seeds: int = 64
     first_seed: int = 0
     workers: int = 2
+    backend: str = "process"
+    address: str | None = None
     shard_size: int = 8
     expert: str = "hindsight"
     window: int | None = None
@@ -570,6 +578,8 @@ def validate(cfg: ExperimentConfig) -> None:
     if "search" in ev.decode and not ev.deterministic:
         raise ValueError("evaluate.decode=search needs evaluate.deterministic=true")
     lab = cfg.agent.labels
+    if lab.backend not in ("serial", "process", "ray"):
+        raise ValueError(f"agent.labels.backend must be serial, process or ray, got {lab.backend!r}")
     if lab.expert not in ("hindsight", "mpc"):
         raise ValueError(f"agent.labels.expert must be 'hindsight' or 'mpc', got {lab.expert!r}")
     if lab.window is not None and lab.window < 1:

@@ -112,7 +112,8 @@ def run_round(
         if shard_seeds_of(directory, i) != chunk
     ]
     if tasks:
-        run_shards(_dagger_shard, tasks, lab.workers, f"DAgger round {round_index}", progress)
+        run_shards(_dagger_shard, tasks, lab.workers, f"DAgger round {round_index}", progress,
+                   backend=lab.backend, address=lab.address)
     return load_labels(directory)
 
 

@@ -26,13 +26,10 @@ import argparse
 import hashlib
 import json
 import os
-import threading
 import time
 import warnings
 import zipfile
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +39,7 @@ from agents.config import ROOT, EnvConfig, LabelConfig, env_key, load_experiment
 from agents.envs import ObsLayout, make_env
 from leo_env.core.overrides import add_set_argument
 from leo_env.io import atomic_write, atomic_write_json
+from leo_env.parallel import pmap
 
 __all__ = [
     "LabelSet", "label_dir", "label_episode", "generate_labels", "load_labels", "make_expert", "run_shards", "write_shard",
@@ -270,55 +268,22 @@ def generate_labels(
         return directory
     env_d, lab_d = asdict(env_cfg), asdict(lab)
     tasks = [(env_d, lab_d, str(directory), i, shards[i]) for i in todo]
-    run_shards(_label_shard, tasks, lab.workers, f"oracle labels ({directory.name})", progress)
+    run_shards(_label_shard, tasks, lab.workers, f"oracle labels ({directory.name})", progress,
+               backend=lab.backend, address=lab.address)
     return directory
 
 
-def run_shards(fn: Any, tasks: list[tuple[Any, ...]], workers: int, desc: str, progress: bool = True) -> None:
-    """Run ``fn(*task)`` for every task, in ``workers`` processes, with a progress bar.
+def run_shards(
+    fn: Any, tasks: list[tuple[Any, ...]], workers: int, desc: str, progress: bool = True,
+    backend: str = "process", address: str | None = None,
+) -> None:
+    """Run ``fn(*task)`` for every task on ``backend`` (:func:`leo_env.parallel.pmap`).
 
-    Worker errors are re-raised here.  The processes are started with ``spawn``, not
-    ``fork``: the parent may already run torch's OpenMP pool, and forking such a process is
-    unsafe (scripts calling this need a ``__main__`` guard).
+    Each task writes its own shard atomically, so the results are on disk; a task that fails
+    is retried once.  Workers are spawned (the parent may already run torch's OpenMP pool),
+    pin their threads, and exit when the parent dies.
     """
-    from tqdm.auto import tqdm
-
-    bar = tqdm(total=len(tasks), desc=desc, unit="shard", disable=not progress)
-    try:
-        if workers <= 1 or len(tasks) == 1:
-            for t in tasks:
-                fn(*t)
-                bar.update(1)
-            return
-        with ProcessPoolExecutor(
-            max_workers=int(workers), mp_context=get_context("spawn"),
-            initializer=exit_with_parent, initargs=(os.getpid(),),
-        ) as pool:
-            pending: set[Future[Any]] = {pool.submit(fn, *t) for t in tasks}
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    fut.result()
-                    bar.update(1)
-    finally:
-        bar.close()
-
-
-def exit_with_parent(parent_pid: int, interval_s: float = 0.5) -> None:
-    """Worker initializer: exit as soon as the parent process is gone (no orphan workers).
-
-    A daemon thread polls the parent's pid; when the worker has been re-parented (the parent was
-    killed, even with ``kill -9``), it ends the worker at once.  Shards are written atomically,
-    so an interrupted task leaves no partial file.
-    """
-
-    def watch() -> None:
-        while True:
-            if os.getppid() != parent_pid:
-                os._exit(1)
-            time.sleep(interval_s)
-
-    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+    pmap(fn, tasks, backend=backend, workers=workers, address=address, retries=1, desc=desc, progress=progress)
 
 
 SHARD_ERRORS = (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile)

@@ -196,8 +196,9 @@ class DownlinkEnv(gym.Env[Obs, np.ndarray]):
       ``"eval"``) and ``n_scenarios`` (draw from the first ``n_scenarios`` seeds only).
     - ``n_candidates`` (``n``, default ``min(S, 8)``), ``history`` (``L``, default 4),
       ``lookahead`` (``A``, 0..64, default 0).
-    - ``predictor`` (``"naive"`` | ``"ewma"`` causal; ``"noisy-truth"``, default, is a *noisy
-      oracle*: the realised demand of the forecast slot times ``max(0, 1 + e N(0, 1))``),
+    - ``predictor`` (``"ewma"``, default, and ``"naive"`` are causal; ``"noisy-truth"`` is a
+      *noisy oracle*, declared explicitly: the realised demand of the forecast slot times
+      ``max(0, 1 + e N(0, 1))``),
       ``prediction_error`` (``e``: 0, 0.05, 0.1, 0.2, ...; default 0.1), ``ewma_alpha`` (0.3).
     - ``mask_mode`` (``"full"`` | ``"basic"``); ``allocator`` (``"p1"`` exact fast P1,
       ``"cvx"`` CVXPY reference, ``"equal"`` equal split); ``render_mode`` (``"rgb_array"`` |

@@ -68,10 +68,11 @@ class DownlinkParams:
         Slots of demand history in the observation, in [1, 64].
     lookahead : int
         Slots of look-ahead (forecasts, candidate geometry of ``k+1 .. k+lookahead``), in [0, 64].
-    predictor : {"noisy-truth", "naive", "ewma"}
-        Demand predictor.  ``noisy-truth`` is a *noisy oracle*: the realised demand of the
-        forecast slot times a unit-mean error factor (APEX's 5/10/20 % protocol); ``naive`` and
-        ``ewma`` are causal.  A learned predictor is passed as a callable hook instead.
+    predictor : {"ewma", "naive", "noisy-truth"}
+        Demand predictor, causal by default (``ewma``; ``naive`` is the last value).
+        ``noisy-truth`` is a *noisy oracle*: the realised demand of the forecast slot times a
+        unit-mean error factor (APEX's 5/10/20 % protocol); it must be asked for explicitly.
+        A learned predictor is passed as a callable hook instead.
     prediction_error : float
         Relative standard deviation of the multiplicative forecast error, in [0, 10].
     ewma_alpha : float
@@ -96,7 +97,7 @@ class DownlinkParams:
     n_candidates: int | None = field(default=None, metadata=_rng(1, 64, "candidates per cell"))
     history: int = field(default=4, metadata=_rng(1, 64, "slots of demand history"))
     lookahead: int = field(default=0, metadata=_rng(0, 64, "slots of look-ahead"))
-    predictor: str = field(default="noisy-truth", metadata={"choices": PREDICTOR_NAMES})
+    predictor: str = field(default="ewma", metadata={"choices": PREDICTOR_NAMES})
     prediction_error: float = field(default=0.1, metadata=_rng(0.0, 10.0, "relative error"))
     ewma_alpha: float = field(default=0.3, metadata=_rng(1e-9, 1.0, "EWMA factor"))
     mask_mode: str = field(default="full", metadata={"choices": MASK_MODES})

@@ -39,7 +39,7 @@ def test_workers_exit_when_the_parent_is_killed(tmp_path):
         import os, time
         from concurrent.futures import ProcessPoolExecutor
         from multiprocessing import get_context
-        from agents.labels import exit_with_parent
+        from leo_env.parallel import exit_with_parent
 
         def task(path):
             open(path, "w").write(str(os.getpid()))
@@ -86,3 +86,14 @@ def test_a_truncated_shard_is_named_and_regenerated(tmp_path):
     with pytest.warns(RuntimeWarning, match="unreadable"):
         generate_labels(cfg.env, lab, progress=False)
     np.testing.assert_array_equal(load_labels(directory).label, good.label)
+
+
+def test_labels_are_the_same_on_every_backend(tmp_path, ray_cluster):
+    from dataclasses import replace
+
+    cfg = tiny_config(tmp_path)
+    lab = replace(cfg.agent.labels, n_seeds=2, shard_size=1)
+    serial = labels_for(cfg.env, replace(lab, backend="serial", cache_dir=str(tmp_path / "s")), progress=False)
+    on_ray = labels_for(cfg.env, replace(lab, backend="ray", cache_dir=str(tmp_path / "r")), progress=False)
+    for field in ("obs", "mask", "label", "reward", "seed", "slot"):
+        np.testing.assert_array_equal(getattr(serial, field), getattr(on_ray, field))

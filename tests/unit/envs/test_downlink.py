@@ -123,7 +123,7 @@ def test_future_arrivals_do_not_leak(predictor, lookahead):
 def test_lookahead_entries_describe_the_next_slots():
     """Forecasts and geometry of slots k+1..k+A, checked against what the episode reveals."""
     A = 5  # noqa: N806
-    env = DownlinkEnv("medium", allocator="equal", prediction_error=0.0, lookahead=A)
+    env = DownlinkEnv("medium", allocator="equal", predictor="noisy-truth", prediction_error=0.0, lookahead=A)
     assert "forecast_ahead" not in DownlinkEnv("medium", allocator="equal").observation_space.spaces
     obs, _ = env.reset(seed=2)
     sc, K, scale = env.scenario, env.params.K, env.params.demand_scale  # noqa: N806
