@@ -11,6 +11,12 @@ the same windows (Fig. 8's "gap to optimum"); for presets where OPT hits its tim
 is also given against the QP bound (a certified lower bound).  Prints a table and writes JSON
 atomically.
 
+``python -m benchmarks.linkgroup throughput [--presets small,k20,k100] [--seconds 3]
+[--out results/linkgroup_throughput.json]``
+
+Environment steps per second of ``LinkGroupSched-v0`` with a uniformly random masked policy,
+per preset and action mode (``groups`` is skipped where the group table is refused).
+
 ``python -m benchmarks.linkgroup stream [--preset k20] [--policies grd,random,opt]
 [--changes 3] [--interval 200] [--out results/linkgroup_stream_k20.json]``
 
@@ -39,7 +45,7 @@ from leo_env.io import atomic_write_json
 from leo_env.scenario import linkgroup as lg
 from oracles.linkgroup import qp_bound, solve_admm, solve_greedy, solve_opt
 
-__all__ = ["fig8", "stream", "main", "PUBLISHED_GAP"]
+__all__ = ["fig8", "stream", "throughput", "main", "PUBLISHED_GAP"]
 
 PUBLISHED_GAP = {"EMCL": 27.58, "AC-MAML": 45.26, "AC-DDPG": 57.23, "GRD": 74.15, "ADMM-HEU": 31.1}
 """Average gap to OPT over 50 updates, Fig. 8 [%] (ADMM-HEU: EMCL's 27.58 + 3.54, read as
@@ -198,6 +204,39 @@ def stream(
             "results": out}
 
 
+def throughput(presets: tuple[str, ...] = ("small", "k20", "k100"), seconds: float = 3.0,
+               seed: int = 0) -> dict[str, Any]:
+    """Steps per second of the scalar env with a random masked policy (module docstring)."""
+    from leo_env.envs.linkgroup.env import LinkGroupSchedEnv
+
+    rows = []
+    for preset in presets:
+        for mode in ("groups", "links"):
+            try:
+                env = LinkGroupSchedEnv(preset=preset, mode=mode)
+            except ValueError as e:
+                print(f"  {preset:6s} {mode:6s} skipped: {e}")
+                continue
+            env.reset(seed=seed)
+            rng = np.random.default_rng(seed)
+            n = 0
+            t0 = time.perf_counter()
+            while time.perf_counter() - t0 < seconds:
+                m = env.action_masks()
+                if mode == "groups":
+                    a: Any = int(rng.choice(np.flatnonzero(m)))
+                else:
+                    a = rng.integers(0, env.action_space.nvec)
+                if env.step(a)[2]:
+                    env.reset()
+                n += 1
+            sps = n / (time.perf_counter() - t0)
+            rows.append({"preset": preset, "mode": mode, "steps_per_s": sps})
+            print(f"  {preset:6s} {mode:6s} {sps:8.0f} steps/s", flush=True)
+    return {"meta": _meta(), "args": {"presets": list(presets), "seconds": seconds, "seed": seed},
+            "rows": rows}
+
+
 def _fmt(x: float | None, spec: str, none: str = "-") -> str:
     return none if x is None else format(x, spec)
 
@@ -249,7 +288,16 @@ def main(argv: list[str] | None = None) -> None:
     g.add_argument("--stream-seed", type=int, default=0)
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--out", default=None)
+    h = sub.add_parser("throughput", help="env steps per second (random masked policy)")
+    h.add_argument("--presets", default="small,k20,k100")
+    h.add_argument("--seconds", type=float, default=3.0)
+    h.add_argument("--out", default="results/linkgroup_throughput.json")
     a = ap.parse_args(argv)
+    if a.cmd == "throughput":
+        res = throughput(tuple(a.presets.split(",")), a.seconds)
+        atomic_write_json(a.out, res)
+        print(f"wrote {a.out}")
+        return
     if a.cmd == "stream":
         res = stream(a.preset, tuple(a.policies.split(",")), a.changes, a.interval, a.layout_seed,
                      a.stream_seed, a.seed)
