@@ -14,7 +14,13 @@ import gymnasium as gym
 
 __all__ = ["FAMILY_PACKAGES", "ENV_IDS", "env_specs", "register_envs"]
 
-FAMILY_PACKAGES: tuple[str, ...] = ("leo_env.envs.downlink",)
+FAMILY_PACKAGES: tuple[str, ...] = (
+    "leo_env.envs.downlink",
+    "leo_env.envs.assignment",
+    "leo_env.envs.lisl",
+    "leo_env.envs.multiorbit",
+    "leo_env.envs.linkgroup",
+)
 """Packages whose ``ENV_SPECS`` are registered (one per family)."""
 
 
