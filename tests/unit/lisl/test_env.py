@@ -142,3 +142,13 @@ def test_params_validation(field, value):
 def test_unknown_argument_rejected():
     with pytest.raises(TypeError, match="unknown"):
         LislRoutingEnv(foo=1)
+
+
+def test_make_vec_uses_native_vector_env():
+    _register()
+    envs = gym.make_vec(
+        "leo_env/LislRouting-v0", num_envs=2, vectorization_mode="vector_entry_point", **SMALL
+    )
+    assert isinstance(envs.unwrapped, LislRoutingVectorEnv)
+    obs, info = envs.reset(seed=0)
+    assert envs.observation_space.contains(obs) and info["_served_share"].all()
