@@ -80,3 +80,18 @@ def test_cluster_subset_is_a_nearest_neighbour_ball():
         d = np.linalg.norm(r_all - r_all[c], axis=1)
         ok |= d[chosen].max() <= d[~chosen].min()
     assert ok
+
+
+def test_tle_file_source(tmp_path):
+    from leo_env.core.orbit import walker_satrecs
+    from leo_env.core.tle import export_tles
+    from leo_env.scenario.lisl import LISL_EPOCH
+
+    const = lisl_constellation("oneweb")
+    path = tmp_path / "oneweb.tle"
+    path.write_text(export_tles(walker_satrecs(const, LISL_EPOCH), const.names))
+    from_tle = build_lisl_instance(LISL_PRESETS["ci"], tle_path=str(path), n_sats=100)
+    preset = build_lisl_instance(LISL_PRESETS["ci"], constellation="oneweb", n_sats=100)
+    assert np.array_equal(from_tle.sat_index, preset.sat_index)
+    assert np.allclose(from_tle.pos_m, preset.pos_m, atol=50.0)
+    assert np.array_equal(from_tle.graph.pair_lct, preset.graph.pair_lct)
