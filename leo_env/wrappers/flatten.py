@@ -11,7 +11,9 @@ from gymnasium import spaces
 __all__ = ["FlattenDownlink"]
 
 
-class FlattenDownlink(gym.ObservationWrapper[np.ndarray, np.ndarray, dict[str, np.ndarray]]):
+class FlattenDownlink(
+    gym.ObservationWrapper[np.ndarray, np.ndarray, dict[str, np.ndarray]], gym.utils.RecordConstructorArgs
+):
     """Flatten the ``Dict`` observation into one float32 vector; ``action_masks()`` passes through.
 
     The vector concatenates the entries in the order of the ``Dict`` space
@@ -37,7 +39,8 @@ class FlattenDownlink(gym.ObservationWrapper[np.ndarray, np.ndarray, dict[str, n
     """
 
     def __init__(self, env: gym.Env[Any, Any], drop_mask: bool = False) -> None:
-        super().__init__(env)
+        gym.utils.RecordConstructorArgs.__init__(self, drop_mask=drop_mask)
+        gym.ObservationWrapper.__init__(self, env)
         space = env.observation_space
         if not isinstance(space, spaces.Dict):
             raise TypeError(f"FlattenDownlink needs a Dict observation space, got {space}")

@@ -549,6 +549,49 @@ def _gains(bt: Batch, rows: np.ndarray, k: np.ndarray) -> np.ndarray:
     return out
 
 
+def invalid_cells(st: State, rows: np.ndarray, action: np.ndarray) -> np.ndarray:
+    """Which cell actions of ``rows`` are invalid (out of range or masked), shape (R, C)."""
+    act = np.asarray(action, dtype=np.int64)
+    n = st.mask.shape[2]
+    in_range = (act >= 0) & (act < n)
+    masks = st.mask[rows]
+    ok = np.take_along_axis(masks, np.clip(act, 0, n - 1)[..., None], axis=2)[..., 0]
+    return ~(in_range & ok)
+
+
+def blank_info(st: State, rows: np.ndarray) -> dict[str, np.ndarray]:
+    """Info arrays with the keys, shapes and dtypes of :func:`transition`'s, before any slot.
+
+    ``reset`` returns them so that reset and step infos carry the same keys: nothing played
+    yet (``slot = -1``, no association, zeros for satisfaction, utility, Jain and counts; no
+    ``nan``, so equality checks and batched readers work), the budgets and running totals as
+    they stand.
+    """
+    R = len(rows)  # noqa: N806
+    C = st.cur.shape[1]  # noqa: N806
+    zeros_c = np.zeros((R, C), dtype=np.int64)
+    return {
+        "slot": np.full(R, -1, dtype=np.int64),
+        "assoc": st.cur[rows].copy(),
+        "xi": np.zeros((R, C)),
+        "served_bits": np.zeros((R, C)),
+        "demand_bits": np.zeros((R, C)),
+        "handovers": zeros_c.copy(),
+        "handovers_total": st.ho_total[rows].copy(),
+        "budget_left": st.budget[rows].copy(),
+        "repaired": np.zeros((R, C), dtype=bool),
+        "emergency": np.zeros((R, C), dtype=bool),
+        "repairs": np.zeros(R, dtype=np.int64),
+        "emergencies": np.zeros(R, dtype=np.int64),
+        "repairs_total": st.repairs_total[rows].copy(),
+        "emergencies_total": st.emergencies_total[rows].copy(),
+        "budget_violations": np.zeros(R, dtype=np.int64),
+        "utility": np.zeros(R),
+        "handover_cost": np.zeros(R),
+        "jain": np.zeros(R),
+    }
+
+
 def transition(
     bt: Batch, st: State, rows: np.ndarray, action: np.ndarray, allocator: Allocator
 ) -> tuple[np.ndarray, dict[str, np.ndarray], float]:

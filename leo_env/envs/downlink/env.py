@@ -300,7 +300,10 @@ class DownlinkEnv(gym.Env[Obs, np.ndarray]):
         self._done = False
         self._last = {}
         obs = self._obs()
-        return obs, {"scenario_seed": int(sc.seed), "scenario": sc.name}
+        # the same keys as a step's info (TorchRL and other batched readers need that)
+        info = {key: (val[0].item() if val.ndim == 1 else val[0])
+                for key, val in core.blank_info(self._st, _ROW0).items()}
+        return obs, {**info, "scenario_seed": int(sc.seed), "scenario": sc.name}
 
     def _obs(self) -> Obs:
         assert self._bt is not None
@@ -315,12 +318,22 @@ class DownlinkEnv(gym.Env[Obs, np.ndarray]):
         act = np.asarray(action)
         if act.shape != (self.params.C,):
             raise ValueError(f"action must have shape ({self.params.C},), got {act.shape}")
+        if self.env_params.invalid_action == "raise":
+            bad = core.invalid_cells(self._st, _ROW0, act[None])[0]
+            if bad.any():
+                raise ValueError(
+                    f"invalid action for cell(s) {np.flatnonzero(bad).tolist()}: out of range or "
+                    "masked (invalid_action='raise'; see action_masks())"
+                )
         reward, info, dt = core.transition(self._bt, self._st, _ROW0, act[None], self._allocate)
+        if self.env_params.invalid_action == "penalize":
+            reward = reward - self.env_params.invalid_penalty * info["repairs"]
         self.timing["steps"] += 1
         self.timing["allocator_s"] += dt
         terminated = bool(self._st.k[0] >= self.params.K)
         self._done = terminated
         out = {key: (val[0].item() if val.ndim == 1 else val[0]) for key, val in info.items()}
+        out["scenario_seed"], out["scenario"] = int(self.scenario.seed), self.scenario.name
         self._last = out
         obs = self._obs()
         return obs, float(reward[0]), terminated, False, out

@@ -38,6 +38,7 @@ ones (``naive``, ``ewma``, a learned callable) use only the demand already revea
 MASK_MODES = ("full", "basic")
 ALLOCATOR_NAMES = ("p1", "cvx", "equal")
 RENDER_MODES = ("rgb_array", "ansi")
+INVALID_ACTIONS = ("repair", "penalize", "raise")
 SEED_SPLITS = ("train", "eval")
 
 
@@ -81,6 +82,13 @@ class DownlinkParams:
         ``full``: budget-safe masks (DP over visibility); ``basic``: visibility only.
     allocator : {"p1", "cvx", "equal"}
         Inner P1 allocator (a callable is accepted as a hook instead).
+    invalid_action : {"repair", "penalize", "raise"}
+        What an invalid (out of range or masked) cell action does: ``repair`` (default) keeps
+        the current satellite when allowed, else the strongest allowed candidate, and counts it;
+        ``penalize`` repairs and subtracts ``invalid_penalty`` per repaired cell from the reward;
+        ``raise`` raises ``ValueError`` naming the cells.
+    invalid_penalty : float
+        Reward penalty per repaired cell under ``invalid_action="penalize"``, in [0, 1e6].
     render_mode : {"rgb_array", "ansi"} or None
         Gymnasium render mode.
     cache_size : int
@@ -102,6 +110,8 @@ class DownlinkParams:
     ewma_alpha: float = field(default=0.3, metadata=_rng(1e-9, 1.0, "EWMA factor"))
     mask_mode: str = field(default="full", metadata={"choices": MASK_MODES})
     allocator: str = field(default="p1", metadata={"choices": ALLOCATOR_NAMES})
+    invalid_action: str = field(default="repair", metadata={"choices": INVALID_ACTIONS})
+    invalid_penalty: float = field(default=1.0, metadata=_rng(0.0, 1e6, "reward per repaired cell"))
     render_mode: str | None = field(default=None, metadata={"choices": RENDER_MODES})
     cache_size: int = field(default=64, metadata=_rng(1, 100_000, "cached scenarios"))
     cache_mb: float = field(default=1024.0, metadata=_rng(1e-6, 1e6, "MiB"))

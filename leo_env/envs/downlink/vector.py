@@ -157,7 +157,13 @@ class DownlinkVectorEnv(VectorEnv):
         obs = core.decide_observe(self._bt, self._st)
         done = np.zeros(B, dtype=bool)
         done[rows] = True
-        return obs, {"scenario_seed": scen_seed, "_scenario_seed": done}
+        # the same keys as a step's info (nothing played yet in the reset rows)
+        infos: dict[str, Any] = {}
+        for key, val in core.blank_info(self._st, np.arange(B)).items():
+            infos[key], infos["_" + key] = val, done
+        infos.update(self._scenario_info(done))
+        infos["scenario_seed"] = np.where(done, scen_seed, infos["scenario_seed"])
+        return obs, infos
 
     def step(
         self, actions: np.ndarray
@@ -197,10 +203,25 @@ class DownlinkVectorEnv(VectorEnv):
             for key, (shape, dtype) in self._info_template.items():
                 infos[key] = np.zeros((B, *shape), dtype=dtype)
                 infos["_" + key] = absent
+        infos.update(self._scenario_info(np.ones(B, dtype=bool)))  # reset rows: the new episode's
         self.timing["steps"] += 1
         self._prev_done = terminated.copy()
         obs = core.decide_observe(self._bt, self._st)
         return obs, reward, terminated, np.zeros(B, dtype=bool), infos
+
+    def _scenario_info(self, present: np.ndarray) -> dict[str, np.ndarray]:
+        """Scenario seed and name of every row's current episode."""
+        scs = self._bt.scenarios
+        return {
+            "scenario_seed": np.array([-1 if s is None else int(s.seed) for s in scs], dtype=np.int64),
+            "_scenario_seed": present,
+            "scenario": np.array(["" if s is None else s.name for s in scs], dtype=str),
+            "_scenario": present,
+        }
+
+    def action_mask_matrix(self) -> np.ndarray:
+        """Action masks per cell, shape (num_envs, C, n) (libraries that want (cells, candidates))."""
+        return self._st.mask.copy()
 
     @property
     def candidates(self) -> np.ndarray:

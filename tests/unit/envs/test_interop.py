@@ -1,0 +1,71 @@
+"""Interoperability: wrappers record their arguments, reset/step infos share keys, invalid actions."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+import leo_env.envs  # noqa: F401  (registers the ids)
+from leo_env.envs.downlink.vector import DownlinkVectorEnv
+from leo_env.wrappers import FlattenDownlink
+
+
+def test_flatten_wrapper_records_its_arguments_and_passes_the_checker():
+    env = FlattenDownlink(gym.make("leo_env/Downlink-toy-v0", allocator="equal"), drop_mask=True)
+    assert env.spec is not None and env.spec.additional_wrappers[-1].kwargs == {"drop_mask": True}
+    check_env(env, skip_render_check=True)
+
+
+def test_reset_and_step_infos_carry_the_same_keys_shapes_and_dtypes():
+    env = gym.make("leo_env/Downlink-toy-v0", allocator="equal")
+    _, i0 = env.reset(seed=0)
+    _, _, _, _, i1 = env.step(env.unwrapped.action_mask_matrix().argmax(axis=1))
+    assert set(i0) == set(i1)
+    for key in i1:
+        a, b = np.asarray(i0[key]), np.asarray(i1[key])
+        assert a.shape == b.shape and a.dtype.kind == b.dtype.kind, key
+    vec = DownlinkVectorEnv(2, "toy", allocator="equal")
+    _, v0 = vec.reset(seed=0)
+    _, _, _, _, v1 = vec.step(vec.action_mask_matrix().argmax(axis=2))
+    assert set(v0) == set(v1) and set(i1) <= set(v1)
+
+
+def test_autoreset_reports_the_new_episodes_scenario_seed():
+    vec = DownlinkVectorEnv(2, "toy", allocator="equal")
+    _, info = vec.reset(seed=3)
+    seeds = info["scenario_seed"].copy()
+    for _ in range(vec.params.K):  # play both episodes to the end
+        _, _, term, _, info = vec.step(vec.action_mask_matrix().argmax(axis=2))
+    assert term.all()
+    _, _, _, _, info = vec.step(vec.action_mask_matrix().argmax(axis=2))  # NEXT_STEP autoreset
+    assert info["_scenario_seed"].all() and not info["_xi"].any()
+    new = info["scenario_seed"]
+    assert (new != seeds).all()
+    assert new.tolist() == [sc.seed for sc in vec.scenarios]
+
+
+def test_per_cell_mask_layout_matches_the_flat_one():
+    vec = DownlinkVectorEnv(3, "medium", allocator="equal")
+    vec.reset(seed=1)
+    m = vec.action_mask_matrix()
+    assert m.shape == (3, vec.params.C, vec.params.n)
+    np.testing.assert_array_equal(m.reshape(3, -1), vec.action_masks())
+
+
+@pytest.mark.parametrize("mode", ["repair", "penalize", "raise"])
+def test_invalid_action_modes(mode):
+    env = gym.make("leo_env/Downlink-toy-v0", allocator="equal", invalid_action=mode, invalid_penalty=2.0)
+    ref = gym.make("leo_env/Downlink-toy-v0", allocator="equal")
+    env.reset(seed=0)
+    ref.reset(seed=0)
+    bad = np.full(5, 7)  # out of range for every cell
+    if mode == "raise":
+        with pytest.raises(ValueError, match=r"invalid action for cell\(s\) \[0, 1, 2, 3, 4\]"):
+            env.step(bad)
+        return
+    _, r, _, _, info = env.step(bad)
+    _, r_ref, _, _, info_ref = ref.step(bad)
+    assert info["repairs"] == info_ref["repairs"] == 5
+    assert r == pytest.approx(r_ref - (2.0 * 5 if mode == "penalize" else 0.0))
