@@ -124,6 +124,10 @@ class LislConfig:
         Snapshot time after :data:`LISL_EPOCH`, >= 0 [s].
     lcts_per_sat : int
         LCTs per satellite ``N'`` in [1, 4] (2: +-velocity; 4: also +-orbit normal).
+    lct_mix : tuple of 4 floats or None
+        When given, each satellite draws its number of LCTs (1, 2, 3 or 4) with these
+        probabilities (>= 0, summing to 1) instead of ``lcts_per_sat`` (DuJo's Fig. 6 varies the
+        average number of LCTs this way).
     for_half_angle_deg : float
         Field-of-regard half angle ``theta`` in (0, 180] [deg].
     max_distance_km : float
@@ -164,6 +168,7 @@ class LislConfig:
     subset: str = "random"
     t_s: float = 0.0
     lcts_per_sat: int = 2
+    lct_mix: tuple[float, float, float, float] | None = None
     for_half_angle_deg: float = 60.0
     max_distance_km: float = 3000.0
     earth_occlusion: bool = False
@@ -193,6 +198,19 @@ class LislConfig:
             raise ValueError(f"n_sats must be >= 2 or None, got {self.n_sats}")
         if not 1 <= int(self.lcts_per_sat) <= 4:
             raise ValueError(f"lcts_per_sat must be in [1, 4], got {self.lcts_per_sat}")
+        if self.lct_mix is not None:
+            mix = np.asarray(self.lct_mix, dtype=float)
+            if (
+                mix.shape != (4,)
+                or not np.all(np.isfinite(mix))
+                or np.any(mix < 0)
+                or abs(mix.sum() - 1.0) > 1e-9
+            ):
+                raise ValueError(
+                    "lct_mix must be 4 finite probabilities >= 0 (for 1, 2, 3, 4 LCTs) summing "
+                    f"to 1, got {self.lct_mix!r}"
+                )
+            object.__setattr__(self, "lct_mix", tuple(float(x) for x in mix))
         if not 1 <= int(self.n_nearest):
             raise ValueError(f"n_nearest must be >= 1, got {self.n_nearest}")
         if not 1 <= int(self.n_gateways):
@@ -319,7 +337,7 @@ def build_lisl_instance(config: LislConfig | None = None, **overrides: object) -
     if overrides:
         cfg = replace(cfg, **overrides)  # type: ignore[arg-type]
     ss = np.random.SeedSequence(int(cfg.seed))
-    rng_subset, rng_gw, rng_users = (np.random.default_rng(s) for s in ss.spawn(3))
+    rng_subset, rng_gw, rng_users, rng_lct = (np.random.default_rng(s) for s in ss.spawn(4))
 
     satrecs, total = _satrecs(cfg)
     n = total if cfg.n_sats is None else int(cfg.n_sats)
@@ -340,7 +358,11 @@ def build_lisl_instance(config: LislConfig | None = None, **overrides: object) -
     ecef = teme_to_ecef(r, jd, fr)[0]
     ground = ecef / np.linalg.norm(ecef, axis=1, keepdims=True)
 
-    lct_sat, lct_dir = mounting_directions(pos, vel, int(cfg.lcts_per_sat))
+    if cfg.lct_mix is None:
+        lct_counts: int | np.ndarray = int(cfg.lcts_per_sat)
+    else:
+        lct_counts = rng_lct.choice(np.arange(1, 5), size=n, p=np.asarray(cfg.lct_mix))
+    lct_sat, lct_dir = mounting_directions(pos, vel, lct_counts)
     optical = cfg.optical
     graph = connectable_pairs(
         pos,

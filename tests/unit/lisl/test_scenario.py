@@ -95,3 +95,13 @@ def test_tle_file_source(tmp_path):
     assert np.array_equal(from_tle.sat_index, preset.sat_index)
     assert np.allclose(from_tle.pos_m, preset.pos_m, atol=50.0)
     assert np.array_equal(from_tle.graph.pair_lct, preset.graph.pair_lct)
+
+
+def test_lct_mix_draws_counts_and_keeps_other_streams(ci):
+    mixed = build_lisl_instance(LISL_PRESETS["ci"], lct_mix=(0.25, 0.25, 0.0, 0.5))
+    counts = np.bincount(mixed.graph.lct_sat, minlength=150)
+    assert set(np.unique(counts)) <= {1, 2, 4} and len(set(counts)) == 3
+    assert np.array_equal(mixed.sat_index, ci.sat_index)
+    assert np.array_equal(mixed.traffic.users, ci.traffic.users)
+    with pytest.raises(ValueError, match="lct_mix"):
+        LislConfig(lct_mix=(0.5, 0.6, 0.0, 0.0))
