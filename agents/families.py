@@ -33,6 +33,7 @@ DEFAULT_FAMILY = "downlink"
 
 FAMILIES: dict[str, str] = {
     "downlink": "agents.downlink:FAMILY",
+    "assignment": "agents.assignment.family:FAMILY",
 }
 """Family name -> ``"module:attribute"`` of its :class:`Family`."""
 

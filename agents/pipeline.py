@@ -47,7 +47,7 @@ def evaluate(config: str | Path | None, policies: Sequence[str] | None = None, o
     ``trust`` loads model files whose SHA-256 no run folder recorded (tensors only, never pickles).
     """
     fam, cfg = load(config, overrides)
-    names = list(policies) if policies else list(cfg.evaluate.policies)
+    names = list(policies) if policies else list(getattr(getattr(cfg, "evaluate", None), "policies", []))
     if train_first:
         names.append(str(fam.train(cfg, progress=None if progress else False)))
     return fam.evaluate(cfg, names, progress=progress, trust=trust)

@@ -80,3 +80,22 @@ def test_ruff_is_clean_without_blanket_noqa():
         if BLANKET.search(line)
     ]
     assert not blanket, blanket
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "configs" / "experiments").glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_experiment_config_loads_through_its_family(path):
+    """train.py/evaluate.py know no family: the YAML's ``family:`` picks the pipeline."""
+    from agents.families import FAMILIES, family_of
+    from agents.pipeline import load
+
+    name = family_of(path)
+    assert name in FAMILIES, f"{path.name}: family {name!r} is not registered"
+    fam, cfg = load(path)
+    assert fam.name == name and cfg is not None
+
+
+def test_unknown_family_names_the_closest():
+    from agents.families import get_family
+
+    with pytest.raises(ValueError, match=r"unknown family 'downlnk' \(did you mean 'downlink'\?\)"):
+        get_family("downlnk")
