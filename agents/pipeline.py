@@ -62,6 +62,20 @@ def _run(fn: Any) -> int:
     return 0
 
 
+def _common_flags(ap: argparse.ArgumentParser, trust_help: str) -> None:
+    ap.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    ap.add_argument("--trust", action="store_true", help=trust_help)
+
+
+def _parse(ap: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace | None:
+    """Parsed arguments, or None (after printing the help) when there are none."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv:
+        ap.print_help()
+        return None
+    return ap.parse_args(argv)
+
+
 def main_train(argv: list[str] | None = None) -> int:
     """``apex-train`` / ``python train.py``."""
     ap = argparse.ArgumentParser(
@@ -71,14 +85,10 @@ def main_train(argv: list[str] | None = None) -> int:
     ap.add_argument("--config", help="experiment YAML (configs/experiments/<name>.yaml)")
     add_set_argument(ap)
     ap.add_argument("--resume", metavar="RUN_DIR", help="continue a run folder from its latest checkpoint")
-    ap.add_argument("--no-progress", action="store_true", help="hide progress bars")
-    ap.add_argument("--trust", action="store_true",
-                    help="resume from a checkpoint whose SHA-256 the run did not record (docs/architecture.md)")
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv:
-        ap.print_help()
+    _common_flags(ap, "resume from a checkpoint whose SHA-256 the run did not record (docs/architecture.md)")
+    args = _parse(ap, argv)
+    if args is None:
         return 2
-    args = ap.parse_args(argv)
     if not args.config and not args.resume:
         ap.error("give --config or --resume")
     progress = False if args.no_progress else None
@@ -100,14 +110,10 @@ def main_evaluate(argv: list[str] | None = None) -> int:
     ap.add_argument("--decode", help="downlink: agent decodings argmax,search (evaluate.decode)")
     add_set_argument(ap, "evaluate.seeds=10")
     ap.add_argument("--train", action="store_true", help="train the config's agent first and evaluate it too")
-    ap.add_argument("--no-progress", action="store_true")
-    ap.add_argument("--trust", action="store_true",
-                    help="load model files whose SHA-256 no run folder recorded (tensors only)")
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv:
-        ap.print_help()
+    _common_flags(ap, "load model files whose SHA-256 no run folder recorded (tensors only)")
+    args = _parse(ap, argv)
+    if args is None:
         return 2
-    args = ap.parse_args(argv)
     extra = list(args.set)
     if args.seeds is not None:
         extra.append(f"evaluate.seeds={args.seeds}")
