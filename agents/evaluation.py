@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from agents.config import BaselineConfig, EnvConfig, env_key
-from agents.envs import make_env
+from agents.envs import VALIDATION_SEED_BASE, make_env
 from leo_env.envs.downlink.tables import EVAL_SEED_RANGE
 from leo_env.io import atomic_write_json, atomic_write_text
 from leo_env.policies import Policy
@@ -262,6 +262,9 @@ def _run_episodes(
     if todo:
         cfg = replace(env_cfg, prediction_error=float(ekey["prediction_error"]))
         env = make_env(cfg, seed_split="eval")
+        # untimed warm-up on a training-split scenario with a separate policy object (numba and
+        # torch first-call costs stay out of the decision times; no state carries over)
+        play(spec.make(), env, 0, scenario_seed=VALIDATION_SEED_BASE)
         policy = spec.make()
         for i in todo:
             done[i] = play(policy, env, i)

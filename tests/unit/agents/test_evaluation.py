@@ -50,7 +50,7 @@ class _Crash(GreedyPolicy):
 
     def act(self, obs, env):
         _Crash.calls += 1
-        if _Crash.calls > 25:
+        if _Crash.calls > 35:  # the untimed warm-up episode (10 slots) + 2.5 timed episodes
             raise KeyboardInterrupt("simulated crash")
         return super().act(obs, env)
 
@@ -64,7 +64,7 @@ def test_interrupted_evaluation_resumes_from_partial_results(tmp_path):
     assert len(part["episodes"]) == 2  # two whole episodes of 10 slots were saved
     _Crash.calls = -1000
     again = run_evaluation([spec], ENV, 4, [0.1], tmp_path / "out", progress=False)
-    assert _Crash.calls == -1000 + 20  # only the two missing episodes were played
+    assert _Crash.calls == -1000 + 10 + 20  # the warm-up, then only the two missing episodes
     got = [e["utility"] for e in again[("B0", 0.1)]]
     assert got == [e["utility"] for e in ref[("B0", 0.1)]]
 
