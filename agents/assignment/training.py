@@ -257,7 +257,7 @@ def train(
     }
     last = run / "last.pt"
     if last.exists():
-        ck = torch.load(last, weights_only=False)
+        ck = torch.load(last, weights_only=True)
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["optim"])
         gen.set_state(ck["gen"])
@@ -348,7 +348,7 @@ def train(
     finalize = getattr(model, "finalize", None)
     if finalize is not None and (run / "best.pt").exists() and done:
         # post-training step of models with closed-form parts (on the best weights)
-        ck = torch.load(run / "best.pt", weights_only=False)
+        ck = torch.load(run / "best.pt", weights_only=True)
         model.load_state_dict(ck["model"])
         finalize(sp.train)
         val = topk_accuracy(predict_logits(model, sp.val), sp.val.label)
@@ -381,7 +381,7 @@ def train(
 def load_trained(cfg: AssignmentRunConfig, data: pa.PrimaryAssignmentData) -> AssignmentModel:
     """The best checkpoint of a run."""
     model = _make_model(cfg, data)
-    ck = torch.load(cfg.run_path / "best.pt", weights_only=False)
+    ck = torch.load(cfg.run_path / "best.pt", weights_only=True)
     model.load_state_dict(ck["model"])
     model.eval()
     return model
