@@ -29,11 +29,15 @@ class DownlinkVectorEnv(VectorEnv):
     for the whole batch and the inner allocator once (P1's batched entry) for every
     environment that plays a slot.
 
-    Auto-reset follows Gymnasium's ``NEXT_STEP`` mode: the step after an episode's last slot
-    resets that sub-environment (a new scenario drawn from its generator), ignores its action
-    and returns the first observation of the new episode with reward 0 and
-    ``terminated = truncated = False``.  ``reset(options={"reset_mask": mask})`` resets only the
-    masked sub-environments.
+    Auto-reset (``autoreset_mode``) follows Gymnasium 1.x: ``NEXT_STEP`` (default): the step after
+    an episode's last slot resets that sub-environment (a new scenario drawn from its
+    generator), ignores its action and returns the first observation of the new episode with
+    reward 0 and ``terminated = truncated = False``; ``SAME_STEP``: the last step already
+    returns the new episode's first observation, the last one and its info going to
+    ``info["final_obs"]`` / ``info["final_info"]``; ``DISABLED``: a finished sub-environment must
+    be reset by the caller (stepping it raises).  ``reset(options={"reset_mask": mask})`` resets
+    only the masked sub-environments; ``info["scenario_seed"]`` always names the scenario of the
+    episode the row is in (the new one after a reset).
 
     Spaces are the scalar ones batched: ``observation_space`` is a ``Dict`` of arrays with a
     leading ``num_envs`` axis, ``action_space`` a ``MultiDiscrete`` of shape ``(num_envs, C)``.
@@ -74,10 +78,17 @@ class DownlinkVectorEnv(VectorEnv):
         params: DownlinkParams | Mapping[str, Any] | None = None,
         config: Any = None,
         scenario: Scenario | None = None,
+        autoreset_mode: str | AutoresetMode = AutoresetMode.NEXT_STEP,
         **kwargs: Any,
     ) -> None:
         if num_envs < 1:
             raise ValueError(f"num_envs must be >= 1, got {num_envs}")
+        try:
+            self.autoreset_mode = AutoresetMode(autoreset_mode)
+        except ValueError:
+            modes = ", ".join(m.value for m in AutoresetMode)
+            raise ValueError(f"autoreset_mode must be one of {modes}, got {autoreset_mode!r}") from None
+        self.metadata = {**type(self).metadata, "autoreset_mode": self.autoreset_mode}
         self.num_envs = int(num_envs)
         self.env_params, predictor, allocator = resolve_params(preset, params, kwargs)
         p = self.env_params
@@ -176,6 +187,11 @@ class DownlinkVectorEnv(VectorEnv):
         if act.shape != (B, C):
             raise ValueError(f"actions must have shape ({B}, {C}), got {act.shape}")
         resetting = np.flatnonzero(self._prev_done)
+        if resetting.size and self.autoreset_mode == AutoresetMode.DISABLED:
+            raise RuntimeError(
+                f"sub-environment(s) {resetting.tolist()} finished their episode: reset them with "
+                "reset(options={'reset_mask': mask}) first (autoreset_mode=DISABLED)"
+            )
         for i in resetting:
             self._start(int(i), None)
         rows = np.flatnonzero(~self._prev_done)
@@ -203,10 +219,26 @@ class DownlinkVectorEnv(VectorEnv):
             for key, (shape, dtype) in self._info_template.items():
                 infos[key] = np.zeros((B, *shape), dtype=dtype)
                 infos["_" + key] = absent
-        infos.update(self._scenario_info(np.ones(B, dtype=bool)))  # reset rows: the new episode's
         self.timing["steps"] += 1
-        self._prev_done = terminated.copy()
         obs = core.decide_observe(self._bt, self._st)
+        if self.autoreset_mode == AutoresetMode.SAME_STEP and terminated.any():
+            # Gymnasium's SAME_STEP: the episode's last observation and info go to
+            # info["final_obs"] / info["final_info"]; the row restarts now
+            done_rows = np.flatnonzero(terminated)
+            final_obs = np.empty(B, dtype=object)
+            for i in done_rows:
+                final_obs[i] = {key: val[i].copy() for key, val in obs.items()}
+            final_info = {key: val for key, val in infos.items() if not key.startswith("_")}
+            final_info.update({"_" + key: terminated.copy() for key in list(final_info)})
+            infos["final_obs"], infos["_final_obs"] = final_obs, terminated.copy()
+            infos["final_info"], infos["_final_info"] = final_info, terminated.copy()
+            for i in done_rows:
+                self._start(int(i), None)
+            self._prev_done = np.zeros(B, dtype=bool)
+            obs = core.decide_observe(self._bt, self._st)
+        else:
+            self._prev_done = terminated.copy()
+        infos.update(self._scenario_info(np.ones(B, dtype=bool)))  # reset rows: the new episode's
         return obs, reward, terminated, np.zeros(B, dtype=bool), infos
 
     def _scenario_info(self, present: np.ndarray) -> dict[str, np.ndarray]:

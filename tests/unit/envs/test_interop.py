@@ -69,3 +69,45 @@ def test_invalid_action_modes(mode):
     _, r_ref, _, _, info_ref = ref.step(bad)
     assert info["repairs"] == info_ref["repairs"] == 5
     assert r == pytest.approx(r_ref - (2.0 * 5 if mode == "penalize" else 0.0))
+
+
+def _run(mode, steps=24):
+    vec = DownlinkVectorEnv(2, "toy", allocator="equal", autoreset_mode=mode)
+    assert vec.metadata["autoreset_mode"].value == mode
+    obs, _ = vec.reset(seed=4)
+    out = [(obs, None, None, None)]
+    for _ in range(steps):
+        # a deterministic function of the state: both modes act alike in the same state
+        obs, r, term, _, info = vec.step(vec.action_mask_matrix().argmax(axis=2))
+        out.append((obs, r, term, info))
+    return out
+
+
+def test_same_step_autoreset_equals_next_step_without_the_reset_step():
+    nxt = _run("NextStep")
+    same = _run("SameStep", steps=22)
+    # NEXT_STEP spends one extra step per episode end on the reset; both envs end episodes at
+    # slot K = 10; compare SAME_STEP's final_obs / new obs with NEXT_STEP's terminal / reset obs
+    (obs_n10, r_n10, term_n10, _), (obs_n11, r_n11, _, _) = nxt[10], nxt[11]
+    obs_s10, r_s10, term_s10, info_s10 = same[10]
+    assert term_n10.all() and term_s10.all()
+    np.testing.assert_array_equal(r_s10, r_n10)
+    for i in range(2):
+        for key in obs_n10:
+            np.testing.assert_array_equal(info_s10["final_obs"][i][key], obs_n10[key][i])
+            np.testing.assert_array_equal(obs_s10[key][i], obs_n11[key][i])
+    assert info_s10["_final_info"].all() and (r_n11 == 0).all()
+    np.testing.assert_array_equal(same[11][1], nxt[12][1])  # the next episodes go on in lockstep
+
+
+def test_disabled_autoreset_needs_an_explicit_reset():
+    vec = DownlinkVectorEnv(2, "toy", allocator="equal", autoreset_mode="Disabled")
+    vec.reset(seed=0)
+    for _ in range(vec.params.K):
+        vec.step(vec.action_mask_matrix().argmax(axis=2))
+    with pytest.raises(RuntimeError, match=r"finished their episode: reset them"):
+        vec.step(vec.action_mask_matrix().argmax(axis=2))
+    vec.reset(options={"reset_mask": np.array([True, True])})
+    vec.step(vec.action_mask_matrix().argmax(axis=2))
+    with pytest.raises(ValueError, match="autoreset_mode must be one of"):
+        DownlinkVectorEnv(1, "toy", allocator="equal", autoreset_mode="sometimes")
