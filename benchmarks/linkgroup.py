@@ -39,10 +39,7 @@ moving average wander); the command is the harness the learning agents will be m
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -61,12 +58,10 @@ METHODS = ("opt", "admm", "grd")
 
 
 def _meta() -> dict[str, Any]:
-    return {
-        "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "python": platform.python_version(),
-        "machine": platform.machine(),
-        "cpus": os.cpu_count(),
-    }
+    """Provenance of a benchmark result (command, versions, git commit, machine, time)."""
+    from agents.provenance import provenance
+
+    return provenance()
 
 
 def fig8(

@@ -26,11 +26,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
-import platform
 import statistics
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -64,12 +61,10 @@ def _problem(
 
 
 def _meta() -> dict[str, Any]:
-    return {
-        "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "python": platform.python_version(),
-        "machine": platform.machine(),
-        "cpus": os.cpu_count(),
-    }
+    """Provenance of a benchmark result (command, versions, git commit, machine, time)."""
+    from agents.provenance import provenance
+
+    return provenance()
 
 
 def timing(
