@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from leo_env.core.overrides import add_set_argument
 from leo_env.io import atomic_write_json
 from leo_env.scenario.lisl import LISL_PRESETS, PAPER_SIZES, build_lisl_instance
 from oracles.lisl import (
@@ -354,13 +355,7 @@ def main(argv: list[str] | None = None) -> None:
     f.add_argument("--iterations", type=int, default=500)
     f.add_argument("--preset", default="paper", choices=sorted(LISL_PRESETS))
     f.add_argument("--out", default=None)
-    f.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="FIELD=VALUE",
-        help="override a LislConfig field, e.g. active_user_share=1e-6 or constellation=oneweb",
-    )
+    add_set_argument(f, "active_user_share=1e-6 constellation=oneweb")
     ti = sub.add_parser("tiny", help="DuJo vs the exact MILP on dense tiny instances")
     ti.add_argument("--n-sats", type=int, default=12)
     ti.add_argument("--seeds", type=_ints, default=list(range(30)))

@@ -29,8 +29,7 @@ DEFAULT_PRESETS = ["toy", "medium", "stress", "europe-starlink", "europe-multish
 
 def _clear_geometry_cache() -> None:
     # the benchmark measures cold builds: it empties the builder's caches on purpose
-    build._cached_orbit_geometry.cache_clear()  # noqa: SLF001
-    build._walker_satrecs.cache_clear()  # noqa: SLF001
+    build.clear_caches()
 
 
 def run(presets: list[str], seeds: int = 5, out: str | None = None) -> dict[str, Any]:
@@ -110,7 +109,7 @@ def _propagated(sc: Any) -> int:
     """Satellites propagated to build the scenario (the whole constellation for orbit presets)."""
     if sc.kind != "orbit":
         return sc.S
-    _, names = build._orbit_source(load_config(sc.config))  # noqa: SLF001
+    _, names = build.orbit_source(load_config(sc.config))
     return len(names)
 
 

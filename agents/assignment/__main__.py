@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from agents.assignment.config import load_config
 from agents.assignment.training import evaluate, train
+from leo_env.core.overrides import add_set_argument
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -23,12 +24,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     pt = sub.add_parser("train", help="train one model")
     pt.add_argument("--config", required=True)
     pt.add_argument("--split", default=None, help="override the config's split")
-    pt.add_argument("--set", nargs="*", default=[], help="dotted overrides, e.g. train.lr=1e-3")
+    add_set_argument(pt, "train.lr=1e-3")
     pt.add_argument("--no-progress", action="store_true")
     pe = sub.add_parser("evaluate", help="top-k tables for trained models and reference rules")
     pe.add_argument("--config", nargs="+", required=True)
     pe.add_argument("--splits", default="chronological,random")
-    pe.add_argument("--set", nargs="*", default=[])
+    add_set_argument(pe, "train.threads=1")
     pe.add_argument("--out", default=None)
     pe.add_argument("--train-missing", action="store_true")
     pe.add_argument("--no-progress", action="store_true")

@@ -33,7 +33,9 @@ from leo_env.scenario.config import (
 )
 from leo_env.scenario.scenario import Scenario
 
-__all__ = ["make_scenario", "InfeasibleScenarioError", "Geometry", "build_geometry"]
+__all__ = [
+    "make_scenario", "InfeasibleScenarioError", "Geometry", "build_geometry", "clear_caches", "orbit_source",
+]
 
 # Child stream ids of SeedSequence(seed, spawn_key=(attempt, STREAM)).
 _GEOMETRY, _SHADOWING, _DEMAND = 1, 2, 3
@@ -380,3 +382,14 @@ def make_scenario(
         f"scenario {cfg.name!r} (seed {seed}) is infeasible after {attempt + 1} draw(s): "
         + "; ".join(problems)
     )
+
+
+def clear_caches() -> None:
+    """Forget the cached orbit geometry and Walker element sets (cold-build benchmarks)."""
+    _cached_orbit_geometry.cache_clear()
+    _walker_satrecs.cache_clear()
+
+
+def orbit_source(cfg: ScenarioConfig) -> tuple[Any, tuple[str, ...]]:
+    """The constellation (or element sets) of an orbit config and the satellites' names."""
+    return _orbit_source(cfg)
