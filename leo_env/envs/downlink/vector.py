@@ -116,6 +116,9 @@ class DownlinkVectorEnv(VectorEnv):
             {},
         )
         self._fresh = np.ones(self.num_envs, dtype=bool)
+        # scenario of every row, kept up to date where rows (re)start: info reads, never rebuilds
+        self._seeds = np.full(self.num_envs, -1, dtype=np.int64)
+        self._names = np.full(self.num_envs, "", dtype=object)
         self._info_template: dict[str, tuple[tuple[int, ...], np.dtype]] = {}
         self.timing = {"steps": 0, "env_steps": 0, "allocator_s": 0.0}
         """Wall time in the allocator and steps taken (benchmarks only; not in ``info``)."""
@@ -131,6 +134,7 @@ class DownlinkVectorEnv(VectorEnv):
         self._bt.set(i, sc, tab, base, factor)
         self._st.reset_rows(np.array([i]), sc.H)
         self._fresh[i] = True
+        self._seeds[i], self._names[i] = int(sc.seed), sc.name
         return int(sc.seed)
 
     # ------------------------------------------------------------------ API
@@ -243,11 +247,10 @@ class DownlinkVectorEnv(VectorEnv):
 
     def _scenario_info(self, present: np.ndarray) -> dict[str, np.ndarray]:
         """Scenario seed and name of every row's current episode."""
-        scs = self._bt.scenarios
         return {
-            "scenario_seed": np.array([-1 if s is None else int(s.seed) for s in scs], dtype=np.int64),
+            "scenario_seed": self._seeds.copy(),
             "_scenario_seed": present,
-            "scenario": np.array(["" if s is None else s.name for s in scs], dtype=str),
+            "scenario": self._names.astype(str),
             "_scenario": present,
         }
 
@@ -289,6 +292,7 @@ class DownlinkVectorEnv(VectorEnv):
         for i, s in enumerate(seeds):
             sc, tab = self.source.get(seed=None if s < 0 else int(s))
             self._bt.set(i, sc, tab, np.asarray(arrays["fc_base"][i]), np.asarray(arrays["fc_factor"][i]))
+            self._seeds[i], self._names[i] = int(sc.seed), sc.name
         for key, val in arrays.items():
             if key.startswith("state."):
                 getattr(self._st, key[len("state."):])[...] = val
