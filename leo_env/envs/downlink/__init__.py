@@ -10,6 +10,7 @@ spec), :mod:`.vector` (the native batched env), :mod:`.core` (the shared step lo
 |---|---|
 | ``leo_env/Downlink-v0`` | any: ``preset=``, ``config=``, ``overrides=`` (default ``medium``) |
 | ``leo_env/Downlink-toy-v0`` | ``toy`` (S=2, C=5, K=10) |
+| ``leo_env/Downlink-small-v0`` | ``small`` (S=3, C=8, K=12, overloaded; the README's main job) |
 | ``leo_env/Downlink-medium-v0`` | ``medium`` (S=4, C=12, K=30) |
 | ``leo_env/Downlink-stress-v0`` | ``stress`` (S=8, C=30, K=50) |
 | ``leo_env/Downlink-europe-starlink-v0`` | ``europe-starlink`` (Starlink shell 1 over Europe, C=304, K=60) |
@@ -31,6 +32,7 @@ _VECTOR = "leo_env.envs.downlink.vector:DownlinkVectorEnv"
 
 PRESET_IDS = {
     "leo_env/Downlink-toy-v0": "toy",
+    "leo_env/Downlink-small-v0": "small",
     "leo_env/Downlink-medium-v0": "medium",
     "leo_env/Downlink-stress-v0": "stress",
     "leo_env/Downlink-europe-starlink-v0": "europe-starlink",
