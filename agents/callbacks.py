@@ -15,7 +15,7 @@ from agents.config import EnvConfig
 from agents.envs import VALIDATION_SEED_BASE, make_env
 from leo_env.io import atomic_write, atomic_write_json
 
-__all__ = ["EpisodeLogCallback", "CheckpointCallback", "ValidationCallback", "save_model", "EPISODE_FIELDS"]
+__all__ = ["flat_hparams", "EpisodeLogCallback", "CheckpointCallback", "ValidationCallback", "save_model", "EPISODE_FIELDS"]
 
 EPISODE_FIELDS = ("timesteps", "return", "length", "budget_violations", "emergencies_total", "repairs_total", "time_s")
 
@@ -46,8 +46,32 @@ def save_model(model: Any, path: str | os.PathLike[str]) -> Path:
     return out
 
 
+def flat_hparams(cfg: dict[str, Any], prefix: str = "") -> dict[str, bool | int | float | str]:
+    """A nested config as TensorBoard hyper-parameters: dotted keys, scalar values.
+
+    Lists become their string form; ``None`` becomes ``"None"``.
+    """
+    out: dict[str, bool | int | float | str] = {}
+    for key, value in cfg.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(flat_hparams(value, prefix=f"{name}."))
+        elif isinstance(value, (bool, int, float, str)):
+            out[name] = value
+        else:
+            out[name] = str(value)
+    return out
+
+
 class EpisodeLogCallback(BaseCallback):
-    """Append every finished training episode to ``episodes.csv`` (unscaled return).
+    """Log every finished training episode: ``episodes.csv`` rows and TensorBoard ``env/`` means.
+
+    Each finished episode appends a row to the CSV (unscaled return, length, budget violations,
+    emergencies, repairs, wall time) and adds its return and environment metrics (handovers,
+    budget violations, emergencies, repairs) to the TensorBoard means of the ``env/`` tags,
+    written at every rollout.  With ``hparams``, the run's hyper-parameters (the resolved config,
+    flattened) go to TensorBoard's HPARAMS tab at the start of training, paired with the
+    validation return and the training episode return.
 
     Parameters
     ----------
@@ -55,11 +79,17 @@ class EpisodeLogCallback(BaseCallback):
         CSV file; on resume, rows beyond ``resume_from`` environment steps are dropped first.
     resume_from : int, optional
         Environment steps of the checkpoint a resumed run starts from.
+    hparams : dict, optional
+        Nested config (e.g. :func:`agents.config.to_dict`), flattened by :func:`flat_hparams`.
     """
 
-    def __init__(self, path: str | os.PathLike[str], resume_from: int | None = None) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], resume_from: int | None = None,
+        hparams: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__()
         self.path = Path(path)
+        self.hparams = flat_hparams(hparams) if hparams else None
         self._t0 = time.perf_counter()
         if resume_from is not None and self.path.exists():
             lines = self.path.read_text().splitlines()
@@ -71,6 +101,11 @@ class EpisodeLogCallback(BaseCallback):
 
     def _on_training_start(self) -> None:
         self._fh = open(self.path, "a", buffering=1)  # noqa: SIM115 - closed in _on_training_end
+        if self.hparams:
+            from stable_baselines3.common.logger import HParam
+
+            metrics = {"eval/mean_return": 0.0, "env/return": 0.0}
+            self.logger.record("hparams", HParam(self.hparams, metrics), exclude=("stdout", "log", "json", "csv"))
 
     def _on_step(self) -> bool:
         infos = self.locals.get("infos", [])
@@ -85,6 +120,11 @@ class EpisodeLogCallback(BaseCallback):
             ]
             if self._fh is not None:
                 self._fh.write(",".join(str(x) for x in row) + "\n")
+            self.logger.record_mean("env/return", float(ep["r"]))
+            for key, tag in (("handovers", "handovers"), ("budget_violations", "budget_violations"),
+                             ("emergencies_total", "emergencies"), ("repairs_total", "repairs")):
+                if key in m:
+                    self.logger.record_mean(f"env/{tag}", float(m[key]))
         return True
 
     def _on_training_end(self) -> None:

@@ -44,8 +44,8 @@ class DownlinkVecEnv(VecEnv):
     -----
     An episode's last step returns the first observation of the next episode (SB3's
     convention) and puts the last one in ``info["terminal_observation"]``, with the
-    episode's ``budget_violations``, ``emergencies_total`` and ``repairs_total`` in
-    ``info["episode_metrics"]``.
+    episode's ``budget_violations``, ``emergencies_total``, ``repairs_total`` and
+    ``handovers`` (summed over cells) in ``info["episode_metrics"]``.
     """
 
     def __init__(
@@ -92,7 +92,10 @@ class DownlinkVecEnv(VecEnv):
             for i in rows:
                 infos[i]["terminal_observation"] = flat[i].copy()
                 infos[i]["TimeLimit.truncated"] = bool(trunc[i] and not term[i])
-                infos[i]["episode_metrics"] = {k: int(np.asarray(info[k])[i]) for k in EPISODE_KEYS if k in info}
+                metrics = {k: int(np.asarray(info[k])[i]) for k in EPISODE_KEYS if k in info}
+                if "handovers_total" in info:
+                    metrics["handovers"] = int(np.asarray(info["handovers_total"])[i].sum())
+                infos[i]["episode_metrics"] = metrics
             mask = np.zeros(self.num_envs, dtype=bool)
             mask[rows] = True
             obs, _ = self.venv.reset(options={"reset_mask": mask})

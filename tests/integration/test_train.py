@@ -45,6 +45,11 @@ def test_run_folder_contents(trained_run):
                  "bc.json", "final_eval.json"):
         assert (run_dir / name).exists(), name
     assert any((run_dir / "tb").rglob("events.out.tfevents.*"))
+    from agents.tb import scalar_steps
+
+    tags = scalar_steps(run_dir / "tb")
+    for tag in ("env/return", "env/handovers", "env/budget_violations", "eval/mean_return"):
+        assert tags.get(tag), tag  # training-episode env metrics and validation, every rollout
     hist = json.loads((run_dir / "evaluations.json").read_text())["history"]
     assert [h["timesteps"] for h in hist][:2] == [0, 128]  # validation after BC, then every 128 steps
     assert all(h["budget_violations"] == 0 for h in hist)
