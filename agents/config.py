@@ -372,6 +372,13 @@ class TrainConfig:
         Parent folder of run folders.
     verbose : int
         SB3 verbosity.
+    tracking : str
+        Experiment tracking next to TensorBoard: ``none``, ``mlflow`` or ``wandb`` (optional
+        extras of the same names; :mod:`agents.tracking`).
+    tracking_project : str
+        MLflow experiment / W&B project name.
+    tracking_uri : str or None
+        MLflow tracking URI (None: MLflow's default or ``MLFLOW_TRACKING_URI``).
     """
 
     total_timesteps: int = 20_000
@@ -386,6 +393,9 @@ class TrainConfig:
     device: str = "cpu"
     runs_dir: str = "runs"
     verbose: int = 0
+    tracking: str = "none"
+    tracking_project: str = "apex"
+    tracking_uri: str | None = None
 
 
 @dataclass
@@ -561,6 +571,8 @@ def validate(cfg: ExperimentConfig) -> None:
         raise ValueError(f"env.predictor must be noisy-truth, naive, ewma or lstm, got {cfg.env.predictor!r}")
     if not 0 <= cfg.env.lookahead <= 64:
         raise ValueError(f"env.lookahead must be in [0, 64] slots, got {cfg.env.lookahead}")
+    if cfg.train.tracking not in ("none", "mlflow", "wandb"):
+        raise ValueError(f"train.tracking must be none, mlflow or wandb, got {cfg.train.tracking!r}")
     if cfg.train.n_envs < 1 or cfg.train.total_timesteps < 1:
         raise ValueError("train.n_envs and train.total_timesteps must be >= 1")
     if cfg.agent.wolpertinger.k < 1:
