@@ -34,6 +34,7 @@ __all__ = [
     "MLP3",
     "GSL",
     "PriorityAssign",
+    "precedence_evidence",
     "build_model",
     "NEG",
 ]
@@ -204,11 +205,13 @@ class PriorityAssign(AssignmentModel):
     ``l_im = beta (e_im + gamma sum_{j != i, label_j = m} log(1 - w_ij))`` over its eligible
     satellites (ineligible ones 1000 deg lower, so they count only if none is eligible).  Only
     epochs where cluster ``i`` passed over a better satellite that cluster ``j`` got (proof
-    that ``j`` comes first) give ``u`` a sizeable gradient.  Prediction is the rule itself:
-    clusters ordered greedily (next = the remaining cluster with the weakest evidence of a
-    remaining predecessor, ``argmin_i max_j w_ij``, so that every confidently learned pair is
-    respected), each takes its highest-elevation free eligible satellite (shared or fallback
-    as in the rule); the logits put that choice first and order the rest by ``l``.
+    that ``j`` comes first) give ``u`` a sizeable gradient.  The same proofs are also counted
+    exactly (:func:`precedence_evidence`, in :meth:`prepare`).  Prediction is the rule itself:
+    clusters in a topological order of the proofs (so every proven precedence and all it implies
+    by transitivity hold), the learned ``w`` choosing among clusters with no remaining proven
+    predecessor (``argmin_i max_j w_ij``); each takes its highest-elevation free eligible
+    satellite (shared or fallback as in the rule); the logits put that choice first and order
+    the rest by ``l``.
     """
 
     def __init__(
@@ -226,6 +229,8 @@ class PriorityAssign(AssignmentModel):
         self.register_buffer("theta", torch.tensor(float(theta_deg)))
         self.register_buffer("theta_train", torch.tensor(float(theta_deg)))
         self.register_buffer("theta_bounds", torch.tensor([float(theta_deg), float(theta_deg)]))
+        # evidence[i, j]: training epochs that prove cluster i is served before cluster j
+        self.register_buffer("evidence", torch.zeros(n_clusters, n_clusters))
 
     @torch.no_grad()
     def prepare(self, train: Any) -> None:
@@ -249,6 +254,7 @@ class PriorityAssign(AssignmentModel):
         )
         self.theta_train.fill_(upper)
         self.theta.fill_(upper)
+        self.evidence.copy_(precedence_evidence(train.elev, train.elev_min, train.label, upper))
 
     @torch.no_grad()
     def finalize(self, train: Any, step_deg: float = 0.25) -> None:
@@ -274,15 +280,28 @@ class PriorityAssign(AssignmentModel):
         return w * (1.0 - torch.eye(self.n_clusters, dtype=w.dtype, device=w.device))
 
     def order(self) -> torch.Tensor:
-        """Clusters from the first served to the last (greedy on ``w``), shape (N,)."""
+        """Clusters from the first served to the last, shape (N,).
+
+        A topological order of the proofs in :attr:`evidence` (net counts: ``i`` before ``j``
+        when more epochs prove it than the reverse, which only label noise can cause), so every
+        proven precedence and everything it implies by transitivity is respected.  Among the
+        clusters with no remaining proven predecessor, the learned precedence ``w`` picks (the
+        weakest belief in a remaining predecessor, ties by the total); it alone decides pairs the
+        labels never prove.  Before :meth:`prepare` the evidence is empty and ``w`` alone orders.
+        """
         w = self.precedence().detach()
+        net = (self.evidence - self.evidence.T).clamp(min=0) > 0  # net[i, j]: i proven before j
         left = list(range(self.n_clusters))
         out = []
         while left:
             sub = w[left][:, left]
-            # the remaining cluster with the weakest evidence of a remaining predecessor
-            # (a source of the evidence graph), ties by the total
-            out.append(left.pop(int(torch.argmin(sub.amax(1) + 1e-3 * sub.sum(1)))))
+            score = sub.amax(1) + 1e-3 * sub.sum(1)
+            blocked = net[left][:, left].any(0)  # a remaining proven predecessor
+            if bool(blocked.all()):  # a cycle of proofs (noisy labels): fewest proofs against
+                blocked = torch.zeros_like(blocked)
+                score = score + self.evidence[left][:, left].sum(0)
+            score = score.masked_fill(blocked, float("inf"))
+            out.append(left.pop(int(torch.argmin(score))))
         return torch.tensor(out)
 
     def base_scores(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -316,6 +335,38 @@ class PriorityAssign(AssignmentModel):
         pos = torch.empty(self.n_clusters)
         pos[self.order()] = torch.arange(self.n_clusters, dtype=pos.dtype)
         return pos
+
+
+@torch.no_grad()
+def precedence_evidence(
+    elev: torch.Tensor, elev_min: torch.Tensor, label: torch.Tensor, eps_upper_deg: float
+) -> torch.Tensor:
+    """Count the epochs that prove one cluster is served before another, shape (N, N).
+
+    Under the HE rule cluster ``j`` takes the highest free eligible satellite.  If cluster ``i``
+    got a satellite ``s`` that is surely eligible for ``j`` (minimum elevation over ``j``'s cells
+    at least ``eps_upper_deg``, an upper bound of the primary's ``eps``) and higher at ``j``'s
+    centre than what ``j`` got, then ``s`` was taken when ``j``'s turn came: ``i`` comes first.
+    Entry ``[i, j]`` counts such epochs.  Sound for noise-free labels whatever the order;
+    pairs that never compete get no proof.
+
+    Parameters
+    ----------
+    elev, elev_min : Tensor, shape (T, N, M)
+        Elevation at the cluster centres / minimum over the cluster's cells [deg].
+    label : Tensor of int, shape (T, N)
+        Serving satellite (rank index) of every cluster.
+    eps_upper_deg : float
+        Upper bound of the eligibility threshold [deg].
+    """
+    n = label.shape[1]
+    idx = label[:, None, :].expand(-1, n, -1)  # [t, j, i] -> label[t, i]
+    e_at = torch.gather(elev, 2, idx)  # e[t, j, label_i]
+    sure = torch.gather(elev_min, 2, idx) >= eps_upper_deg
+    own = torch.gather(elev, 2, label[..., None])  # e[t, j, label_j], (T, N, 1)
+    proof = sure & (e_at > own)  # [t, j, i]: i took a better satellite that j could have had
+    proof &= ~torch.eye(n, dtype=torch.bool, device=proof.device)
+    return proof.sum(0).T.to(torch.float32).contiguous()
 
 
 def build_model(
