@@ -14,8 +14,17 @@ max-per-cell handovers, budget violations, emergency handovers, repairs, and the
 per slot (``policy.act``; a policy's per-episode set-up such as B1's hindsight solve is spread
 over the slots).
 
-Partial results are written atomically after every episode (``<out>/partial/*.json``), so an
-interrupted evaluation resumes where it stopped.
+Episodes run through :func:`leo_env.parallel.pmap_cached` (``backend`` serial, process or ray):
+every (policy, level, seed) is one task whose worker receives plain data (the policy's recipe
+:attr:`PolicySpec.source`, the environment config as a dict, the seed), builds a fresh policy
+for the episode and writes its metrics atomically to ``<out>/partial/<policy>__<level>/<seed>.json``.
+A rerun skips the episodes already there (same policy and environment key), so an interrupted
+evaluation resumes where it stopped, on any backend.  Every metric except the timings
+(``decision_ms*``, ``setup_s``, solver times in ``policy_stats``) is bit-identical across
+backends and worker counts.  Each worker plays one untimed warm-up episode per policy before
+its first timed one (numba and torch first-call costs stay out of the decision times); with
+parallel workers sharing cores the decision times include the contention, so time methods
+with ``backend="serial"`` (the default).
 """
 
 from __future__ import annotations
@@ -27,6 +36,8 @@ import math
 import os
 import re
 import time
+import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -38,6 +49,7 @@ from agents.config import BaselineConfig, EnvConfig, env_key
 from agents.envs import VALIDATION_SEED_BASE, make_env
 from leo_env.envs.downlink.tables import EVAL_SEED_RANGE
 from leo_env.io import atomic_write_json, atomic_write_text
+from leo_env.parallel import pmap_cached
 from leo_env.policies import Policy
 
 __all__ = [
@@ -45,11 +57,17 @@ __all__ = [
     "play",
     "baseline_spec",
     "agent_spec",
+    "factory_spec",
+    "build_policy",
+    "TIMING_KEYS",
     "run_evaluation",
     "summarise",
     "wilcoxon_pairs",
     "markdown_table",
     "write_outputs",
+    "aggregate_training_seeds",
+    "paired_differences",
+    "iqm_interval",
     "METRICS",
 ]
 
@@ -79,6 +97,12 @@ class PolicySpec:
         Observation settings the policy needs that override the evaluation's environment
         config (a learned agent's ``lookahead``); the scenarios, forecasts and dynamics are the
         same for every policy.
+    source : dict or None
+        Plain-data recipe from which a worker rebuilds the policy (:func:`build_policy`); a
+        spec without one (only ``make``) plays in this process, whatever the backend.
+    group : str or None
+        Learned agents trained from the same config with different training seeds share a
+        group (their run folders' config without the seed); results aggregate over it.
     """
 
     label: str
@@ -87,6 +111,8 @@ class PolicySpec:
     key: dict[str, Any] = field(default_factory=dict)
     run_dir: str | None = None
     env: dict[str, Any] = field(default_factory=dict)
+    source: dict[str, Any] | None = None
+    group: str | None = None
 
 
 def baseline_spec(name: str, b1: BaselineConfig, b2: BaselineConfig) -> PolicySpec:
@@ -100,19 +126,23 @@ def baseline_spec(name: str, b1: BaselineConfig, b2: BaselineConfig) -> PolicySp
 
     n = name.lower()
     if n == "b0":
-        return PolicySpec("B0", GreedyPolicy, forecast_free=True, key={"policy": "b0"})
+        return PolicySpec("B0", GreedyPolicy, forecast_free=True, key={"policy": "b0"},
+                          source={"kind": "baseline", "name": "b0"})
     if n == "b1":
-            return PolicySpec(
+        return PolicySpec(
             "B1", lambda: HindsightPolicy(method=b1.method, proxy=b1.proxy, **b1.options),
             forecast_free=True, key={"policy": "b1", **asdict(b1)},
+            source={"kind": "baseline", "name": "b1", "config": asdict(b1)},
         )
     if n == "b2":
-            return PolicySpec(
+        return PolicySpec(
             "B2", lambda: MPCPolicy(window=b2.window, method=b2.method, proxy=b2.proxy, **b2.options),
-            key={"policy": "b2", **asdict(b2)},
+            key={"policy": "b2", **asdict(b2)}, source={"kind": "baseline", "name": "b2", "config": asdict(b2)},
         )
     if n == "random":
-        return PolicySpec("random", lambda: RandomPolicy(seed=0), key={"policy": "random"})
+        # seeded per held-out scenario (build_policy), so an episode never depends on the others
+        return PolicySpec("random", lambda: RandomPolicy(seed=0), key={"policy": "random", "seed": "index"},
+                          source={"kind": "baseline", "name": "random"})
     raise ValueError(f"unknown baseline {name!r} (b0, b1, b2, random, or a run folder / model zip)")
 
 
@@ -135,7 +165,8 @@ def factory_spec(entry: str) -> PolicySpec:
     probe = factory()
     if not isinstance(probe, Policy):
         raise TypeError(f"{entry}() returned {type(probe).__name__}, not a leo_env.policies.Policy")
-    return PolicySpec(str(getattr(probe, "name", attr)), factory, key={"policy": "factory", "entry": entry})
+    return PolicySpec(str(getattr(probe, "name", attr)), factory, key={"policy": "factory", "entry": entry},
+                      source={"kind": "factory", "entry": entry})
 
 
 def agent_spec(
@@ -158,7 +189,65 @@ def agent_spec(
              "mtime": _mtime(f), **({"search": list(search)} if search is not None else {})},
         run_dir=str(stat) if probe.run_dir else None,
         env={"lookahead": lookahead} if lookahead else {},
+        source={"kind": "agent", "path": str(path), "which": which, "deterministic": deterministic,
+                "search": None if search is None else [float(search[0]), int(search[1])], "trust": trust},
+        group=_training_group(path, which),
     )
+
+
+def _training_group(path: str | os.PathLike[str], which: str) -> str | None:
+    """Hash of a run's resolved config without its seed (runs of one config share it)."""
+    import hashlib
+
+    from agents.config import to_dict
+    from agents.runs import model_file, run_config
+
+    try:
+        d = to_dict(run_config(model_file(path, which)))
+    except (OSError, ValueError, KeyError):
+        return None
+    d.pop("seed", None)
+    d.get("train", {}).pop("runs_dir", None)
+    return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+def build_policy(source: dict[str, Any], index: int = 0) -> Policy:
+    """A fresh policy from a :attr:`PolicySpec.source` recipe (what a worker receives).
+
+    ``index`` is the held-out scenario the policy will play (the random baseline draws from a
+    generator seeded with it, so an episode does not depend on which episodes ran before it).
+    """
+    kind = source.get("kind")
+    if kind == "baseline":
+        from leo_env.envs.downlink.policies import (
+            GreedyPolicy,
+            HindsightPolicy,
+            MPCPolicy,
+            RandomPolicy,
+        )
+
+        name, c = source["name"], source.get("config", {})
+        if name == "b0":
+            return GreedyPolicy()
+        if name == "b1":
+            return HindsightPolicy(method=c["method"], proxy=c["proxy"], **c["options"])
+        if name == "b2":
+            return MPCPolicy(window=c["window"], method=c["method"], proxy=c["proxy"], **c["options"])
+        if name == "random":
+            return RandomPolicy(seed=int(index))
+    elif kind == "factory":
+        import importlib
+
+        mod, _, attr = source["entry"].partition(":")
+        return getattr(importlib.import_module(mod), attr)()
+    elif kind == "agent":
+        from agents.policies import load_agent_policy
+
+        search = source.get("search")
+        return load_agent_policy(source["path"], which=source["which"], deterministic=source["deterministic"],
+                                 search=None if search is None else (float(search[0]), int(search[1])),
+                                 trust=bool(source.get("trust", False)))
+    raise ValueError(f"unknown policy source {source!r}")
 
 
 def _mtime(p: Path) -> float:
@@ -235,42 +324,45 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)
 
 
-def _partial_path(out: Path, label: str, level: float | None) -> Path:
+TIMING_KEYS = ("decision_ms", "decision_ms_slots", "setup_s", "policy_stats")
+"""Episode fields that measure time (they differ from run to run; every other field is exact)."""
+
+
+def _partial_path(out: Path, label: str, level: float | None, index: int) -> Path:
     tag = "shared" if level is None else f"e{level:g}"
-    return out / "partial" / f"{_slug(label)}__{tag}.json"
+    return out / "partial" / f"{_slug(label)}__{tag}" / f"{int(index):05d}.json"
 
 
-def _run_episodes(
-    spec: PolicySpec, env_cfg: EnvConfig, level: float | None, n: int, out: Path, bar: Any
-) -> list[dict[str, Any]]:
-    """Episodes ``0 .. n-1`` of one policy at one level, resuming from the partial file."""
-    path = _partial_path(out, spec.label, level)
-    env_cfg = replace(env_cfg, **spec.env)
-    ekey = env_key(env_cfg)
-    ekey["prediction_error"] = level if level is not None else env_cfg.prediction_error
-    key = json.loads(json.dumps({"spec": spec.key, "env": ekey}, default=str))
-    done: dict[int, dict[str, Any]] = {}
-    if path.exists():
-        try:
-            old = json.loads(path.read_text())
-            if old.get("key") == key:
-                done = {int(e["index"]): e for e in old["episodes"]}
-        except (OSError, ValueError, KeyError):
-            done = {}
-    todo = [i for i in range(n) if i not in done]
-    bar.update(n - len(todo))
-    if todo:
-        cfg = replace(env_cfg, prediction_error=float(ekey["prediction_error"]))
-        env = make_env(cfg, seed_split="eval")
-        # untimed warm-up on a training-split scenario with a separate policy object (numba and
-        # torch first-call costs stay out of the decision times; no state carries over)
-        play(spec.make(), env, 0, scenario_seed=VALIDATION_SEED_BASE)
-        policy = spec.make()
-        for i in todo:
-            done[i] = play(policy, env, i)
-            atomic_write_json(path, {"key": key, "episodes": [done[j] for j in sorted(done)]})
-            bar.update(1)
-    return [done[i] for i in range(n)]
+_ENVS: OrderedDict[str, Any] = OrderedDict()  # per process: evaluation environments by config
+_WARM: set[str] = set()  # per process: (evaluation, policy) pairs already warmed up
+
+
+def _env_for(env_d: dict[str, Any]) -> Any:
+    key = json.dumps(env_d, sort_keys=True, default=str)
+    if key not in _ENVS:
+        _ENVS[key] = make_env(EnvConfig(**env_d), seed_split="eval")
+        while len(_ENVS) > 4:
+            _ENVS.popitem(last=False)
+    _ENVS.move_to_end(key)
+    return _ENVS[key]
+
+
+def _play_episode(make: Callable[[int], Policy], env_d: dict[str, Any], index: int, warm: str) -> dict[str, Any]:
+    """Held-out episode ``index`` with a fresh policy; first an untimed warm-up in this process.
+
+    The warm-up plays a training-split scenario with a separate policy object (numba and torch
+    first-call costs stay out of the decision times; no state carries over).
+    """
+    env = _env_for(env_d)
+    if warm not in _WARM:
+        play(make(0), env, 0, scenario_seed=VALIDATION_SEED_BASE)
+        _WARM.add(warm)
+    return play(make(int(index)), env, int(index))
+
+
+def _episode_task(source: dict[str, Any], env_d: dict[str, Any], index: int, warm: str) -> dict[str, Any]:
+    """Worker task: one held-out episode of the policy ``source`` describes (plain data in and out)."""
+    return _play_episode(lambda i: build_policy(source, i), env_d, index, warm)
 
 
 def run_evaluation(
@@ -280,30 +372,72 @@ def run_evaluation(
     levels: Sequence[float],
     out: str | os.PathLike[str],
     progress: bool = True,
+    *,
+    backend: str = "serial",
+    workers: int | None = None,
+    address: str | None = None,
 ) -> dict[tuple[str, float], list[dict[str, Any]]]:
     """Play every policy on ``seeds`` held-out scenarios at every prediction-error level.
+
+    Parameters
+    ----------
+    specs : sequence of PolicySpec
+        The policies (forecast-free ones play each seed once, reused at every level).
+    env_cfg : EnvConfig
+        The evaluation environment (a spec's ``env`` overrides apply to its episodes).
+    seeds : int
+        Held-out scenarios ``0 .. seeds-1``.
+    levels : sequence of float
+        Prediction-error levels.
+    out : path
+        Output folder (per-episode results under ``partial/``; finished episodes are reused).
+    progress : bool
+        Progress bar (episodes).
+    backend, workers, address
+        :func:`leo_env.parallel.pmap` settings; specs without a ``source`` play in this process.
 
     Returns
     -------
     dict
         ``{(label, level): [episode metrics, ...]}`` in seed order.
     """
-    from tqdm.auto import tqdm
-
     out = Path(out)
     levels = [float(x) for x in levels]
-    total = sum(seeds if s.forecast_free else seeds * len(levels) for s in specs)
+    token = uuid.uuid4().hex  # warm-ups are per evaluation and process
+    jobs: list[tuple[PolicySpec, float | None, int, dict[str, Any], dict[str, Any], Path]] = []
+    for spec in specs:
+        cfg = replace(env_cfg, **spec.env)
+        for lv in ([None] if spec.forecast_free else levels):
+            d = asdict(replace(cfg, prediction_error=float(cfg.prediction_error if lv is None else lv)))
+            ekey = env_key(EnvConfig(**d))
+            for i in range(int(seeds)):
+                key = {"spec": spec.key, "env": ekey, "index": i}
+                jobs.append((spec, lv, i, d, key, _partial_path(out, spec.label, lv, i)))
+    remote = [j for j in jobs if j[0].source is not None]
+    local = [j for j in jobs if j[0].source is None]
+    results: dict[int, dict[str, Any]] = {}
+    if remote:
+        got = pmap_cached(
+            _episode_task, [(j[0].source, j[3], j[2], f"{token}:{j[0].label}") for j in remote],
+            [j[5] for j in remote], [j[4] for j in remote], backend=backend, workers=workers, address=address,
+            desc="evaluation", progress=progress, retries=1,
+        )
+        results.update({id(j): r for j, r in zip(remote, got, strict=True)})
+    if local:
+        def run_local(make: Callable[[], Policy], env_d: dict[str, Any], index: int, warm: str) -> dict[str, Any]:
+            return _play_episode(lambda _i: make(), env_d, index, warm)
+
+        got = pmap_cached(
+            run_local, [(j[0].make, j[3], j[2], f"{token}:{j[0].label}") for j in local], [j[5] for j in local],
+            [j[4] for j in local], backend="serial", desc="evaluation (in this process)", progress=progress,
+            retries=0,
+        )
+        results.update({id(j): r for j, r in zip(local, got, strict=True)})
     episodes: dict[tuple[str, float], list[dict[str, Any]]] = {}
-    with tqdm(total=total, desc="evaluation", unit="episode", disable=not progress) as bar:
-        for spec in specs:
-            if spec.forecast_free:
-                eps = _run_episodes(spec, env_cfg, None, seeds, out, bar)
-                for lv in levels:
-                    episodes[(spec.label, lv)] = eps
-            else:
-                for lv in levels:
-                    bar.set_postfix_str(f"{spec.label} e={lv:g}")
-                    episodes[(spec.label, lv)] = _run_episodes(spec, env_cfg, lv, seeds, out, bar)
+    for spec in specs:
+        for lv in levels:
+            src = None if spec.forecast_free else lv
+            episodes[(spec.label, lv)] = [results[id(j)] for j in jobs if j[0] is spec and j[1] == src]
     return episodes
 
 
@@ -428,6 +562,24 @@ def paired_bootstrap_ci(d: np.ndarray, level: float = 0.95, resamples: int = 999
     return float(res.confidence_interval.low), float(res.confidence_interval.high)
 
 
+def paired_differences(
+    episodes: dict[tuple[str, float], list[dict[str, Any]]], reference: str
+) -> dict[tuple[str, float], tuple[list[float], float, float]]:
+    """Per-seed ``U_policy - U_reference`` of every other policy and level, with the 95 % CI.
+
+    Returns ``{(policy, level): (differences, low, high)}`` (:func:`paired_bootstrap_ci`).
+    """
+    out = {}
+    for j, ((lab, lv), eps) in enumerate(episodes.items()):
+        ref = episodes.get((reference, lv))
+        if lab == reference or ref is None or len(ref) != len(eps) or not eps:
+            continue
+        d = np.array([a["utility"] - b["utility"] for a, b in zip(eps, ref, strict=True)], dtype=float)
+        lo, hi = paired_bootstrap_ci(d, seed=j)
+        out[(lab, lv)] = ([float(x) for x in d], lo, hi)
+    return out
+
+
 def holm(pvalues: Sequence[float]) -> list[float]:
     """Holm-Bonferroni adjusted p-values (family-wise error control over all tests of a table)."""
     p = np.asarray(pvalues, dtype=float)
@@ -439,6 +591,114 @@ def holm(pvalues: Sequence[float]) -> list[float]:
     out = np.empty(m)
     out[order] = adj
     return [float(x) for x in out]
+
+
+def iqm_interval(
+    scores: np.ndarray, level: float = 0.95, reps: int = 2000, seed: int = 0
+) -> tuple[float, float, float]:
+    """Interquartile mean of a (runs, tasks) score matrix and its stratified bootstrap interval.
+
+    The IQM is the mean of the middle 50 % of all ``runs x tasks`` scores
+    (``rliable.metrics.aggregate_iqm``); the interval is rliable's percentile stratified
+    bootstrap (``rliable.library.get_interval_estimates``): every resample draws the runs
+    with replacement, independently for each task (here a held-out scenario), so the interval
+    reflects the spread over training seeds (Agarwal et al., NeurIPS 2021).
+
+    Returns
+    -------
+    tuple of float
+        ``(iqm, low, high)``; the interval is ``(iqm, iqm)`` with a single run.
+    """
+    from rliable import library as rly
+    from rliable import metrics
+
+    x = np.asarray(scores, dtype=float)
+    if x.ndim != 2 or x.size == 0 or not np.isfinite(x).all():
+        raise ValueError(f"scores must be a finite (runs, tasks) matrix, got shape {x.shape}")
+    iqm = float(metrics.aggregate_iqm(x))
+    if x.shape[0] < 2:
+        return iqm, iqm, iqm
+    import warnings
+
+    with warnings.catch_warnings():  # rliable hands arch a RandomState, which arch now deprecates
+        warnings.filterwarnings("ignore", message="random_state is deprecated", category=FutureWarning)
+        _, ci = rly.get_interval_estimates(
+            {"m": x}, lambda m: np.array([metrics.aggregate_iqm(m)]), reps=reps,
+            confidence_interval_size=level, random_state=np.random.RandomState(seed),
+        )
+    return iqm, float(ci["m"][0, 0]), float(ci["m"][1, 0])
+
+
+def _base_label(label: str) -> str:
+    return re.sub(r"\[[^\]]*\]$", "", label)
+
+
+def aggregate_training_seeds(
+    episodes: dict[tuple[str, float], list[dict[str, Any]]],
+    specs: Sequence[PolicySpec],
+    reference: str = "B1",
+    reps: int = 2000,
+) -> list[dict[str, Any]]:
+    """IQM over training seeds: one row per group of runs of one config (>= 2 runs) and level.
+
+    Learned agents whose run folders hold the same config except ``seed`` (and decode the same
+    way) form a group; their episodes make a (runs, held-out seeds) matrix of utilities (and of
+    per-episode gaps to ``reference``), summarised by :func:`iqm_interval`.
+    """
+    groups: dict[str, list[PolicySpec]] = {}
+    for s in specs:
+        if s.group is None:
+            continue
+        how = {k: v for k, v in (s.source or {}).items() if k not in ("path", "trust")}
+        groups.setdefault(s.group + json.dumps(how, sort_keys=True, default=str), []).append(s)
+    levels = sorted({lv for _, lv in episodes})
+    rows = []
+    for n, members in enumerate(groups.values()):
+        if len(members) < 2:
+            continue
+        for lv in levels:
+            eps = [episodes.get((m.label, lv)) for m in members]
+            if any(e is None for e in eps) or len({len(e) for e in eps}) != 1:
+                continue
+            u = np.array([[e["utility"] for e in run] for run in eps], dtype=float)
+            iqm, lo, hi = iqm_interval(u, reps=reps, seed=n)
+            row: dict[str, Any] = {
+                "policy": _base_label(members[0].label), "runs": [m.label for m in members],
+                "run_dirs": [m.run_dir for m in members], "prediction_error": lv, "n_runs": len(members),
+                "n_seeds": int(u.shape[1]), "utility_iqm": iqm, "utility_iqm_ci95": [lo, hi],
+                "utility_mean": float(u.mean()),
+                "gap_to_b1_iqm": None, "gap_to_b1_iqm_ci95": None,
+            }
+            ref = episodes.get((reference, lv))
+            if ref is not None and len(ref) == u.shape[1]:
+                u_ref = np.array([e["utility"] for e in ref], dtype=float)
+                gaps = (u_ref[None, :] - u) / np.maximum(np.abs(u_ref[None, :]), 1e-12)
+                g, glo, ghi = iqm_interval(gaps, reps=reps, seed=n)
+                row.update(gap_to_b1_iqm=g, gap_to_b1_iqm_ci95=[glo, ghi])
+            rows.append(row)
+    return rows
+
+
+def aggregate_markdown(rows: list[dict[str, Any]]) -> str:
+    """Markdown table of :func:`aggregate_training_seeds` rows."""
+    if not rows:
+        return ""
+    lines = [
+        "### Aggregate over training seeds (interquartile mean, 95 % stratified bootstrap CI, rliable)\n",
+        "| policy | training runs | prediction error | IQM utility [95 % CI] | IQM gap to B1 [95 % CI] | mean utility |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lo, hi = r["utility_iqm_ci95"]
+        g = r["gap_to_b1_iqm"]
+        gap = "-" if g is None else (
+            f"{100 * g:.2f} % [{100 * r['gap_to_b1_iqm_ci95'][0]:.2f}, {100 * r['gap_to_b1_iqm_ci95'][1]:.2f}]"
+        )
+        lines.append(
+            f"| {r['policy']} | {r['n_runs']} x {r['n_seeds']} seeds | {r['prediction_error']:.0%} "
+            f"| {r['utility_iqm']:.3f} [{lo:.3f}, {hi:.3f}] | {gap} | {r['utility_mean']:.3f} |"
+        )
+    return "\n".join(lines) + "\n"
 
 
 def _fmt(x: Any, spec: str = ".3f") -> str:
@@ -534,10 +794,14 @@ def write_outputs(
     tests = wilcoxon_pairs(episodes, pairs)
     seeds = max((len(v) for v in episodes.values()), default=0)
     md = markdown_table(rows, tests, seeds, predictor)
+    aggregates = aggregate_training_seeds(episodes, specs)
+    if aggregates:
+        md += "\n" + aggregate_markdown(aggregates)
     results = {
         "meta": meta,
         "results": [{k: r.get(k) for k in RESULT_KEYS} for r in rows],
         "wilcoxon": tests,
+        "aggregates": aggregates,
         "episodes": [
             {"policy": lab, "prediction_error": lv, **{k: v for k, v in e.items() if k != "decision_ms_slots"}}
             for (lab, lv), eps in episodes.items() for e in eps
@@ -549,6 +813,8 @@ def write_outputs(
     if plots:
         from agents.plots import write_plots
 
-        write_plots(out, rows, episodes, specs, predictor=predictor_label(predictor))
-    return {"rows": rows, "tests": tests, "markdown": md}
+        ref = "B1" if any(lab == "B1" for lab, _ in episodes) else next(iter(episodes), ("", 0.0))[0]
+        write_plots(out, rows, episodes, specs, predictor=predictor_label(predictor),
+                    differences=(ref, paired_differences(episodes, ref)))
+    return {"rows": rows, "tests": tests, "aggregates": aggregates, "markdown": md}
 

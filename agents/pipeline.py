@@ -5,11 +5,18 @@ same few options for every family, find the experiment's family (:func:`agents.f
 and hand the typed config to that family's ``train`` / ``evaluate``.  Overrides use the one
 syntax of the suite (``--set key=value ...``, :mod:`leo_env.core.overrides`); a bad key or value
 prints one line naming it (and the closest valid key) and exits with status 2.
+
+``--backend serial|process|ray``, ``--workers N`` and ``--address ADDR`` (a Ray cluster) set
+the parallel map (:func:`leo_env.parallel.pmap`) of every section of the family's config that
+has a ``backend`` key (the downlink family: ``agent.labels`` for oracle labels and DAgger,
+``evaluate`` for the evaluation episodes), as if given with ``--set``; explicit ``--set`` values
+of those keys win.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,7 +26,59 @@ from agents.families import Family, family_of, get_family
 from agents.trust import UntrustedModelError
 from leo_env.core.overrides import OverrideError, add_set_argument
 
-__all__ = ["load", "train", "evaluate", "main_train", "main_evaluate"]
+__all__ = ["load", "train", "evaluate", "main_train", "main_evaluate", "parallel_sections", "parallel_overrides"]
+
+BACKENDS = ("serial", "process", "ray")
+
+
+def parallel_sections(cfg: Any, prefix: str = "") -> list[str]:
+    """Dotted paths of the config sections that carry a parallel-map ``backend`` key."""
+    if not dataclasses.is_dataclass(cfg) or isinstance(cfg, type):
+        return []
+    names = {f.name for f in dataclasses.fields(cfg)}
+    out = [prefix.rstrip(".")] if "backend" in names and prefix else []
+    for f in dataclasses.fields(cfg):
+        out += parallel_sections(getattr(cfg, f.name), f"{prefix}{f.name}.")
+    return out
+
+
+def parallel_overrides(
+    config: str | Path | None, overrides: Sequence[str], backend: str | None = None, workers: int | None = None,
+    address: str | None = None,
+) -> list[str]:
+    """``--set`` items that apply ``--backend/--workers/--address`` to every parallel section.
+
+    Keys the user already set explicitly are left alone.  Raises :class:`OverrideError` when a
+    flag is given but the family's config has no section with a ``backend`` key.
+    """
+    flags = {"backend": backend, "workers": workers, "address": address}
+    given = {k: v for k, v in flags.items() if v is not None}
+    if not given:
+        return []
+    if backend is not None and backend not in BACKENDS:
+        raise OverrideError(f"--backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    if workers is not None and int(workers) < 1:
+        raise OverrideError(f"--workers must be >= 1, got {workers}")
+    _, cfg = load(config, overrides)
+    sections = parallel_sections(cfg)
+    if not sections:
+        raise OverrideError(
+            "--backend/--workers/--address: this experiment's config has no section with a 'backend' key"
+        )
+    explicit = {o.split("=", 1)[0].strip() for o in overrides}
+    extra = []
+    for sec in sections:
+        names = {f.name for f in dataclasses.fields(_select(cfg, sec))}
+        for k, v in given.items():
+            if k in names and f"{sec}.{k}" not in explicit:
+                extra.append(f"{sec}.{k}={v}")
+    return extra
+
+
+def _select(cfg: Any, path: str) -> Any:
+    for part in path.split("."):
+        cfg = getattr(cfg, part)
+    return cfg
 
 
 def load(config: str | Path | None, overrides: Sequence[str] = ()) -> tuple[Family, Any]:
@@ -65,6 +124,20 @@ def _run(fn: Any) -> int:
 def _common_flags(ap: argparse.ArgumentParser, trust_help: str) -> None:
     ap.add_argument("--no-progress", action="store_true", help="hide progress bars")
     ap.add_argument("--trust", action="store_true", help=trust_help)
+    g = ap.add_argument_group("parallel map (every config section with a 'backend' key; docs/scaling.md)")
+    g.add_argument("--backend", choices=BACKENDS, help="serial, process (this machine) or ray (a cluster)")
+    g.add_argument("--workers", type=int, metavar="N", help="worker processes / Ray CPUs")
+    g.add_argument("--address", metavar="ADDR", help="Ray cluster to join (auto, ray://host:10001)")
+
+
+def _with_parallel(
+    config: str | Path | None, overrides: Sequence[str], args: argparse.Namespace, section: str | None = None
+) -> list[str]:
+    extra = parallel_overrides(config, overrides, args.backend, args.workers, args.address)
+    if section and extra and not any(o.startswith(f"{section}.") for o in [*extra, *overrides]):
+        print(f"note: this family's '{section}' section has no backend key; --backend/--workers/--address "
+              f"apply to {', '.join(sorted({o.rsplit('.', 1)[0] for o in extra}))} only", file=sys.stderr)
+    return [*overrides, *extra]
 
 
 def _parse(ap: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace | None:
@@ -92,7 +165,13 @@ def main_train(argv: list[str] | None = None) -> int:
     if not args.config and not args.resume:
         ap.error("give --config or --resume")
     progress = False if args.no_progress else None
-    return _run(lambda: train(args.config, args.set, resume=args.resume, progress=progress, trust=args.trust))
+    config = Path(args.resume) / "config.yaml" if args.resume else args.config
+
+    def go() -> None:
+        train(args.config, _with_parallel(config, args.set, args), resume=args.resume, progress=progress,
+              trust=args.trust)
+
+    return _run(go)
 
 
 def main_evaluate(argv: list[str] | None = None) -> int:
@@ -126,8 +205,8 @@ def main_evaluate(argv: list[str] | None = None) -> int:
     policies = [p.strip() for p in args.policies.split(",") if p.strip()] if args.policies else None
 
     def go() -> None:
-        out = evaluate(args.config, policies, extra, train_first=args.train, progress=not args.no_progress,
-                       trust=args.trust)
+        out = evaluate(args.config, policies, _with_parallel(args.config, extra, args, "evaluate"), train_first=args.train,
+                       progress=not args.no_progress, trust=args.trust)
         print()
         print(out["markdown"])
         if out.get("out"):

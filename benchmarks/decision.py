@@ -4,6 +4,7 @@ Command line::
 
     python -m benchmarks.decision --run runs/<run dir> [--run ...] [--episodes 5] [--decode argmax,search]
         [--search-delta 3] [--search-passes 2] [--out results/decision.json]
+        [--backend serial|process|ray] [--workers N] [--address ADDR]
 
 Plays ``--episodes`` held-out scenarios of the run's environment with the run's best model
 (deterministic, one torch thread; after one untimed warm-up episode) and times, per slot, the whole decision
@@ -16,6 +17,12 @@ Prints a table (mean / median / p95 in ms) and writes JSON.  The environment ste
 Besides wall-clock time, the whole decision is also timed in CPU time of the calling thread
 (``decision_cpu``; torch runs on that one thread), which is what the decision costs on an idle
 core: on a shared machine wall-clock time includes waiting for a core.
+
+Every (run, decode) pair is one task of :func:`leo_env.parallel.pmap` (the worker receives the
+run folder and the decode settings); with ``--out``, each finished pair is kept in
+``<out stem>.parts/`` and skipped on rerun.  Workers time their decisions while the others
+compute, so parallel backends measure a loaded machine: the default ``serial`` is the one to
+quote, ``process``/``ray`` (on idle cores or separate nodes) only speed up a sweep.
 """
 
 from __future__ import annotations
@@ -83,6 +90,21 @@ def decision_times(run: str, episodes: int = 5, search: tuple[float, int] | None
     return out
 
 
+def _task(run: str, episodes: int, search: list[float] | None) -> dict[str, Any]:
+    """Worker task: :func:`decision_times` from plain settings."""
+    return decision_times(run, episodes, None if search is None else (float(search[0]), int(search[1])))
+
+
+def _mtime(run: str) -> float:
+    """Modification time of the run's best model (a retrained run is timed again)."""
+    from agents.runs import model_file
+
+    try:
+        return float(Path(model_file(run, "best")).stat().st_mtime)
+    except (OSError, FileNotFoundError):
+        return 0.0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point."""
     from leo_env.io import atomic_write_json
@@ -94,14 +116,32 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--search-delta", type=float, default=3.0, help="logit window of the search")
     ap.add_argument("--search-passes", type=int, default=2, help="sweeps of the search")
     ap.add_argument("--out", help="JSON output file")
+    ap.add_argument("--backend", choices=("serial", "process", "ray"), default="serial",
+                    help="where the (run, decode) pairs run (quote serial timings)")
+    ap.add_argument("--workers", type=int, default=None, help="worker processes / Ray CPUs")
+    ap.add_argument("--address", default=None, help="Ray cluster to join (auto, ray://host:10001)")
     args = ap.parse_args(argv)
     if args.episodes < 1:
         raise SystemExit(f"--episodes must be >= 1, got {args.episodes}")
     decodes = [d.strip() for d in args.decode.split(",") if d.strip()]
     if not decodes or any(d not in ("argmax", "search") for d in decodes):
         raise SystemExit(f"--decode entries must be argmax or search, got {args.decode!r}")
-    search = (args.search_delta, args.search_passes)
-    rows = [decision_times(r, args.episodes, search if d == "search" else None) for r in args.run for d in decodes]
+    if args.workers is not None and args.workers < 1:
+        raise SystemExit(f"--workers must be >= 1, got {args.workers}")
+    from leo_env.parallel import pmap, pmap_cached
+
+    search = [args.search_delta, args.search_passes]
+    tasks = [(str(r), args.episodes, search if d == "search" else None) for r in args.run for d in decodes]
+    par = {"backend": args.backend, "workers": args.workers, "address": args.address, "desc": "decision times",
+           "retries": 0}
+    if args.out:
+        parts = Path(args.out).with_suffix(".parts")
+        names = [f"{i:03d}_{Path(r).name}_{d}.json" for i, (r, d) in enumerate((r, d) for r in args.run for d in decodes)]
+        keys = [{"run": str(Path(t[0]).resolve()), "mtime": _mtime(t[0]), "episodes": t[1], "search": t[2]}
+                for t in tasks]
+        rows = pmap_cached(_task, tasks, [parts / n for n in names], keys, **par)
+    else:
+        rows = pmap(_task, tasks, **par)
     print("| run | policy | preset | slots | part | mean [ms] | median [ms] | p95 [ms] |")
     print("|---|---|---|---|---|---|---|---|")
     for r in rows:
@@ -110,7 +150,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"| {Path(r['run']).name} | {r['policy']} | {r['preset']} | {r['slots']} | {part} "
                   f"| {t['mean_ms']:.3f} | {t['median_ms']:.3f} | {t['p95_ms']:.3f} |")
     if args.out:
-        atomic_write_json(args.out, {"machine": platform.processor() or platform.machine(), "results": rows})
+        atomic_write_json(args.out, {"machine": platform.processor() or platform.machine(), "results": rows,
+                                     "parallel": {k: par[k] for k in ("backend", "workers", "address")}})
     return 0
 
 

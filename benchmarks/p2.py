@@ -13,6 +13,13 @@ exactly with fast P1 in every slot (:func:`oracles.p2.evaluate`).
 Gaps are relative to the MILP's proxy objective, ``(obj_milp - obj) / |obj_milp|`` (negative:
 better than the MILP), speedups are ``time_milp / time``.  A rich table is printed and JSON
 (plus a Markdown table) written atomically.
+
+Instances are independent tasks of :func:`leo_env.parallel.pmap_cached` (``--backend
+serial|process|ray``, ``--workers N``, ``--address ADDR``): each worker receives the instance's
+settings, and its result is written atomically to ``<out stem>.parts/<variant>__<seed>.json``, so
+a rerun with the same settings skips the instances already solved.  Objectives, gaps and
+statuses do not depend on the backend; solve times do when workers share cores (the default
+``serial`` times one solve at a time; keep ``--workers`` at most the number of idle cores).
 """
 
 from __future__ import annotations
@@ -151,6 +158,16 @@ def run_instance(
     return {"instance": info, "methods": results}
 
 
+def _instance_task(
+    preset: str, seed: int, overrides: list[str], milp_time: float, lagrangian_time: float, window: int, step: int,
+    threads: int | None, evaluate_exact: bool, methods: list[str],
+) -> dict[str, Any]:
+    """Worker task: :func:`run_instance` from plain settings, as plain JSON data."""
+    r = run_instance(preset, seed, overrides, milp_time=milp_time, lagrangian_time=lagrangian_time, window=window,
+                     step=step, threads=threads, evaluate_exact=evaluate_exact, methods=tuple(methods))
+    return json.loads(json.dumps(r, default=_json_default))
+
+
 def _relate(results: dict[str, Any], info: dict[str, Any]) -> None:
     """Gaps / speedups against the MILP of the same proxy."""
     for ref, names in (("sep-milp", ("dp", "rolling", "rolling-myopic")), ("cpl-milp", ("lagrangian", "cpl-milp-warm"))):
@@ -281,7 +298,13 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--threads", type=int, default=None, help="HiGHS threads")
     ap.add_argument("--no-evaluate", action="store_true", help="skip the exact P1 scoring")
     ap.add_argument("--methods", nargs="+", default=None, help="subset of methods to run")
+    ap.add_argument("--backend", choices=("serial", "process", "ray"), default="serial",
+                    help="where the instances run (solve times are only comparable when serial)")
+    ap.add_argument("--workers", type=int, default=None, help="worker processes / Ray CPUs")
+    ap.add_argument("--address", default=None, help="Ray cluster to join (auto, ray://host:10001)")
     args = ap.parse_args(argv)
+    if args.workers is not None and args.workers < 1:
+        ap.error(f"--workers must be >= 1, got {args.workers}")
 
     compile_s = _warm_up()
     methods = tuple(args.methods) if args.methods else ALL_METHODS
@@ -297,24 +320,33 @@ def main(argv: list[str]) -> int:
                          args.europe_milp_time, tuple(m for m in methods if m in LARGE_METHODS)))
     report: dict[str, Any] = {"variants": {}}
     t0 = time.perf_counter()
+    tasks, names = [], []
     for vname, preset, overrides, n, milp_time, meths in variants:
-        insts = []
         for seed in range(n):
-            r = run_instance(
-                preset, seed, overrides, milp_time=milp_time, lagrangian_time=args.lagrangian_time,
-                window=args.window, step=args.step, threads=args.threads,
-                evaluate_exact=not args.no_evaluate, methods=meths,
-            )
-            insts.append(r)
-            print(f"{vname} seed {seed}: " + ", ".join(
-                f"{m} {e['objective']:.4f} ({e['status']}, {e['solve_time_s']:.2f} s)"
-                for m, e in r["methods"].items()), flush=True)
+            tasks.append((preset, seed, overrides, milp_time, args.lagrangian_time, args.window, args.step,
+                          args.threads, not args.no_evaluate, list(meths)))
+            names.append((vname, seed))
+    from leo_env.parallel import pmap_cached
+
+    parts = args.out.with_suffix(".parts")
+    results = pmap_cached(
+        _instance_task, tasks, [parts / f"{v}__{s}.json" for v, s in names],
+        [{"variant": v, "task": list(t)} for (v, _), t in zip(names, tasks, strict=True)],
+        backend=args.backend, workers=args.workers, address=args.address, desc="P2 instances", retries=0,
+    )
+    for (vname, seed), r in zip(names, results, strict=True):
+        print(f"{vname} seed {seed}: " + ", ".join(
+            f"{m} {e['objective']:.4f} ({e['status']}, {e['solve_time_s']:.2f} s)"
+            for m, e in r["methods"].items()), flush=True)
+    for vname, *_ in variants:
+        insts = [r for (v, _), r in zip(names, results, strict=True) if v == vname]
         report["variants"][vname] = {"instances": insts, "summary": _summarise(insts)}
     report["meta"] = {
         "command": "python -m benchmarks.p2 " + " ".join(argv),
         "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "python": platform.python_version(), "machine": platform.machine(),
         "numba_compile_s": compile_s, "wall_time_s": time.perf_counter() - t0,
+        "parallel": {"backend": args.backend, "workers": args.workers, "address": args.address},
         "gap_definition": "(objective_milp - objective) / |objective_milp| on the proxy objective",
         "certified_gap_definition": "(bound - objective) / max(1, |objective|)",
     }
@@ -323,3 +355,9 @@ def main(argv: list[str]) -> int:
     _print(report)
     print(f"wrote {args.out} and {args.out.with_suffix('.md')}")
     return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    raise SystemExit(main(sys.argv[1:]))

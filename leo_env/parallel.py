@@ -21,12 +21,19 @@ Contract, the same on every backend: results come back in task order; a task tha
 retried up to ``retries`` times (then the error is raised, naming the task); every worker pins
 its numba/BLAS/torch threads to ``threads`` (default 1) so ``workers`` tasks do not
 oversubscribe the cores; a progress bar counts finished tasks.  Tasks receive configs, never
-built objects, so their results are bit-identical across backends.  Skipping finished work
-(shards already on disk) is the caller's job: pass only the tasks still to do.
+built objects, so their results are bit-identical across backends.  ``chunksize`` sends
+consecutive tasks to a worker as one call (fewer round trips; a chunk is retried as a whole).
+
+Skipping finished work: :func:`pmap_cached` gives every task a result file (JSON, written
+atomically by the worker that ran it, with a key describing the task's inputs); a rerun runs
+only the tasks whose file is missing, unreadable or has another key, so an interrupted run
+resumes where it stopped on any backend.  Callers with their own shard files (label shards,
+dataset shards) pass only the tasks still to do to :func:`pmap`.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
@@ -35,7 +42,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from multiprocessing import get_context
 from typing import Any
 
-__all__ = ["BACKENDS", "pmap", "pin_threads", "exit_with_parent", "TaskError"]
+__all__ = ["BACKENDS", "pmap", "pmap_cached", "read_cached", "pin_threads", "exit_with_parent", "TaskError"]
 
 BACKENDS = ("serial", "process", "ray")
 
@@ -84,6 +91,19 @@ def _call(fn: Callable[..., Any], task: tuple[Any, ...], threads: int) -> Any:
     return fn(*task)
 
 
+def _call_chunk(fn: Callable[..., Any], chunk: list[tuple[Any, ...]], threads: int) -> list[Any]:
+    pin_threads(threads)
+    return [fn(*t) for t in chunk]
+
+
+def _chunks(n: int, size: int) -> list[range]:
+    return [range(i, min(n, i + size)) for i in range(0, n, size)]
+
+
+def _name(r: range) -> str:
+    return f"task {r.start}" if len(r) == 1 else f"tasks {r.start}-{r.stop - 1}"
+
+
 def pmap(
     fn: Callable[..., Any],
     tasks: Sequence[tuple[Any, ...]],
@@ -93,8 +113,10 @@ def pmap(
     address: str | None = None,
     retries: int = 1,
     threads: int = 1,
+    chunksize: int = 1,
     desc: str | None = None,
     progress: bool = True,
+    done: int = 0,
 ) -> list[Any]:
     """``[fn(*t) for t in tasks]`` on the chosen backend (see the module docstring).
 
@@ -107,18 +129,22 @@ def pmap(
     backend : {"serial", "process", "ray"}
         Where to run.
     workers : int, optional
-        Processes (``process``; default ``os.cpu_count()``) or concurrent tasks (``ray``; default
-        the cluster's CPUs).  ``workers <= 1`` on ``process`` runs serially.
+        Processes (``process``; default ``os.cpu_count()``) or CPUs of a local Ray cluster
+        (``ray``; default all of the machine's).  ``workers <= 1`` on ``process`` runs serially.
     address : str, optional
         Ray cluster address (``ray`` only; None: a local cluster).
     retries : int
-        Extra attempts for a task that raises (0: none).
+        Extra attempts for a task (a chunk) that raises (0: none).
     threads : int
         Threads per worker for numba, BLAS and torch.
+    chunksize : int
+        Consecutive tasks sent to a worker as one call (``process`` and ``ray``).
     desc : str, optional
         Progress-bar label.
     progress : bool
         Show a progress bar.
+    done : int
+        Tasks already finished elsewhere (cached): the bar starts there.
 
     Returns
     -------
@@ -127,19 +153,23 @@ def pmap(
     """
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
-    if retries < 0 or threads < 1:
-        raise ValueError(f"retries must be >= 0 and threads >= 1, got {retries} and {threads}")
+    if retries < 0 or threads < 1 or chunksize < 1:
+        raise ValueError(
+            f"retries must be >= 0, threads >= 1 and chunksize >= 1, got {retries}, {threads} and {chunksize}"
+        )
+    if workers is not None and int(workers) < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
     tasks = list(tasks)
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=len(tasks), desc=desc, unit="task", disable=not progress)
+    bar = tqdm(total=len(tasks) + done, initial=done, desc=desc, unit="task", disable=not progress)
     try:
         if backend == "ray":
-            return _ray_map(fn, tasks, workers, address, retries, threads, bar)
+            return _ray_map(fn, tasks, workers, address, retries, threads, chunksize, bar)
         n = (os.cpu_count() or 1) if workers is None else int(workers)
         if backend == "serial" or n <= 1 or len(tasks) <= 1:
             return _serial_map(fn, tasks, retries, bar)
-        return _process_map(fn, tasks, n, retries, threads, bar)
+        return _process_map(fn, tasks, n, retries, threads, chunksize, bar)
     finally:
         bar.close()
 
@@ -159,54 +189,168 @@ def _serial_map(fn: Callable[..., Any], tasks: list[tuple[Any, ...]], retries: i
 
 
 def _process_map(
-    fn: Callable[..., Any], tasks: list[tuple[Any, ...]], workers: int, retries: int, threads: int, bar: Any
+    fn: Callable[..., Any], tasks: list[tuple[Any, ...]], workers: int, retries: int, threads: int,
+    chunksize: int, bar: Any,
 ) -> list[Any]:
     results: list[Any] = [None] * len(tasks)
-    attempts = [0] * len(tasks)
+    chunks = _chunks(len(tasks), chunksize)
+    attempts = [0] * len(chunks)
     with ProcessPoolExecutor(
         max_workers=workers, mp_context=get_context("spawn"),
         initializer=exit_with_parent, initargs=(os.getpid(), threads),
     ) as pool:
-        pending: dict[Future[Any], int] = {pool.submit(fn, *t): i for i, t in enumerate(tasks)}
+
+        def submit(c: int) -> Future[Any]:
+            return pool.submit(_call_chunk, fn, [tasks[i] for i in chunks[c]], threads)
+
+        pending: dict[Future[Any], int] = {submit(c): c for c in range(len(chunks))}
         while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in done:
-                i = pending.pop(fut)
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                c = pending.pop(fut)
                 exc = fut.exception()
                 if exc is None:
-                    results[i] = fut.result()
-                    bar.update(1)
-                elif attempts[i] < retries:
-                    attempts[i] += 1
-                    pending[pool.submit(fn, *tasks[i])] = i
+                    for i, r in zip(chunks[c], fut.result(), strict=True):
+                        results[i] = r
+                    bar.update(len(chunks[c]))
+                elif attempts[c] < retries:
+                    attempts[c] += 1
+                    pending[submit(c)] = c
                 else:
-                    raise TaskError(f"task {i} failed after {attempts[i] + 1} attempt(s): {exc!r}") from exc
+                    for f in pending:
+                        f.cancel()
+                    raise TaskError(
+                        f"{_name(chunks[c])} failed after {attempts[c] + 1} attempt(s): {exc!r}"
+                    ) from exc
     return results
 
 
 def _ray_map(
     fn: Callable[..., Any], tasks: list[tuple[Any, ...]], workers: int | None, address: str | None,
-    retries: int, threads: int, bar: Any,
+    retries: int, threads: int, chunksize: int, bar: Any,
 ) -> list[Any]:
-    try:
-        import ray
+    import importlib
+
+    try:  # by name: the layers below the envs may use pmap without depending on Ray
+        ray = importlib.import_module("ray")
     except ImportError as exc:  # pragma: no cover - depends on the extra
         raise ImportError("backend='ray' needs Ray: pip install 'apex-suite[ray]'") from exc
     if not ray.is_initialized():
+        # no runtime_env: a task's runtime_env makes Ray start dedicated workers instead of the
+        # prestarted ones (seconds on a small machine); each task pins its threads itself, and
+        # Ray sets OMP_NUM_THREADS to the task's num_cpus (1) in its workers anyway
         ray.init(address=address, num_cpus=workers if address is None else None,
-                 runtime_env={"env_vars": {v: str(threads) for v in _THREAD_VARS}},
                  include_dashboard=False, log_to_driver=False)
-    remote = ray.remote(num_cpus=1, max_retries=retries, retry_exceptions=True)(_call)
-    refs = [remote.remote(fn, t, threads) for t in tasks]
-    index = {r: i for i, r in enumerate(refs)}
+    remote = ray.remote(num_cpus=1, max_retries=retries, retry_exceptions=True)(_call_chunk)
+    chunks = _chunks(len(tasks), chunksize)
+    fn_ref = ray.put(fn)
+    refs = [remote.remote(fn_ref, [tasks[i] for i in r], threads) for r in chunks]
+    index = {r: c for c, r in enumerate(refs)}
     results: list[Any] = [None] * len(tasks)
     pending = list(refs)
     while pending:
-        done, pending = ray.wait(pending, num_returns=1)
-        for r in done:
+        finished, pending = ray.wait(pending, num_returns=1)
+        for ref in finished:
+            c = index[ref]
             try:
-                results[index[r]] = ray.get(r)
+                out = ray.get(ref)
             except Exception as exc:  # noqa: BLE001 - Ray wraps the task's error
-                raise TaskError(f"task {index[r]} failed after {retries + 1} attempt(s): {exc!r}") from exc
-            bar.update(1)
+                for p in pending:
+                    ray.cancel(p)
+                raise TaskError(f"{_name(chunks[c])} failed after {retries + 1} attempt(s): {exc!r}") from exc
+            for i, r in zip(chunks[c], out, strict=True):
+                results[i] = r
+            bar.update(len(chunks[c]))
+    return results
+
+
+# ---------------------------------------------------------------------------------------------
+# per-task result files: finished tasks are skipped on rerun
+
+
+def _jsonable(obj: Any) -> Any:
+    import numpy as np
+
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, tuple | set):
+        return list(obj)
+    raise TypeError(f"{type(obj).__name__} is not JSON serialisable")
+
+
+def _canonical(obj: Any) -> Any:
+    """``obj`` as it reads back from JSON (tuples become lists, numpy scalars plain numbers)."""
+    return json.loads(json.dumps(obj, default=_jsonable))
+
+
+def read_cached(path: str | os.PathLike[str], key: Any) -> tuple[bool, Any]:
+    """``(True, result)`` when ``path`` holds a result written for ``key``, else ``(False, None)``."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except (OSError, ValueError):
+        return False, None
+    if not isinstance(data, dict) or "result" not in data or data.get("key") != _canonical(key):
+        return False, None
+    return True, data["result"]
+
+
+def _cached_call(fn: Callable[..., Any], path: str, key: Any, *task: Any) -> Any:
+    """Worker side of :func:`pmap_cached`: run, write the result file atomically, return it."""
+    from leo_env.io import atomic_write_text
+
+    text = json.dumps({"key": key, "result": fn(*task)}, default=_jsonable)
+    atomic_write_text(path, text)
+    return json.loads(text)["result"]
+
+
+def pmap_cached(
+    fn: Callable[..., Any],
+    tasks: Sequence[tuple[Any, ...]],
+    paths: Sequence[str | os.PathLike[str]],
+    keys: Sequence[Any] | None = None,
+    **kwargs: Any,
+) -> list[Any]:
+    """:func:`pmap` with one result file per task; tasks already done are not run again.
+
+    Task ``i``'s result (JSON-serialisable; numpy scalars and arrays become numbers and lists)
+    is written atomically to ``paths[i]`` by the worker that computed it, together with
+    ``keys[i]`` (default: the task's arguments).  A later call reads every file whose key still
+    matches and runs only the other tasks.  Fresh and cached results are returned in the same
+    form (as read back from JSON), so a resumed run equals an uninterrupted one.
+
+    Parameters
+    ----------
+    fn, tasks : see :func:`pmap`
+    paths : sequence of path
+        Result file of each task (distinct).
+    keys : sequence, optional
+        JSON-serialisable description of each task's inputs.
+    **kwargs
+        Passed to :func:`pmap` (``backend``, ``workers``, ``address``, ``desc``, ...).
+    """
+    tasks = list(tasks)
+    paths = [str(p) for p in paths]
+    if len(paths) != len(tasks) or len(set(paths)) != len(paths):
+        raise ValueError(f"paths must name {len(tasks)} distinct files, one per task, got {len(paths)}")
+    keys = [list(t) for t in tasks] if keys is None else list(keys)
+    if len(keys) != len(tasks):
+        raise ValueError(f"keys must have one entry per task ({len(tasks)}), got {len(keys)}")
+    keys = [_canonical(k) for k in keys]
+    results: list[Any] = [None] * len(tasks)
+    todo = []
+    for i, (p, k) in enumerate(zip(paths, keys, strict=True)):
+        hit, res = read_cached(p, k)
+        if hit:
+            results[i] = res
+        else:
+            todo.append(i)
+    for p in {os.path.dirname(paths[i]) for i in todo}:
+        os.makedirs(p or ".", exist_ok=True)
+    fresh = pmap(_cached_call, [(fn, paths[i], keys[i], *tasks[i]) for i in todo],
+                 done=len(tasks) - len(todo), **kwargs)
+    for i, r in zip(todo, fresh, strict=True):
+        results[i] = r
     return results

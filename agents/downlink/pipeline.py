@@ -5,10 +5,12 @@ labels -> behaviour cloning -> masked PPO with a decaying BC term, optional DAgg
 ``wolpertinger`` (TD3 + exact k-NN over valid joint actions).  A run folder
 ``runs/<env>__<algo>__<seed>__<time>/`` receives the resolved ``config.yaml``, TensorBoard logs
 (``tb/``), ``episodes.csv``, validation history (``evaluations.json``), atomic checkpoints,
-``best_model.zip``, ``final_model.zip`` and ``final_eval.json`` (:mod:`agents.runs`).
+``best_model.zip``, ``final_model.zip``, ``final_eval.json`` (:mod:`agents.runs`) and its
+training curve ``training_curve.png``.
 
 Evaluation: every policy plays the same held-out scenarios (evaluation split) at every
-prediction-error level; ``evaluate.out`` receives ``results.json`` (one entry per policy and
+prediction-error level (episodes in parallel with ``evaluate.backend``/``workers``/``address``,
+:func:`leo_env.parallel.pmap`; serial by default, which keeps the decision times clean); ``evaluate.out`` receives ``results.json`` (one entry per policy and
 level: utility mean/std, gap to B1, mean xi, Jain, worst-cell xi, served bits, handovers, budget
 violations, emergencies, decision time), ``results.md``, ``results.csv``, the Wilcoxon
 signed-rank tests and the plots; episodes are saved as they finish, so an interrupted
@@ -23,7 +25,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["build_env", "train", "evaluate"]
+__all__ = ["build_env", "train", "evaluate", "parallel_settings"]
+
+
+def parallel_settings(section: Any) -> dict[str, Any]:
+    """``backend``, ``workers`` and ``address`` of a config section (serial when it has none)."""
+    return {
+        "backend": str(getattr(section, "backend", "serial") or "serial"),
+        "workers": getattr(section, "workers", None),
+        "address": getattr(section, "address", None),
+    }
 
 
 def build_env(cfg: Any) -> tuple[Any, Any]:
@@ -159,6 +170,9 @@ def train(
         summary["final_eval"] = summarise(eps)[0]
     summary["config"] = to_dict(cfg)
     atomic_write_json(run_dir / "final_eval.json", summary)
+    from agents.plots import training_curve_plot
+
+    training_curve_plot(run_dir)  # one curve per run, next to its episodes.csv
     fe = summary.get("final_eval")
     line = f"run folder: {run_dir} ({model.num_timesteps} env steps, {train_s:.0f} s)"
     if fe:
@@ -197,8 +211,29 @@ def _dagger(model: Any, cfg: Any, base: Any, labels: Any, run_dir: Path, stats: 
     return labels, data
 
 
+def _expand(policies: list[str]) -> list[str]:
+    """Entries with a wildcard (``runs/demo__ppo__*``) become the matching run folders, sorted."""
+    import glob
+
+    out = []
+    for name in policies:
+        if any(c in name for c in "*?["):
+            hits = sorted(glob.glob(name))
+            if not hits:
+                raise FileNotFoundError(f"no run folder or model file matches {name!r}")
+            out += hits
+        else:
+            out.append(name)
+    return out
+
+
 def evaluate(cfg: Any, policies: list[str], progress: bool = True, trust: bool = False) -> dict[str, Any]:
-    """Evaluate ``policies`` under ``cfg.evaluate`` and write the outputs; returns the summary."""
+    """Evaluate ``policies`` under ``cfg.evaluate`` and write the outputs; returns the summary.
+
+    Several run folders of one config trained with different seeds (e.g. ``runs/demo__*``) are
+    evaluated one by one and aggregated (interquartile mean over training seeds with stratified
+    bootstrap intervals, :func:`agents.evaluation.aggregate_training_seeds`).
+    """
     import torch as th
 
     from agents.config import to_dict
@@ -214,7 +249,7 @@ def evaluate(cfg: Any, policies: list[str], progress: bool = True, trust: bool =
     th.set_num_threads(int(cfg.train.torch_threads))
     ev = cfg.evaluate
     specs = []
-    for name in policies:
+    for name in _expand(policies):
         if name.lower() in ("b0", "b1", "b2", "random"):
             specs.append(baseline_spec(name, ev.b1, ev.b2))
         elif is_factory(name):
@@ -230,11 +265,12 @@ def evaluate(cfg: Any, policies: list[str], progress: bool = True, trust: bool =
             for s in same:
                 s.label = f"{lab}[{Path(s.run_dir or s.key.get('path', '?')).name}]"
     t0 = time.perf_counter()
-    episodes = run_evaluation(specs, cfg.env, ev.seeds, ev.prediction_errors, ev.out, progress=progress)
+    par = parallel_settings(ev)
+    episodes = run_evaluation(specs, cfg.env, ev.seeds, ev.prediction_errors, ev.out, progress=progress, **par)
     meta = {
         "config": to_dict(cfg), "policies": [s.label for s in specs], "sources": policies,
         "seeds": ev.seeds, "prediction_errors": list(ev.prediction_errors), "wall_time_s": time.perf_counter() - t0,
-        "seed_split": "eval", "predictor": cfg.env.predictor,
+        "seed_split": "eval", "predictor": cfg.env.predictor, "parallel": par,
     }
     from agents.provenance import provenance
 

@@ -5,7 +5,10 @@ cell clusters around a reference point; at every handover epoch (every ``step_s`
 satellite to every cluster with the highest-elevation rule and a hidden cluster priority order
 (:mod:`leo_env.core.assignment`).  This module generates that history, deterministically for a
 configuration, in shards of ``shard_epochs`` epochs written atomically into a folder named by a
-hash of the configuration; a killed run resumes at the first missing shard.
+hash of the configuration; a killed run resumes at the first missing shard.  Shards are
+independent (each one propagates its own epoch range), so they can be computed in parallel
+(``backend="process"`` or ``"ray"``, :func:`leo_env.parallel.pmap`): every worker receives the
+configuration as a dict and an epoch range, and the files are the same on every backend.
 
 Per epoch (one shard stores a slice of epochs; ``M`` = ``n_max``, padding last):
 
@@ -65,6 +68,7 @@ from leo_env.core.orbit import (
     propagate_teme,
     walker_satrecs,
 )
+from leo_env.parallel import pmap
 
 __all__ = [
     "PrimaryAssignmentConfig",
@@ -467,12 +471,31 @@ def _shard_path(folder: Path, k: int) -> Path:
     return folder / f"shard_{k:05d}.npz"
 
 
+_GEOMETRY: dict[str, _Geometry] = {}  # per process: geometry by configuration key (few entries)
+
+
+def _shard_task(cfg_d: dict[str, Any], folder: str, k: int, i0: int, i1: int) -> int:
+    """Worker task: epochs ``i0 <= i < i1`` written as shard ``k``; returns the truncated count."""
+    cfg = PrimaryAssignmentConfig(**cfg_d)
+    geo = _GEOMETRY.get(cfg.key)
+    if geo is None:
+        if len(_GEOMETRY) >= 2:
+            _GEOMETRY.clear()
+        geo = _GEOMETRY[cfg.key] = _Geometry(cfg)
+    arrays = compute_epochs(geo, i0, i1)
+    _save_npz(_shard_path(Path(folder), k), arrays)
+    return int(arrays["n_truncated"].sum())
+
+
 def generate(
     config: PrimaryAssignmentConfig | str,
     root: str | os.PathLike[str] | None = None,
     *,
     progress: bool = True,
     max_shards: int | None = None,
+    backend: str = "serial",
+    workers: int | None = None,
+    address: str | None = None,
 ) -> Path:
     """Generate (or complete) a dataset; return its folder.
 
@@ -483,9 +506,15 @@ def generate(
     root : path, optional
         Cache root (default :func:`default_root`); the data go to ``root/<config.key>/``.
     progress : bool, optional
-        Show a tqdm progress bar (epochs).
+        Show a tqdm progress bar (shards).
     max_shards : int, optional
         Stop after writing this many new shards (to test resumption).
+    backend : {"serial", "process", "ray"}
+        Where the shards are computed (:func:`leo_env.parallel.pmap`); same files on every one.
+    workers : int, optional
+        Worker processes (``process``) or CPUs of a local Ray cluster (``ray``).
+    address : str, optional
+        Ray cluster to join (``ray``).
 
     Returns
     -------
@@ -527,31 +556,16 @@ def generate(
             "shells": shells,
         }
         _save_json(folder / "config.json", meta)
-    todo = [k for k in range(n_shards) if not _shard_path(folder, k).exists()]
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(
-            total=n_t,
-            initial=n_t - sum(min(step, n_t - k * step) for k in todo),
-            unit="epoch",
-            desc=f"primary-assignment {cfg.name}",
-        )
-    written = 0
-    truncated = 0
-    for k in todo:
-        if max_shards is not None and written >= max_shards:
-            break
-        i0, i1 = k * step, min(n_t, (k + 1) * step)
-        arrays = compute_epochs(geo, i0, i1)
-        truncated += int(arrays["n_truncated"].sum())
-        _save_npz(_shard_path(folder, k), arrays)
-        written += 1
-        if bar is not None:
-            bar.update(i1 - i0)
-    if bar is not None:
-        bar.close()
+    missing = [k for k in range(n_shards) if not _shard_path(folder, k).exists()]
+    todo = missing if max_shards is None else missing[: max(0, int(max_shards))]
+    if len(_GEOMETRY) >= 2:
+        _GEOMETRY.clear()
+    _GEOMETRY[cfg.key] = geo  # the serial backend reuses it
+    cfg_d = dataclasses.asdict(cfg)
+    tasks = [(cfg_d, str(folder), k, k * step, min(n_t, (k + 1) * step)) for k in todo]
+    pmap(_shard_task, tasks, backend=backend, workers=workers, address=address, retries=1,
+         desc=f"primary-assignment {cfg.name} (shards of {step} epochs)", progress=progress,
+         done=n_shards - len(missing))
     if all(_shard_path(folder, k).exists() for k in range(n_shards)):
         _save_json(folder / "complete.json", {"n_shards": n_shards, "n_epochs": n_t})
     return folder

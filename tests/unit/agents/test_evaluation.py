@@ -60,8 +60,9 @@ def test_interrupted_evaluation_resumes_from_partial_results(tmp_path):
     spec = PolicySpec("B0", _Crash, forecast_free=True, key={"policy": "b0"})
     with pytest.raises(KeyboardInterrupt):
         run_evaluation([spec], ENV, 4, [0.1], tmp_path / "out", progress=False)
-    part = json.loads((tmp_path / "out" / "partial" / "B0__shared.json").read_text())
-    assert len(part["episodes"]) == 2  # two whole episodes of 10 slots were saved
+    part = sorted((tmp_path / "out" / "partial" / "B0__shared").glob("*.json"))
+    assert [p.name for p in part] == ["00000.json", "00001.json"]  # two whole episodes of 10 slots were saved
+    assert json.loads(part[0].read_text())["key"]["index"] == 0
     _Crash.calls = -1000
     again = run_evaluation([spec], ENV, 4, [0.1], tmp_path / "out", progress=False)
     assert _Crash.calls == -1000 + 10 + 20  # the warm-up, then only the two missing episodes

@@ -30,3 +30,11 @@ def always_fails(value: int) -> int:
 def threads_seen() -> str:
     """The thread pinning a worker got."""
     return os.environ.get("OMP_NUM_THREADS", "")
+
+
+def counted(log: str, seed: int) -> dict[str, object]:
+    """Appends its seed to ``log`` (so tests can see which tasks ran) and returns numpy data."""
+    with open(log, "a") as f:
+        f.write(f"{seed}\n")
+    rng = np.random.default_rng(seed)
+    return {"seed": np.int64(seed), "x": rng.standard_normal(3), "pair": (seed, float(rng.random()))}
