@@ -42,16 +42,16 @@ from leo_env.core.lct import LctGraph, connectable_pairs, mounting_directions
 from leo_env.core.optical import OpticalParams, effective_rate_bps
 from leo_env.core.orbit import (
     Constellation,
-    WalkerShell,
+    constellation_preset,
     propagate_teme,
     walker_satrecs,
-    walker_shell,
 )
 
 __all__ = [
     "LISL_EPOCH",
     "WORLD_POPULATION",
     "LISL_CONSTELLATIONS",
+    "LISL_CONSTELLATION_SOURCES",
     "lisl_constellation",
     "LislConfig",
     "LislInstance",
@@ -68,39 +68,37 @@ WORLD_POPULATION = 8.1e9
 PAPER_SIZES = (500, 750, 1000, 1250, 1500)
 
 
-def _starlink_gen1() -> Constellation:
-    # Filed Gen1 shells; the phasing factors of the four shells other than starlink-1 are not
-    # published: F = 1 [C] (coincident satellites are dropped by the 1 km minimum distance).
-    return Constellation(
-        (
-            walker_shell("starlink-1"),
-            WalkerShell("starlink-2", 53.2, 1584, 72, 1, 540.0, raan0_deg=2.5),
-            WalkerShell("starlink-3", 70.0, 720, 36, 1, 570.0),
-            WalkerShell("starlink-4", 97.6, 348, 6, 1, 560.0),
-            WalkerShell("starlink-5", 97.6, 172, 4, 1, 560.0, raan0_deg=30.0),
-        )
-    )
+#: Constellation presets of the lisl family -> the preset of :mod:`leo_env.core.orbit` it uses
+#: (:func:`leo_env.core.orbit.constellation_preset`; the shells, including the phasing factors,
+#: are defined there and only there).
+LISL_CONSTELLATION_SOURCES = {
+    "starlink-gen1": "starlink-gen1",
+    "starlink-53": "starlink-1",
+    "walker-50": "walker-50-1000",
+    "oneweb": "oneweb",
+}
 
-
-#: Constellation presets: name -> (description, factory).
+#: Constellation presets: name -> description.
 LISL_CONSTELLATIONS = {
-    "starlink-gen1": "Starlink Gen1, 4408 satellites in 5 Walker-delta shells (550/540/570/560 km)",
+    "starlink-gen1": (
+        "Starlink Gen1, 4408 satellites in 4 Walker-delta shells (orbit.py's starlink-gen1: "
+        "53.2:1584/72/13 at 540 km, 53:1584/72/65 at 550 km, 70:720/36/25 at 570 km, "
+        "97.6:520/10/5 at 560 km)"
+    ),
     "starlink-53": "one Starlink shell, 53:1584/72/65 at 550 km",
-    "walker-50": "Walker-delta 50:1000/40/1 at 550 km [C: altitude, planes and phasing chosen]",
+    "walker-50": "Walker-delta 50:1000/20/3 at 1000 km (orbit.py's walker-50-1000) [C]",
     "oneweb": "OneWeb Walker-delta 87.9:588/12/8 at 1200 km",
 }
 
 
 def lisl_constellation(name: str) -> Constellation:
-    """Constellation preset of the lisl family by name (see :data:`LISL_CONSTELLATIONS`)."""
-    if name == "starlink-gen1":
-        return _starlink_gen1()
-    if name == "starlink-53":
-        return Constellation((walker_shell("starlink-1"),))
-    if name == "walker-50":
-        return Constellation((WalkerShell("walker-50", 50.0, 1000, 40, 1, 550.0),))
-    if name == "oneweb":
-        return Constellation((walker_shell("oneweb"),))
+    """Constellation preset of the lisl family by name (see :data:`LISL_CONSTELLATIONS`).
+
+    The shells come from :func:`leo_env.core.orbit.constellation_preset` (no local copies); all
+    shells start at phase 0 (no random inter-shell phase), so a preset is one fixed geometry.
+    """
+    if name in LISL_CONSTELLATION_SOURCES:
+        return constellation_preset(LISL_CONSTELLATION_SOURCES[name])
     raise ValueError(f"constellation must be one of {sorted(LISL_CONSTELLATIONS)}, got {name!r}")
 
 

@@ -15,7 +15,14 @@ from oracles.lisl.objective import served_share, throughput_gbps
 from oracles.lisl.problem import LislProblem
 from oracles.lisl.routing import match, route_and_rate
 
-__all__ = ["N_NODE_FEATURES", "N_EDGE_FEATURES", "INFO_KEYS", "make_spaces", "Episode"]
+__all__ = [
+    "N_NODE_FEATURES",
+    "N_EDGE_FEATURES",
+    "INFO_KEYS",
+    "make_spaces",
+    "graph_observation",
+    "Episode",
+]
 
 N_NODE_FEATURES = 6
 N_EDGE_FEATURES = 5
@@ -57,6 +64,73 @@ def _zero_info(snapshot: int, t_s: float) -> dict[str, Any]:
     info["snapshot"] = int(snapshot)
     info["t_s"] = float(t_s)
     return info
+
+
+def graph_observation(
+    instance: LislInstance,
+    problem: LislProblem,
+    max_links: int,
+    *,
+    max_distance_km: float = 3000.0,
+    pair_age: np.ndarray | None = None,
+    acquisition_snapshots: int = 0,
+) -> dict[str, np.ndarray]:
+    """The padded graph observation of one snapshot (the ``observation_space`` of the env).
+
+    Parameters
+    ----------
+    instance, problem : LislInstance, LislProblem
+        The snapshot.
+    max_links : int
+        Padding ``L_max`` (>= the snapshot's candidate satellite pairs).
+    max_distance_km : float
+        Normalisation of the pair distances [km].
+    pair_age : ndarray of int, shape (E,), optional
+        Snapshots each connectable LCT pair has been held (zeros when omitted).
+    acquisition_snapshots : int
+        ``tau`` of the age feature.
+    """
+    g, lmax = instance.graph, int(max_links)
+    nl = g.n_links
+    if nl > lmax:
+        raise ValueError(f"the snapshot has {nl} candidate pairs > max_links = {lmax}")
+    pos_unit = instance.pos_m / np.linalg.norm(instance.pos_m, axis=1, keepdims=True)
+    nodes = np.column_stack(
+        [
+            np.log1p(problem.serve_gbps),
+            np.log1p(problem.demand_gbps),
+            instance.traffic.has_gateway.astype(float),
+            pos_unit,
+        ]
+    )
+    rate_sum = np.bincount(g.pair_link, weights=problem.rate_gbps, minlength=nl)
+    count = np.bincount(g.pair_link, minlength=nl)
+    align = np.full(nl, -2.0)
+    np.maximum.at(align, g.pair_link, g.pair_align)
+    tau = int(acquisition_snapshots)
+    ages = np.zeros(g.n_pairs, dtype=np.int64) if pair_age is None else np.asarray(pair_age)
+    age = np.zeros(nl)
+    np.maximum.at(age, g.pair_link, np.minimum(ages, tau + 1) / (tau + 1))
+    edges = np.zeros((lmax, N_EDGE_FEATURES))
+    edges[:nl] = np.column_stack(
+        [
+            np.log1p(rate_sum),
+            g.link_distance_m / (max_distance_km * 1e3),
+            count / 16.0,
+            align / 2.0,
+            age,
+        ]
+    )
+    index = np.zeros((lmax, 2), dtype=np.int64)
+    index[:nl] = g.link_sat
+    mask = np.zeros(lmax, dtype=np.int8)
+    mask[:nl] = 1
+    return {
+        "nodes": np.clip(nodes, -1.0, FEATURE_HIGH).astype(np.float32),
+        "edges": np.clip(edges, -1.0, FEATURE_HIGH).astype(np.float32),
+        "edge_index": index,
+        "edge_mask": mask,
+    }
 
 
 class Episode:
@@ -110,44 +184,14 @@ class Episode:
         """Padded graph observation of the current snapshot."""
         inst, pb = self.instance, self.problem
         assert inst is not None and pb is not None
-        g, lmax = inst.graph, self.lmax
-        pos_unit = inst.pos_m / np.linalg.norm(inst.pos_m, axis=1, keepdims=True)
-        nodes = np.column_stack(
-            [
-                np.log1p(pb.serve_gbps),
-                np.log1p(pb.demand_gbps),
-                inst.traffic.has_gateway.astype(float),
-                pos_unit,
-            ]
+        return graph_observation(
+            inst,
+            pb,
+            self.lmax,
+            max_distance_km=self.p.max_distance_km,
+            pair_age=self._pair_age(),
+            acquisition_snapshots=self.p.acquisition_snapshots,
         )
-        nl = g.n_links
-        rate_sum = np.bincount(g.pair_link, weights=pb.rate_gbps, minlength=nl)
-        count = np.bincount(g.pair_link, minlength=nl)
-        align = np.full(nl, -2.0)
-        np.maximum.at(align, g.pair_link, g.pair_align)
-        tau = self.p.acquisition_snapshots
-        age = np.zeros(nl)
-        np.maximum.at(age, g.pair_link, np.minimum(self._pair_age(), tau + 1) / (tau + 1))
-        edges = np.zeros((lmax, N_EDGE_FEATURES))
-        edges[:nl] = np.column_stack(
-            [
-                np.log1p(rate_sum),
-                g.link_distance_m / (self.p.max_distance_km * 1e3),
-                count / 16.0,
-                align / 2.0,
-                age,
-            ]
-        )
-        index = np.zeros((lmax, 2), dtype=np.int64)
-        index[:nl] = g.link_sat
-        mask = np.zeros(lmax, dtype=np.int8)
-        mask[:nl] = 1
-        return {
-            "nodes": np.clip(nodes, -1.0, FEATURE_HIGH).astype(np.float32),
-            "edges": np.clip(edges, -1.0, FEATURE_HIGH).astype(np.float32),
-            "edge_index": index,
-            "edge_mask": mask,
-        }
 
     # --------------------------------------------------------------- actions
     def prices_from_action(self, action: np.ndarray) -> np.ndarray:
