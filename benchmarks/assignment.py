@@ -11,6 +11,12 @@ vectorised HE rule against the plain per-epoch loop it is tested against.
 
 ``python -m benchmarks.assignment collect --results results/assignment/gsl-ci/results.json
 --runs runs/assignment/gsl-ci`` prints the evaluation table with training times.
+
+``python -m benchmarks.assignment ablation --out results/assignment_ablation.json`` trains and
+tests the priority model and the Perceptron on variants of a dataset preset (default
+``gsl-ci``, random split): N = 5 / 10 / 20 clusters, a primary that follows the MCT rule
+instead of HE, and 1 % / 5 % label noise in training (with and without the priority model's
+``robust_quantile``), next to the two reference rules.
 """
 
 from __future__ import annotations
@@ -128,6 +134,44 @@ def collect(results: str, runs: str | None) -> list[dict[str, Any]]:
     return entries
 
 
+ABLATIONS: dict[str, list[str]] = {
+    "N=10 (preset)": [],
+    "N=5": ["dataset_overrides.n_clusters=5"],
+    "N=20": ["dataset_overrides.n_clusters=20"],
+    "MCT primary": ["dataset_overrides.rule=mct"],
+    "label noise 1 %": ["label_noise=0.01"],
+    "label noise 5 %": ["label_noise=0.05"],
+}
+"""Variant name -> overrides of the run configs (see the module docstring)."""
+
+
+def ablation(dataset: str, split: str, data_root: str | None, work: str, variants: list[str]) -> list[dict[str, Any]]:
+    """Train (if missing) and test the priority model and the Perceptron on every variant."""
+    from agents.assignment.config import load_config
+    from agents.assignment.training import evaluate
+
+    rows = []
+    for name in variants:
+        tag = "".join(ch if ch.isalnum() else "_" for ch in name)
+        common = [f"dataset={dataset}", f"run_dir={work}/runs/{tag}", *ABLATIONS[name]]
+        if data_root:
+            common.append(f"data_root={data_root}")
+        cfgs = [load_config("configs/experiments/gsl_priority.yaml", [*common, "name=priority_{split}"]),
+                load_config("configs/experiments/gsl_perceptron.yaml", [*common, "name=perceptron_{split}"])]
+        if "label_noise" in " ".join(ABLATIONS[name]):
+            cfgs.insert(1, load_config("configs/experiments/gsl_priority.yaml",
+                                       [*common, "name=priority_rq_{split}", "model_kwargs.robust_quantile=0.1"]))
+        t0 = time.perf_counter()
+        res = evaluate(cfgs, (split,), out_dir=Path(work) / "res" / tag, train_missing=True, progress=False)
+        for i, r in enumerate(res):
+            label = r["policy"] + (" robust q=0.1" if i == 3 and len(cfgs) == 3 else "")
+            rows.append({"variant": name, "policy": label, "top1": r["top1"], "top1_ci95": r["top1_ci95"],
+                         "top5": r["top5"], "kendall_tau": r.get("kendall_tau"),
+                         "pairs_confident": r.get("pairs_confident")})
+        print(f"{name}: {time.perf_counter() - t0:.0f} s", flush=True)
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command line."""
     p = argparse.ArgumentParser(prog="python -m benchmarks.assignment")
@@ -144,8 +188,24 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--results", required=True)
     c.add_argument("--runs", default=None)
     c.add_argument("--out", default=None)
+    a = sub.add_parser("ablation")
+    a.add_argument("--dataset", default="gsl-ci", choices=sorted(pa.PRESETS))
+    a.add_argument("--split", default="random", choices=["chronological", "random"])
+    a.add_argument("--data-root", default=None, help="dataset cache root (default: the suite's)")
+    a.add_argument("--work", default="runs/assignment-ablation", help="run folders and tables")
+    a.add_argument("--variants", nargs="+", default=list(ABLATIONS), choices=list(ABLATIONS))
+    a.add_argument("--out", default=None)
     args = p.parse_args(argv)
-    if args.cmd == "generate":
+    if args.cmd == "ablation":
+        res = ablation(args.dataset, args.split, args.data_root, args.work, args.variants)
+        print("| variant | policy | top-1 | top-1 95 % CI | top-5 | Kendall tau |")
+        print("|---|---|---|---|---|---|")
+        for e in res:
+            lo, hi = e["top1_ci95"]
+            tau = e["kendall_tau"]
+            print(f"| {e['variant']} | {e['policy']} | {e['top1']:.2f} | [{lo:.2f}, {hi:.2f}] | {e['top5']:.2f} | "
+                  f"{'' if tau is None else f'{tau:.3f}'} |")
+    elif args.cmd == "generate":
         res: Any = bench_generate(args.preset, args.keep)
         for k, v in res.items():
             print(f"{k:<28} {v:.3f}" if isinstance(v, float) else f"{k:<28} {v}")

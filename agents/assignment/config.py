@@ -65,6 +65,13 @@ class AssignmentRunConfig:
         Dataset cache root (None: ``$APEX_DATA_DIR`` or ``~/.cache/apex/datasets``).
     duration_s : float or None
         Shorten the dataset preset's history to this span [s] (None: whole; for quick runs).
+    dataset_overrides : dict
+        Fields of :class:`leo_env.datasets.primary_assignment.PrimaryAssignmentConfig` replaced
+        in the preset (ablations: ``n_clusters``, ``rule``, ``min_elevation_deg``, ...; the
+        dataset's hash, hence its cache folder, follows).
+    label_noise : float
+        Share of the training and validation labels replaced by a uniformly drawn available
+        satellite (seeded by ``seed``), in [0, 0.5); test labels stay clean.
     model : str
         One of :data:`MODELS`.
     model_kwargs : dict
@@ -93,6 +100,8 @@ class AssignmentRunConfig:
     dataset: str = "gsl-ci"
     data_root: str | None = None
     duration_s: float | None = None
+    dataset_overrides: dict[str, Any] = field(default_factory=dict)
+    label_noise: float = 0.0
     model: str = "gsl"
     model_kwargs: dict[str, Any] = field(default_factory=dict)
     mask: bool = False
@@ -111,6 +120,21 @@ class AssignmentRunConfig:
             raise ValueError(f"model must be one of {MODELS}, got {self.model!r}")
         if self.split not in SPLITS:
             raise ValueError(f"split must be one of {SPLITS}, got {self.split!r}")
+        if not 0.0 <= self.label_noise < 0.5:
+            raise ValueError(f"label_noise must be in [0, 0.5), got {self.label_noise}")
+        if self.dataset_overrides:
+            from dataclasses import fields
+
+            from leo_env.datasets.primary_assignment import PrimaryAssignmentConfig
+
+            known = {f.name for f in fields(PrimaryAssignmentConfig)} - {"name"}
+            for key in self.dataset_overrides:
+                if key not in known:
+                    import difflib
+
+                    close = difflib.get_close_matches(key, sorted(known), n=1)
+                    hint = f" (did you mean {close[0]!r}?)" if close else ""
+                    raise ValueError(f"dataset_overrides: unknown field {key!r}{hint}; fields: {sorted(known)}")
         for f in ("val_fraction", "test_fraction"):
             v = getattr(self, f)
             if not 0.0 < v < 0.5:

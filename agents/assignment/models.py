@@ -221,6 +221,7 @@ class PriorityAssign(AssignmentModel):
         mask: bool = True,
         beta: float = 100.0,
         theta_deg: float = 0.0,
+        robust_quantile: float = 0.0,
     ) -> None:
         super().__init__(n_clusters, n_max, mask)
         self.u = nn.Parameter(torch.zeros(n_clusters, n_clusters))
@@ -231,6 +232,9 @@ class PriorityAssign(AssignmentModel):
         self.register_buffer("theta_bounds", torch.tensor([float(theta_deg), float(theta_deg)]))
         # evidence[i, j]: training epochs that prove cluster i is served before cluster j
         self.register_buffer("evidence", torch.zeros(n_clusters, n_clusters))
+        if not 0.0 <= robust_quantile < 0.5:
+            raise ValueError(f"robust_quantile must be in [0, 0.5), got {robust_quantile}")
+        self.robust_quantile = float(robust_quantile)
 
     @torch.no_grad()
     def prepare(self, train: Any) -> None:
@@ -241,20 +245,26 @@ class PriorityAssign(AssignmentModel):
         it is higher at some cluster's centre than that cluster's own satellite was passed over,
         so it is ineligible there: the largest such minimum elevation, ``L``, is a lower bound.
         Training masks with ``U`` (no precedence is inferred from a satellite that might be
-        ineligible); :meth:`finalize` picks the decoding threshold in ``[L, U]``.
+        ineligible); :meth:`finalize` picks the decoding threshold in ``[L, U]``.  With noisy
+        labels one wrong label can move ``U`` anywhere: ``robust_quantile = q > 0`` takes the
+        proofs only from satellites above the ``q`` quantile of the serving satellites' minimum
+        elevations, and a precedence counts only when its net proofs exceed ``q`` times their
+        total (the decoding threshold is still chosen on the training labels in ``[L, U]``).
         """
         lab = train.label
         e_lab = torch.gather(train.elev, 2, lab[..., None])  # (T, N, 1)
         taken = F.one_hot(lab, self.n_max).amax(1).bool()  # (T, M)
         passed = (train.elev > e_lab) & ~taken[:, None, :] & train.avail[:, None, :]
-        low = train.elev_min[passed]
-        upper = float(torch.gather(train.elev_min, 2, lab[..., None]).min())
-        self.theta_bounds.copy_(
-            torch.tensor([float(low.max()) if low.numel() else upper - 15.0, upper])
-        )
+        low = train.elev_min[passed].double()
+        served = torch.gather(train.elev_min, 2, lab[..., None]).double().flatten()
+        upper = float(served.min())
+        lower = float(low.max()) if low.numel() else upper - 15.0
+        self.theta_bounds.copy_(torch.tensor([min(lower, upper - 0.25), upper]))
+        q = self.robust_quantile  # proofs only from satellites surely eligible despite noise
+        sure = float(torch.quantile(served, q)) if q > 0 else upper
         self.theta_train.fill_(upper)
         self.theta.fill_(upper)
-        self.evidence.copy_(precedence_evidence(train.elev, train.elev_min, train.label, upper))
+        self.evidence.copy_(precedence_evidence(train.elev, train.elev_min, train.label, sure))
 
     @torch.no_grad()
     def finalize(self, train: Any, step_deg: float = 0.25) -> None:
@@ -290,7 +300,9 @@ class PriorityAssign(AssignmentModel):
         labels never prove.  Before :meth:`prepare` the evidence is empty and ``w`` alone orders.
         """
         w = self.precedence().detach()
-        net = (self.evidence - self.evidence.T).clamp(min=0) > 0  # net[i, j]: i proven before j
+        ev = self.evidence
+        # net[i, j]: i proven before j (more proofs than against, by a margin under label noise)
+        net = (ev - ev.T) > torch.clamp(self.robust_quantile * (ev + ev.T), min=0.0)
         left = list(range(self.n_clusters))
         out = []
         while left:

@@ -63,29 +63,47 @@ class Splits:
     scaler: Scaler
 
 
-def _preset(name: str, duration_s: float | None) -> pa.PrimaryAssignmentConfig:
+def _preset(name: str, duration_s: float | None, overrides: dict[str, Any] | None = None) -> pa.PrimaryAssignmentConfig:
     if name not in pa.PRESETS:
         raise ValueError(f"dataset must be one of {sorted(pa.PRESETS)}, got {name!r}")
     cfg = pa.PRESETS[name]
+    if overrides:
+        cfg = replace(cfg, **dict(overrides))
     return cfg if duration_s is None else replace(cfg, duration_s=float(duration_s))
+
+
+def noisy_labels(t: AssignmentTensors, share: float, rng: np.random.Generator) -> AssignmentTensors:
+    """``t`` with a ``share`` of its (epoch, cluster) labels replaced by a random available satellite."""
+    if share <= 0.0:
+        return t
+    label = t.label.clone()
+    flip = torch.as_tensor(rng.random(tuple(label.shape)) < share)
+    avail = t.avail.numpy()
+    draw = np.empty(tuple(label.shape), dtype=np.int64)
+    for i in range(label.shape[0]):  # uniform over the epoch's ranked list
+        idx = np.flatnonzero(avail[i])
+        draw[i] = idx[rng.integers(0, len(idx), size=label.shape[1])]
+    label[flip] = torch.as_tensor(draw)[flip]
+    return replace(t, label=label)
 
 
 def load_splits(cfg: AssignmentRunConfig, progress: bool = True) -> Splits:
     """Load (generating if needed) the dataset and cut it as ``cfg.split`` says."""
-    data = pa.load(_preset(cfg.dataset, cfg.duration_s), cfg.data_root, progress=progress)
+    data = pa.load(_preset(cfg.dataset, cfg.duration_s, cfg.dataset_overrides), cfg.data_root, progress=progress)
     tr, va, te = split_indices(
         data.n_epochs, cfg.split, cfg.val_fraction, cfg.test_fraction, cfg.seed
     )
     scaler = Scaler.fit(data, tr)
     test_data = data
     if cfg.split == "new-region":
-        region2 = _preset(f"{cfg.dataset}-region2", cfg.duration_s)
+        region2 = _preset(f"{cfg.dataset}-region2", cfg.duration_s, cfg.dataset_overrides)
         test_data = pa.load(region2, cfg.data_root, progress=progress)
         if not np.array_equal(test_data.priority, data.priority):
             raise ValueError("the new-region dataset must share the hidden priorities")
+    noise_rng = np.random.default_rng([cfg.seed, 0x4E015E])  # label noise: its own stream
     return Splits(
-        to_tensors(data, tr, scaler),
-        to_tensors(data, va, scaler),
+        noisy_labels(to_tensors(data, tr, scaler), cfg.label_noise, noise_rng),
+        noisy_labels(to_tensors(data, va, scaler), cfg.label_noise, noise_rng),
         to_tensors(test_data, te, scaler),
         data,
         test_data,

@@ -206,3 +206,19 @@ def test_new_region_split_tests_on_the_other_region(base) -> None:
     # the true rule still scores 100 % there; the test epochs are the last 15 % of the span
     assert topk_accuracy(rule_logits(sp.test, sp.test_data, True), sp.test.label)["top1"] == 100.0
     assert sp.test.epoch_index.min() > sp.val.epoch_index.max()
+
+
+def test_label_noise_and_dataset_overrides(base, splits) -> None:
+    from agents.assignment.training import noisy_labels
+
+    t = splits.train
+    noisy = noisy_labels(t, 0.2, np.random.default_rng(0))
+    changed = (noisy.label != t.label).float().mean().item()
+    assert 0.12 < changed < 0.2  # 20 % redrawn, a few land on the true satellite again
+    picked = torch.gather(t.avail, 1, noisy.label)
+    assert bool(picked.all())  # only satellites of the epoch's ranked list
+    assert noisy_labels(t, 0.0, np.random.default_rng(0)) is t
+    with pytest.raises(ValueError, match="label_noise must be in"):
+        replace(base, label_noise=0.7).__post_init__()
+    with pytest.raises(ValueError, match="did you mean 'n_clusters'"):
+        replace(base, dataset_overrides={"n_cluster": 5}).__post_init__()
