@@ -54,17 +54,23 @@ class TaskError(RuntimeError):
 
 
 def pin_threads(threads: int = 1) -> None:
-    """Limit this process's numba, BLAS and torch threads (call first thing in a worker)."""
+    """Limit this process's numba, BLAS and torch threads (call first thing in a worker).
+
+    ``NUMBA_NUM_THREADS`` is only exported while numba is not imported yet: numba refuses a
+    changed value once its thread pool runs (a Ray worker imports numba when it unpickles the
+    task's function, before this runs); ``numba.set_num_threads`` limits it either way.
+    """
+    import sys
+
     for var in _THREAD_VARS:
-        os.environ[var] = str(int(threads))
+        if var != "NUMBA_NUM_THREADS" or "numba" not in sys.modules:
+            os.environ[var] = str(int(threads))
     try:
         import numba
 
         numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
     except (ImportError, ValueError):
         pass
-    import sys
-
     if "torch" in sys.modules:  # never import torch just for this
         sys.modules["torch"].set_num_threads(int(threads))
 

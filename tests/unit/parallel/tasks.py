@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numba
 import numpy as np
 
 
@@ -38,3 +39,16 @@ def counted(log: str, seed: int) -> dict[str, object]:
         f.write(f"{seed}\n")
     rng = np.random.default_rng(seed)
     return {"seed": np.int64(seed), "x": rng.standard_normal(3), "pair": (seed, float(rng.random()))}
+
+
+def jit_square_sum(n: int) -> float:
+    """Compiles a numba kernel in the worker (numba was imported when this module was)."""
+
+    @numba.njit
+    def kernel(k: int) -> float:
+        acc = 0.0
+        for i in range(k):
+            acc += i * i
+        return acc
+
+    return float(kernel(n)) + numba.get_num_threads() * 0.0

@@ -63,3 +63,5 @@ def test_ray_cache_and_chunks_equal_serial(ray_cluster, tmp_path):
                        chunksize=2, progress=False) == ref
     with pytest.raises(TaskError, match=r"tasks 0-1 failed after 1 attempt\(s\)"):
         pmap(tasks.always_fails, [(1,), (2,)], backend="ray", chunksize=2, retries=0, progress=False)
+    # a worker that imported numba before pinning its threads can still compile kernels
+    assert pmap(tasks.jit_square_sum, [(4,), (5,)], backend="ray", retries=0, progress=False) == [14.0, 30.0]
