@@ -121,13 +121,13 @@ def record_episode(
     pol = spec.make()
     obs, _ = env.reset(seed=int(seed), options={"scenario_seed": EVAL_SEED_RANGE[0] + int(seed)})
     pol.reset(env)
-    frames = [env.render()]
+    frames = [np.asarray(env.render(), dtype=np.uint8)]
     utility, handovers, done = 0.0, 0, False
     while not done:
         obs, r, term, trunc, info = env.step(pol.act(obs, env))
         utility += float(r)
         handovers += int(np.sum(info["handovers"]))
-        frames.append(env.render())
+        frames.append(np.asarray(env.render(), dtype=np.uint8))
         done = bool(term or trunc)
     images = [Image.fromarray(f) for f in frames]
 
