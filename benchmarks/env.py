@@ -9,6 +9,9 @@ Episodes resample their scenario on every reset from a pool of ``--pool`` traini
 the pool is built once before timing (scenario construction is a property of the scenario
 builder and is reported separately as ``scenario_build_ms`` -- the cost of a reset that misses
 the cache).
+
+``--p1-nested both`` times every case with the P1 fast solver's interior point only and then
+with its free-prefix/uniform-suffix path (the default) in the same run, and reports the ratio.
 """
 
 from __future__ import annotations
@@ -185,6 +188,7 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
         "mode",
         "envs",
         "alloc",
+        "nested",
         "steps/s",
         "target",
         "P1 share",
@@ -201,6 +205,7 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
             r["mode"],
             str(r["num_envs"]),
             r["allocator"],
+            "on" if r.get("p1_nested", True) else "off",
             f"{r['steps_per_s']:,.0f}",
             "-" if tgt is None else f"{tgt:,.0f}{ok}",
             f"{100 * r['allocator_share']:.0f} %",
@@ -234,24 +239,50 @@ def main(argv: list[str] | None = None) -> int:
         "--pool", type=int, default=8, help="scenario seeds per case (built before timing)"
     )
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--p1-nested",
+        default="on",
+        choices=["on", "off", "both"],
+        help="P1 fast solver's free-prefix/uniform-suffix path before the interior point "
+        "(oracles.p1.fast.FAST_DEFAULTS['nested']); 'both' times every case without, then "
+        "with it, in the same run",
+    )
     args = ap.parse_args(argv)
+    from oracles.p1.fast import FAST_DEFAULTS
+
+    variants = {"on": [True], "off": [False], "both": [False, True]}[args.p1_nested]
     from leo_env.scenario import load_config
 
     rows = []
+    default_nested = FAST_DEFAULTS["nested"]
     for preset in args.presets:
         orbit = load_config(preset).kind == "orbit"
         for mode in args.modes:
-            if mode == "scalar":
-                r = bench_scalar(preset, args.allocator, args.seconds, args.pool, args.seed)
-            else:
-                n = args.num_envs_large if orbit else args.num_envs
-                pool = min(args.pool, n) if orbit else max(args.pool, n)
-                r = bench_vector(preset, n, args.allocator, args.seconds, pool, args.seed)
-            tgt = TARGETS.get((preset, mode))
-            r["target_steps_per_s"] = tgt
-            r["meets_target"] = None if tgt is None else bool(r["steps_per_s"] >= tgt)
-            rows.append(r)
-            print(f"{preset:>16s} {mode:>6s}: {r['steps_per_s']:,.0f} steps/s", file=sys.stderr)
+            for nested in variants:
+                FAST_DEFAULTS["nested"] = nested
+                try:
+                    if mode == "scalar":
+                        r = bench_scalar(preset, args.allocator, args.seconds, args.pool, args.seed)
+                    else:
+                        n = args.num_envs_large if orbit else args.num_envs
+                        pool = min(args.pool, n) if orbit else max(args.pool, n)
+                        r = bench_vector(preset, n, args.allocator, args.seconds, pool, args.seed)
+                finally:
+                    FAST_DEFAULTS["nested"] = default_nested
+                r["p1_nested"] = nested
+                tgt = TARGETS.get((preset, mode))
+                r["target_steps_per_s"] = tgt
+                r["meets_target"] = None if tgt is None else bool(r["steps_per_s"] >= tgt)
+                rows.append(r)
+                print(
+                    f"{preset:>16s} {mode:>6s} nested={nested!s:5s}: "
+                    f"{r['steps_per_s']:,.0f} steps/s",
+                    file=sys.stderr,
+                )
+            if len(variants) == 2:
+                old, new = rows[-2]["steps_per_s"], rows[-1]["steps_per_s"]
+                rows[-1]["speedup_vs_nested_off"] = new / old
+                print(f"{'':>16s} {'':>6s} new/old: {new / old:.2f}x", file=sys.stderr)
     _print_table(rows)
     out = {
         "benchmark": "benchmarks.env",

@@ -19,7 +19,10 @@ warm-up that compiles the numba kernels), the reference as its ``problem.solve``
 cached DPP problem (CVXPY overhead included) at tight Clarabel tolerances
 (:data:`oracles.p1.cvx.TIGHT_CLARABEL`).  The relative gap is
 ``max(0, U_ref - U_fast) / |U_ref|`` with both utilities recomputed from the returned
-allocations.  Outputs (written atomically): JSON, CSV (per instance), Markdown, PNG.
+allocations.  The previous path of the fast solver (``nested=False``: the interior point
+wherever uniform prices do not settle a satellite) is timed on every instance in the same run
+(``old``); ``split sats`` counts the satellites settled by the free-prefix / priced-prefix
+path instead.  Outputs (written atomically): JSON, CSV (per instance), Markdown, PNG.
 """
 
 from __future__ import annotations
@@ -146,6 +149,15 @@ def run_case(
             fast = solve(**kw)
             times.append(time.perf_counter() - t0)
         assert fast is not None
+        # the previous path (interior point wherever the uniform prices do not settle a
+        # satellite), timed in the same run
+        times_old = []
+        old = None
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            old = solve(**kw, nested=False)
+            times_old.append(time.perf_counter() - t0)
+        assert old is not None
         path = np.asarray(fast.info["path"])
         row: dict[str, Any] = {
             "case": case.name,
@@ -162,7 +174,11 @@ def run_case(
             "fast_time_s": float(np.median(times)),
             "fast_iterations": int(fast.iterations),
             "satellites_closed_form": int((path == 1).sum()),
-            "satellites_interior_point": int((path >= 2).sum()),
+            "satellites_split": int((path == 5).sum()),
+            "satellites_interior_point": int(((path >= 2) & (path <= 3)).sum()),
+            "fast_old_time_s": float(np.median(times_old)),
+            "certified_gap_old": float(old.gap),
+            "U_fast_old": float(old.utility),
             "max_violation": float(fast.max_violation),
             "mean_xi": float(np.nanmean(fast.xi)) if np.isfinite(fast.xi).any() else 1.0,
         }
@@ -208,7 +224,24 @@ def summarise(case: Case, rows: list[dict[str, Any]]) -> dict[str, Any]:
         "mean_satisfaction": float(np.mean(col["mean_xi"])),
         "share_satellites_interior_point": float(
             col["satellites_interior_point"].sum()
-            / max(1, (col["satellites_interior_point"] + col["satellites_closed_form"]).sum())
+            / max(
+                1,
+                (
+                    col["satellites_interior_point"]
+                    + col["satellites_closed_form"]
+                    + col["satellites_split"]
+                ).sum(),
+            )
+        ),
+        "satellites_split": int(col["satellites_split"].sum()),
+        "satellites_interior_point": int(col["satellites_interior_point"].sum()),
+        "fast_old_time_median_s": float(np.median(col["fast_old_time_s"])),
+        "speedup_vs_nested_off_median": float(
+            np.median(col["fast_old_time_s"] / col["fast_time_s"])
+        ),
+        "certified_gap_max_old": float(np.max(col["certified_gap_old"])),
+        "max_rel_utility_change_vs_old": float(
+            np.max(np.abs(col["U_fast"] - col["U_fast_old"]) / np.abs(col["U_fast_old"]))
         ),
         "share_instances_closed_form_only": float(np.mean(col["satellites_interior_point"] == 0)),
     }
@@ -262,6 +295,10 @@ TABLE_COLS = [
     ("fast_time_median_s", "fast t med [s]"),
     ("max_constraint_violation", "max viol"),
     ("share_satellites_interior_point", "IPM share"),
+    ("satellites_split", "split sats"),
+    ("certified_gap_max_old", "cert. gap max (old)"),
+    ("fast_old_time_median_s", "old t med [s]"),
+    ("speedup_vs_nested_off_median", "new/old speed"),
 ]
 
 

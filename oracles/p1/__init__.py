@@ -113,7 +113,7 @@ def solve_batch(
         Round PRBs to integers per (satellite, slot) after solving (see
         :mod:`oracles.p1.rounding`); ``rounding_loss`` reports the utility lost.
     **solver_options
-        Fast: ``tol``, ``target_gap``, ``mu_factor``, ``max_iter``.  CVX: ``solver``, ``form``,
+        Fast: ``tol``, ``target_gap``, ``mu_factor``, ``max_iter``, ``nested``.  CVX: ``solver``, ``form``,
         ``tight``, ``raise_on_inaccurate`` and anything ``problem.solve`` accepts.
 
     Returns

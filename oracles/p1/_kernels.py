@@ -47,6 +47,7 @@ ST_CLOSED = 1  # closed form: single pool (even or rescheduled spread) or everyb
 ST_IPM = 2  # primal-dual interior point (binding causality, fading)
 ST_IPM_MAXIT = 3  # interior point stopped early (iteration cap or line search); still feasible
 ST_PENDING = 4  # closed form does not apply: the interior point must run
+ST_SPLIT = 5  # free prefix + uniform-price suffix (binding causality, no interior point)
 
 
 @njit(**_JIT)
@@ -765,6 +766,98 @@ def min_power_slot(ah, q, nout, pout, first_feasible=False):
     _, psum = _slot_power(math.exp(x), ah, q, om)
     _fill_slot(ah, q, om, nout, pout)
     return psum
+
+
+@njit(**_JIT)
+def max_fraction_slot(ah, q, nout, pout, stop_at_one=False, rtol=1e-14):
+    """Largest ``theta`` such that ``theta q_i`` nat-PRBs per cell fit one slot's two pools.
+
+    At the largest fraction both pools are full: at PRB price ratio ``zeta`` every cell runs at
+    ``omega_i = omega(zeta ah_i)``, using ``q_i / omega_i`` PRB shares and ``expm1(omega_i) /
+    ah_i`` power per PRB; power minus PRBs is increasing in ``zeta``, and its root (Illinois on
+    ``log zeta``) gives ``theta = 1 / (PRBs used)``.  Fills ``nout, pout`` with the allocation
+    serving ``theta q`` (both sums <= 1) and returns ``theta`` (0 if nothing is asked).
+
+    With ``stop_at_one``, the search stops at the first ``zeta`` whose allocation of ``q``
+    itself fits both pools, and returns ``1 / (larger pool use)`` (>= 1; not the largest
+    fraction) with that allocation of ``q`` (the feasibility verdict ``theta >= 1`` is the
+    same).  The root is found to ``rtol`` in ``log zeta``; any ``zeta`` gives a feasible
+    ``theta``, the root the largest.
+    """
+    nc = ah.shape[0]
+    om = np.empty(nc)
+    tot = 0.0
+    a0 = 0.0
+    for i in range(nc):
+        if q[i] > 0.0:
+            tot += q[i]
+            a0 += q[i] * math.log(ah[i])
+    if tot <= 0.0:
+        for i in range(nc):
+            nout[i] = 0.0
+            pout[i] = 0.0
+        return 0.0
+    # start: the power per PRB share that makes an equal-efficiency cell use both pools alike
+    a0 = math.exp(a0 / tot)
+    o0 = math.log1p(a0)
+    x0 = math.log((math.expm1(o0) * (o0 - 1.0) + o0 + 1e-300) / a0)
+    f, ps = _slot_power(math.exp(x0), ah, q, om)
+    f0 = ps - (f + 1.0)
+    if stop_at_one and f <= 0.0 and ps <= 1.0:
+        _fill_slot(ah, q, om, nout, pout)
+        return 1.0 / max(f + 1.0, ps, 1e-300)
+    step = 1.0
+    x1 = x0
+    f1 = f0
+    for _ in range(200):
+        x1 = x0 + step if f0 < 0.0 else x0 - step
+        f, ps = _slot_power(math.exp(x1), ah, q, om)
+        f1 = ps - (f + 1.0)
+        if stop_at_one and f <= 0.0 and ps <= 1.0:
+            _fill_slot(ah, q, om, nout, pout)
+            return 1.0 / max(f + 1.0, ps, 1e-300)
+        if (f1 > 0.0) != (f0 > 0.0) or f1 == 0.0 or x1 < -700.0 or x1 > 700.0:
+            break
+        x0 = x1
+        f0 = f1
+        step *= 2.0
+    lo, flo, hi, fhi = (x0, f0, x1, f1) if x0 < x1 else (x1, f1, x0, f0)
+    x = hi
+    side = 0
+    if (flo > 0.0) != (fhi > 0.0):
+        for _ in range(200):
+            if hi - lo <= rtol * max(1.0, abs(lo)) or flo == 0.0 or fhi == 0.0:
+                break
+            x = (lo * fhi - hi * flo) / (fhi - flo)
+            if not (x > lo and x < hi):
+                x = 0.5 * (lo + hi)
+            f, ps = _slot_power(math.exp(x), ah, q, om)
+            fx = ps - (f + 1.0)
+            if stop_at_one and f <= 0.0 and ps <= 1.0:
+                _fill_slot(ah, q, om, nout, pout)
+                return 1.0 / max(f + 1.0, ps, 1e-300)
+            if abs(fx) <= 1e-15 * (ps + f + 1.0):
+                break
+            if fx < 0.0:
+                lo = x
+                flo = fx
+                if side == -1:
+                    fhi *= 0.5
+                side = -1
+            else:
+                hi = x
+                fhi = fx
+                if side == 1:
+                    flo *= 0.5
+                side = 1
+    f, ps = _slot_power(math.exp(x), ah, q, om)
+    used = max(f + 1.0, ps)
+    theta = (1.0 - 1e-13) / used
+    _fill_slot(ah, q, om, nout, pout)
+    for i in range(nc):
+        nout[i] *= theta
+        pout[i] *= theta
+    return theta
 
 
 @njit(**_JIT)
@@ -1507,15 +1600,564 @@ def _is_fading(ah):
     return False
 
 
+# ----------------------------------------------------------------------------------------------
+# free prefix + uniform suffix (binding causality without the interior point)
+# ----------------------------------------------------------------------------------------------
+
+
 @njit(**_JIT)
-def closed_form(ah, ainc, G, w, eps, force_ipm, nmat, pmat, lam, mu, nsh, psh):
+def _pool_eval_off(rho, ah, Gp, w, eps, off, cap, om, s, nu, pi, beta, xi, vals, order):
+    """:func:`_pool_eval` for cells that already hold ``off`` and may add at most ``cap``.
+
+    Cell ``i`` maximises ``w_i log(eps + off_i + xi_i)`` with ``0 <= xi_i <= cap_i``, so at
+    power price ``mu`` it takes ``xi_i = clip(beta_i / mu - eps - off_i, 0, cap_i)``; cells with
+    ``cap_i = 0`` take no part.  Returns ``(F, mu)`` as :func:`_pool_eval`.
+    """
+    nc = ah.shape[0]
+    ptot = 0.0
+    for i in range(nc):
+        o = omega_of(rho * ah[i])
+        if o <= 0.0:
+            o = 1e-300
+        om[i] = o
+        s[i] = math.expm1(o) / ah[i]
+        nu[i] = 1.0 / (Gp[i] * o)
+        pi[i] = s[i] * nu[i]
+        beta[i] = w[i] * Gp[i] * ah[i] * math.exp(-o)
+        ptot += pi[i] * cap[i]
+    if ptot <= 1.0:
+        mu = 0.0
+        for i in range(nc):
+            xi[i] = cap[i]
+    else:
+        # power(mu) = sum_i pi_i clip(beta_i / mu - eps - off_i, 0, cap_i), decreasing in mu
+        for i in range(nc):
+            if cap[i] > 0.0:
+                vals[2 * i] = -beta[i] / (eps + off[i])  # above: cell i gets nothing
+                vals[2 * i + 1] = -beta[i] / (eps + off[i] + cap[i])  # below: capped
+            else:
+                vals[2 * i] = INF
+                vals[2 * i + 1] = INF
+        _argsort_small(vals, order, 2 * nc)
+        A = 0.0
+        Bc = 0.0
+        cur = INF
+        mu = -1.0
+        for k in range(2 * nc):
+            e = order[k]
+            if vals[e] == INF:
+                break
+            lo = -vals[e]
+            if Bc > 0.0 and A < 1.0:
+                cand = Bc / (1.0 - A)
+                if cand >= lo and cand <= cur:
+                    mu = cand
+                    break
+            i = e // 2
+            if e % 2 == 0:
+                A -= pi[i] * (eps + off[i])
+                Bc += pi[i] * beta[i]
+            else:
+                A += pi[i] * (eps + off[i] + cap[i])
+                Bc -= pi[i] * beta[i]
+            cur = lo
+        if mu < 0.0 and Bc > 0.0 and A < 1.0:
+            mu = Bc / (1.0 - A)  # below the last breakpoint
+        if mu < 0.0:
+            # numerical corner: bisection on log mu
+            mlo = 1e-300
+            mhi = 0.0
+            for i in range(nc):
+                if cap[i] > 0.0:
+                    mhi = max(mhi, beta[i] / (eps + off[i]))
+            for _ in range(200):
+                mid = math.sqrt(mlo * mhi)
+                pw = 0.0
+                for i in range(nc):
+                    pw += pi[i] * min(cap[i], max(0.0, beta[i] / mid - eps - off[i]))
+                if pw > 1.0:
+                    mlo = mid
+                else:
+                    mhi = mid
+                if mhi - mlo <= 1e-15 * mhi:
+                    break
+            mu = mhi
+        for i in range(nc):
+            xi[i] = min(cap[i], max(0.0, beta[i] / mu - eps - off[i]))
+    F = -1.0
+    for i in range(nc):
+        F += nu[i] * xi[i]
+    return F, mu
+
+
+@njit(**_JIT)
+def single_pool_off(ah, Gp, w, eps, off, cap, xi, nsh, psh):
+    """:func:`single_pool` for cells holding ``off`` already, each adding at most ``cap``.
+
+    Returns ``(lam, mu, iterations)`` (prices of the pooled slots) and fills ``xi`` (added
+    fractions), ``nsh`` and ``psh`` (PRB and power shares per slot).  ``F(rho)``, the PRB
+    excess, is decreasing in ``rho``; a bracketed Illinois iteration on ``log rho`` finds its
+    root.
+    """
+    nc = ah.shape[0]
+    om = np.empty(nc)
+    s = np.empty(nc)
+    nu = np.empty(nc)
+    pi = np.empty(nc)
+    beta = np.empty(nc)
+    vals = np.empty(2 * nc)
+    order = np.empty(2 * nc, dtype=np.int64)
+    lr = 0.0
+    for i in range(nc):
+        o = math.log1p(ah[i])
+        lr += math.log((math.exp(o) * (o - 1.0) + 1.0 + 1e-300) / ah[i])
+    lr /= nc
+    a = lr
+    fa, _ = _pool_eval_off(math.exp(a), ah, Gp, w, eps, off, cap, om, s, nu, pi, beta, xi, vals, order)
+    it = 1
+    step = 1.5
+    b = a
+    fb = fa
+    while it < 200 and fa != 0.0:
+        b = a + step if fa > 0 else a - step
+        fb, _ = _pool_eval_off(
+            math.exp(b), ah, Gp, w, eps, off, cap, om, s, nu, pi, beta, xi, vals, order
+        )
+        it += 1
+        if (fa > 0) != (fb > 0) or fb == 0.0:
+            break
+        a = b
+        fa = fb
+        step *= 2.0
+    if fa == 0.0:
+        b = a
+        fb = fa
+    lo, flo, hi, fhi = (a, fa, b, fb) if a < b else (b, fb, a, fa)
+    x = hi
+    fx = fhi
+    if flo == 0.0:
+        x = lo
+        fx = 0.0
+    side = 0
+    while it < 200 and fx != 0.0:
+        if hi - lo <= 1e-15 * max(1.0, abs(lo)):
+            break
+        x = (lo * fhi - hi * flo) / (fhi - flo)
+        if not (x > lo and x < hi):
+            x = 0.5 * (lo + hi)
+        fx, _ = _pool_eval_off(
+            math.exp(x), ah, Gp, w, eps, off, cap, om, s, nu, pi, beta, xi, vals, order
+        )
+        it += 1
+        if abs(fx) <= 1e-15:
+            break
+        if (fx > 0) == (flo > 0):
+            lo = x
+            flo = fx
+            if side == -1:
+                fhi *= 0.5
+            side = -1
+        else:
+            hi = x
+            fhi = fx
+            if side == 1:
+                flo *= 0.5
+            side = 1
+    rho = math.exp(x)
+    F, mu = _pool_eval_off(rho, ah, Gp, w, eps, off, cap, om, s, nu, pi, beta, xi, vals, order)
+    scale = 1.0 / (1.0 + F) if F > 0.0 else 1.0
+    for i in range(nc):
+        nsh[i] = nu[i] * xi[i] * scale
+        psh[i] = s[i] * nu[i] * xi[i]
+    return rho * mu, mu, it
+
+
+@njit(**_JIT)
+def _suffix_schedule(ahs, Acs, Gs, xs, nsh, psh, mu1, nsub, psub):
+    """Causal schedule over the suffix slots of the suffix single-pool solution, if found.
+
+    ``Acs`` (na, L) are the cumulative suffix arrivals (last column: what is left), ``xs`` the
+    added fractions.  Tries :func:`schedule_uniform`, then :func:`schedule_greedy` (priced
+    pools) or :func:`schedule_all_satisfied` (everybody served, on the arrivals left).
+    """
+    if schedule_uniform(xs, nsh, psh, Acs, nsub, psub):
+        return True
+    if mu1 > 0.0:
+        return schedule_greedy(xs, nsh, psh, Acs, nsub, psub)
+    na, L = Acs.shape
+    An = np.empty((na, L))
+    Gn = np.empty(na)
+    for i in range(na):
+        c = Acs[i, L - 1]
+        for m in range(L):
+            An[i, m] = Acs[i, m] / c
+        An[i, L - 1] = 1.0
+        Gn[i] = Gs[i] / c
+    return schedule_all_satisfied(ahs, An, Gn, nsub, psub)
+
+
+@njit(**_JIT)
+def prefix_suffix(ah, ainc, Acum, G, w, eps, xi_u, rho_u, nmat, pmat, lam, mu, max_tries=2):
+    """Free prefix and uniform-price suffix: an exact schedule for binding causality.
+
+    A forward pass serves every cell what has arrived (in a slot that cannot serve the whole
+    backlog, the largest common fraction of it that fits, :func:`max_fraction_slot`); a split ``t`` is a
+    candidate when no backlog is left after slot ``t - 1``.  The first ``t`` slots are then not
+    priced (every arrival is served there); the last ``L = M - t`` slots form one pool at uniform prices, shared by the cells according to what they already
+    hold (:func:`single_pool_off`) and scheduled causally by the single-pool schedulers.  The
+    prices (0 on the prefix, the pool's on the suffix) give the dual bound
+    (:func:`dual_value`); a split is accepted when the allocation attains it to round-off, i.e.
+    the allocation is optimal (any candidate whose suffix can be scheduled is).  The
+    ``max_tries`` latest candidates are tried.  This is the structure of the optimum when the
+    early slots have few arrivals (their pools are slack); ``t = M`` (no backlog at the end)
+    serves everybody in full.
+
+    Fills ``nmat, pmat`` (nc, M) and the per-slot prices ``lam, mu`` (M).  Returns
+    ``(solved, iterations, utility, bound)``.
+    """
+    nc, M = ah.shape
+    wsum = 0.0
+    for i in range(nc):
+        wsum += w[i]
+    q = np.empty(nc)
+    nn = np.empty(nc)
+    pp = np.empty(nc)
+    ahm = np.empty(nc)
+    back = np.zeros(nc)
+    cleared = np.zeros(M + 1, dtype=np.bool_)
+    iters = 0
+    for m in range(M):
+        # slot m serves the backlog, or the largest common fraction of it that fits
+        left = 0.0
+        for i in range(nc):
+            back[i] += ainc[i, m]
+            q[i] = back[i] / G[i] * (1.0 + 1e-12)
+            ahm[i] = ah[i, m]
+        th = max_fraction_slot(ahm, q, nn, pp, True, 1e-9)
+        iters += 1
+        if th >= 1.0:
+            for i in range(nc):
+                back[i] = 0.0
+        else:
+            lo = th / (1.0 + 1e-12)
+            for i in range(nc):
+                back[i] *= 1.0 - lo
+                left += back[i]
+        sn = 0.0
+        for i in range(nc):
+            sn += nn[i]
+        fn = 1.0 / sn if sn > 1.0 else 1.0
+        for i in range(nc):
+            nmat[i, m] = nn[i] * fn
+            pmat[i, m] = pp[i]
+        cleared[m + 1] = left <= 0.0
+    if cleared[M]:
+        # everybody served in full: optimal (the bound at zero prices)
+        lam[:] = 0.0
+        mu[:] = 0.0
+        U = _utility_of(nmat, pmat, ah, ainc, G, w, eps)
+        ub = dual_value(ah, ainc, G, w, eps, lam, mu)
+        return ub - U <= 1e-11 * (abs(U) + wsum), iters, U, ub
+    tries = 0
+    for t in range(M - 1, 0, -1):
+        if not cleared[t]:
+            continue  # the prefix must serve everything that arrived in it
+        tries += 1
+        if tries > max_tries:
+            break
+        # suffix: cells with arrivals left
+        L = M - t
+        na = 0
+        for i in range(nc):
+            if 1.0 - Acum[i, t - 1] > 1e-15:
+                na += 1
+        if na == 0:
+            continue
+        sel = np.empty(na, dtype=np.int64)
+        k = 0
+        for i in range(nc):
+            if 1.0 - Acum[i, t - 1] > 1e-15:
+                sel[k] = i
+                k += 1
+        ahs = np.empty(na)
+        ahl = np.empty((na, L))
+        Gp = np.empty(na)
+        Gs = np.empty(na)
+        ws = np.empty(na)
+        off = np.empty(na)
+        cap = np.empty(na)
+        Acs = np.empty((na, L))
+        for k in range(na):
+            i = sel[k]
+            ahs[k] = ah[i, t]
+            Gp[k] = G[i] * L
+            Gs[k] = G[i]
+            ws[k] = w[i]
+            off[k] = Acum[i, t - 1]
+            cap[k] = 1.0 - Acum[i, t - 1]
+            for j in range(L):
+                ahl[k, j] = ah[i, t + j]
+                Acs[k, j] = Acum[i, t + j] - off[k]
+            Acs[k, L - 1] = cap[k]
+        xs = np.empty(na)
+        nsh = np.empty(na)
+        psh = np.empty(na)
+        lam1, mu1, it = single_pool_off(ahs, Gp, ws, eps, off, cap, xs, nsh, psh)
+        iters += it
+        nsub = np.empty((na, L))
+        psub = np.empty((na, L))
+        if not _suffix_schedule(ahl, Acs, Gs, xs, nsh, psh, mu1, nsub, psub):
+            continue
+        for i in range(nc):
+            for j in range(t, M):
+                nmat[i, j] = 0.0
+                pmat[i, j] = 0.0
+        for k in range(na):
+            i = sel[k]
+            for j in range(L):
+                nmat[i, t + j] = nsub[k, j]
+                pmat[i, t + j] = psub[k, j]
+        for j in range(M):
+            lam[j] = 0.0 if j < t else lam1 / L
+            mu[j] = 0.0 if j < t else mu1 / L
+        U = _utility_of(nmat, pmat, ah, ainc, G, w, eps)
+        ub = dual_value(ah, ainc, G, w, eps, lam, mu)
+        if ub - U <= 1e-11 * (abs(U) + wsum):
+            return True, iters, U, ub
+    # priced prefix with one swing cell: the first prefixes that leave a backlog, the cells
+    # with the most slack over the uniform spread there
+    tries = 0
+    slack = np.empty(nc)
+    order = np.empty(nc, dtype=np.int64)
+    for t in range(1, M):
+        if cleared[t]:
+            continue
+        tries += 1
+        if tries > max_tries:
+            break
+        for i in range(nc):
+            slack[i] = -(Acum[i, t - 1] - xi_u[i] * t / M)
+        _argsort_small(slack, order, nc)
+        for k in range(min(max_tries, nc)):
+            ok, it, U, ub = priced_prefix(
+                ah, ainc, Acum, G, w, eps, t, order[k], rho_u, nmat, pmat, lam, mu
+            )
+            iters += it
+            if ok:
+                return True, iters, U, ub
+    return False, iters, -INF, INF
+
+
+@njit(**_JIT)
+def _swing_h(rho, ahb, Gp, xt, sw, om, nu, pi):
+    """Pool equations of a priced prefix block at price ratio ``rho`` (see :func:`priced_prefix`).
+
+    Returns ``(h, xs)``: ``h`` the power left over minus what the swing cell's ``xs`` (the
+    PRB share left over at its efficiency) needs, increasing in ``rho``.
+    """
+    nc = ahb.shape[0]
+    used_n = 0.0
+    used_p = 0.0
+    for i in range(nc):
+        o = omega_of(rho * ahb[i])
+        if o <= 0.0:
+            o = 1e-300
+        om[i] = o
+        nu[i] = 1.0 / (Gp[i] * o)
+        pi[i] = math.expm1(o) / ahb[i] * nu[i]
+        if i != sw:
+            used_n += nu[i] * xt[i]
+            used_p += pi[i] * xt[i]
+    xs = (1.0 - used_n) / nu[sw]
+    return used_p + pi[sw] * xs - 1.0, xs
+
+
+@njit(**_JIT)
+def priced_prefix(ah, ainc, Acum, G, w, eps, t, sw, rho0, nmat, pmat, lam, mu):
+    """Priced prefix block with one swing cell, uniform-price suffix (exact when certified).
+
+    The first ``t`` slots form one pool at uniform prices in which every cell but ``sw`` serves
+    all that arrives there (its causality is tight at ``t``) and the swing cell ``sw`` takes what
+    the pools have left; both pools are full, which fixes the block's price ratio (root of
+    :func:`_swing_h`) and the swing cell's service.  The last ``M - t`` slots are one pool at
+    uniform prices (:func:`single_pool_off`, cells holding what they got in the prefix).  The
+    prefix's power price makes the swing cell indifferent between the two blocks.  Both blocks
+    are scheduled by the single-pool schedulers; the allocation is accepted when it attains the
+    dual bound at these per-slot prices (round-off aside).  ``rho0`` starts the root search.
+
+    Fills ``nmat, pmat`` (nc, M) and ``lam, mu`` (M); returns ``(solved, iterations, U, ub)``.
+    """
+    nc, M = ah.shape
+    L = M - t
+    wsum = 0.0
+    for i in range(nc):
+        wsum += w[i]
+    ahb = np.empty(nc)
+    Gp = np.empty(nc)
+    xt = np.empty(nc)
+    for i in range(nc):
+        ahb[i] = ah[i, 0]
+        Gp[i] = G[i] * t
+        xt[i] = Acum[i, t - 1]
+    if xt[sw] <= 0.0:
+        return False, 0, -INF, INF
+    om = np.empty(nc)
+    nu = np.empty(nc)
+    pi = np.empty(nc)
+    # bracket and Illinois on log rho
+    a = math.log(max(rho0, 1e-300))
+    fa, xs = _swing_h(math.exp(a), ahb, Gp, xt, sw, om, nu, pi)
+    it = 1
+    step = 0.5
+    b = a
+    fb = fa
+    while it < 100 and fa != 0.0:
+        b = a - step if fa > 0.0 else a + step
+        fb, xs = _swing_h(math.exp(b), ahb, Gp, xt, sw, om, nu, pi)
+        it += 1
+        if (fa > 0.0) != (fb > 0.0) or fb == 0.0:
+            break
+        a = b
+        fa = fb
+        step *= 2.0
+    if (fa > 0.0) == (fb > 0.0) and fa != 0.0 and fb != 0.0:
+        return False, it, -INF, INF
+    lo, flo, hi, fhi = (a, fa, b, fb) if a < b else (b, fb, a, fa)
+    x = lo if flo == 0.0 else hi
+    side = 0
+    while it < 200 and flo != 0.0 and fhi != 0.0:
+        if hi - lo <= 1e-15 * max(1.0, abs(lo)):
+            break
+        x = (lo * fhi - hi * flo) / (fhi - flo)
+        if not (x > lo and x < hi):
+            x = 0.5 * (lo + hi)
+        fx, xs = _swing_h(math.exp(x), ahb, Gp, xt, sw, om, nu, pi)
+        it += 1
+        if abs(fx) <= 1e-15:
+            break
+        if fx < 0.0:
+            lo = x
+            flo = fx
+            if side == -1:
+                fhi *= 0.5
+            side = -1
+        else:
+            hi = x
+            fhi = fx
+            if side == 1:
+                flo *= 0.5
+            side = 1
+    rho1 = math.exp(x)
+    _, xs = _swing_h(rho1, ahb, Gp, xt, sw, om, nu, pi)
+    if not (xs >= 0.0 and xs <= xt[sw]):
+        return False, it, -INF, INF
+    xt[sw] = xs
+    nsh = np.empty(nc)
+    psh = np.empty(nc)
+    for i in range(nc):
+        nsh[i] = nu[i] * xt[i]
+        psh[i] = pi[i] * xt[i]
+    om_sw1 = om[sw]
+    Ab = np.empty((nc, t))
+    for i in range(nc):
+        for m in range(t):
+            Ab[i, m] = Acum[i, m]
+    nb = np.empty((nc, t))
+    pb = np.empty((nc, t))
+    if not schedule_uniform(xt, nsh, psh, Ab, nb, pb):
+        if not schedule_greedy(xt, nsh, psh, Ab, nb, pb):
+            return False, it, -INF, INF
+    # suffix
+    na = 0
+    for i in range(nc):
+        if 1.0 - xt[i] > 1e-15:
+            na += 1
+    if na == 0:
+        return False, it, -INF, INF
+    sel = np.empty(na, dtype=np.int64)
+    k = 0
+    for i in range(nc):
+        if 1.0 - xt[i] > 1e-15:
+            sel[k] = i
+            k += 1
+    ahs = np.empty(na)
+    ahl = np.empty((na, L))
+    Gq = np.empty(na)
+    Gs = np.empty(na)
+    ws = np.empty(na)
+    off = np.empty(na)
+    cap = np.empty(na)
+    Acs = np.empty((na, L))
+    ksw = -1
+    for k in range(na):
+        i = sel[k]
+        if i == sw:
+            ksw = k
+        ahs[k] = ah[i, t]
+        Gq[k] = G[i] * L
+        Gs[k] = G[i]
+        ws[k] = w[i]
+        off[k] = xt[i]
+        cap[k] = 1.0 - xt[i]
+        for j in range(L):
+            ahl[k, j] = ah[i, t + j]
+            Acs[k, j] = Acum[i, t + j] - off[k]
+        Acs[k, L - 1] = cap[k]
+    if ksw < 0:
+        return False, it, -INF, INF
+    xs2 = np.empty(na)
+    nsh2 = np.empty(na)
+    psh2 = np.empty(na)
+    lam2, mu2, it2 = single_pool_off(ahs, Gq, ws, eps, off, cap, xs2, nsh2, psh2)
+    it += it2
+    if not mu2 > 0.0:
+        return False, it, -INF, INF
+    nsub = np.empty((na, L))
+    psub = np.empty((na, L))
+    if not _suffix_schedule(ahl, Acs, Gs, xs2, nsh2, psh2, mu2, nsub, psub):
+        return False, it, -INF, INF
+    for i in range(nc):
+        for m in range(M):
+            if m < t:
+                nmat[i, m] = nb[i, m]
+                pmat[i, m] = pb[i, m]
+            else:
+                nmat[i, m] = 0.0
+                pmat[i, m] = 0.0
+    for k in range(na):
+        i = sel[k]
+        for j in range(L):
+            nmat[i, t + j] = nsub[k, j]
+            pmat[i, t + j] = psub[k, j]
+    # prices: the swing cell's cost per bit equal in both blocks
+    rho2 = lam2 / mu2
+    om_sw2 = omega_of(rho2 * ah[sw, t])
+    mu1 = mu2 / L * math.exp(om_sw2 - om_sw1)
+    for j in range(M):
+        if j < t:
+            lam[j] = rho1 * mu1
+            mu[j] = mu1
+        else:
+            lam[j] = lam2 / L
+            mu[j] = mu2 / L
+    U = _utility_of(nmat, pmat, ah, ainc, G, w, eps)
+    ub = dual_value(ah, ainc, G, w, eps, lam, mu)
+    if ub - U <= 1e-11 * (abs(U) + wsum):
+        return True, it, U, ub
+    return False, it, -INF, INF
+
+
+@njit(**_JIT)
+def closed_form(ah, ainc, G, w, eps, force_ipm, nested, nmat, pmat, lam, mu, nsh, psh):
     """Closed-form attempt for one satellite (no interior point).
 
     Without fading: the single-pool solution at uniform prices, spread over the fast slots by
     :func:`schedule_uniform` (or :func:`schedule_all_satisfied` when everybody can be served).
     With fading: :func:`schedule_all_satisfied`.  Fills ``nmat, pmat`` (nc, M), the prices
     ``lam, mu`` (M) and the single-pool shares ``nsh, psh`` (nc) that warm-start the interior
-    point.  Returns ``(solved, iterations, utility, bound)``; when not solved, ``bound`` is
+    point.  With ``nested``, a satellite the uniform prices cannot settle is tried with a free
+    prefix and a uniform-price suffix (:func:`prefix_suffix`, per-slot prices).  Returns
+    ``(solved, iterations, utility, bound, by_prefix_suffix)``; when not solved, ``bound`` is
     still a valid upper bound (``inf`` if unknown).
     """
     nc, M = ah.shape
@@ -1529,8 +2171,8 @@ def closed_form(ah, ainc, G, w, eps, force_ipm, nmat, pmat, lam, mu, nsh, psh):
         mu[:] = 0.0
         if not force_ipm and schedule_all_satisfied(ah, Acum, G, nmat, pmat):
             U = _utility_of(nmat, pmat, ah, ainc, G, w, eps)
-            return True, M, U, dual_value(ah, ainc, G, w, eps, lam, mu)
-        return False, M, -INF, INF
+            return True, M, U, dual_value(ah, ainc, G, w, eps, lam, mu), False
+        return False, M, -INF, INF, False
     xi = np.empty(nc)
     lam1, mu1, iters = single_pool(ah[:, 0].copy(), G * M, w, eps, xi, nsh, psh)
     for m in range(M):
@@ -1541,9 +2183,9 @@ def closed_form(ah, ainc, G, w, eps, force_ipm, nmat, pmat, lam, mu, nsh, psh):
         ok = schedule_all_satisfied(ah, Acum, G, nmat, pmat)
     ub = dual_value(ah, ainc, G, w, eps, lam, mu)
     if force_ipm:
-        return False, iters, -INF, ub
+        return False, iters, -INF, ub, False
     if ok:
-        return True, iters, _utility_of(nmat, pmat, ah, ainc, G, w, eps), ub
+        return True, iters, _utility_of(nmat, pmat, ah, ainc, G, w, eps), ub, False
     if mu1 > 0.0 and schedule_greedy(xi, nsh, psh, Acum, nmat, pmat):
         # accept only what the uniform-price bound certifies (round-off aside)
         U = _utility_of(nmat, pmat, ah, ainc, G, w, eps)
@@ -1551,8 +2193,20 @@ def closed_form(ah, ainc, G, w, eps, force_ipm, nmat, pmat, lam, mu, nsh, psh):
         for i in range(nc):
             wsum += w[i]
         if ub - U <= 1e-11 * (abs(U) + wsum):
-            return True, iters, U, ub
-    return False, iters, -INF, ub
+            return True, iters, U, ub, False
+    if nested:
+        lam2 = np.empty(M)
+        mu2 = np.empty(M)
+        rho_u = lam1 / mu1 if mu1 > 0.0 else 1.0
+        ok2, it2, U2, ub2 = prefix_suffix(
+            ah, ainc, Acum, G, w, eps, xi, rho_u, nmat, pmat, lam2, mu2
+        )
+        iters += it2
+        if ok2:
+            lam[:] = lam2
+            mu[:] = mu2
+            return True, iters, U2, ub2, True
+    return False, iters, -INF, ub, False
 
 
 @njit(**_JIT)
@@ -1600,7 +2254,7 @@ def _demand(a, b):
 
 @njit(**_JIT)
 def _closed_item(
-    x, a, g, N, P, scale, K, eps, w, force_ipm,
+    x, a, g, N, P, scale, K, eps, w, force_ipm, nested,
     n, p, lam, mu, status, iters, ubs, nsh_all, psh_all, fixed, usat, b,
 ):  # fmt: skip
     """Closed-form pass of :func:`solve_batch_kernel` for batch item ``b`` (its entries only)."""
@@ -1619,8 +2273,8 @@ def _closed_item(
         pmat = np.zeros((nc, M))
         nsh = np.empty(nc)
         psh = np.empty(nc)
-        ok, it, U, ub = closed_form(
-            ah, ainc, Gc, wc, eps, force_ipm, nmat, pmat, lamv, muv, nsh, psh
+        ok, it, U, ub, split = closed_form(
+            ah, ainc, Gc, wc, eps, force_ipm, nested, nmat, pmat, lamv, muv, nsh, psh
         )
         iters[b, s] = it
         ubs[b, s] = ub
@@ -1639,14 +2293,14 @@ def _closed_item(
         for m in range(M):
             lam[b, s, m] = lamv[m] / Ns
             mu[b, s, m] = muv[m] / Ps
-        status[b, s] = ST_CLOSED if ok else ST_PENDING
+        status[b, s] = (ST_SPLIT if split else ST_CLOSED) if ok else ST_PENDING
     for c in range(C):
         if D[c] > 0.0 and not served[c]:
             fixed[b] += w[b, c] * math.log(eps)
 
 
 @njit(**_JIT)
-def solve_batch_kernel(x, a, g, N, P, scale, K, eps, w, force_ipm):
+def solve_batch_kernel(x, a, g, N, P, scale, K, eps, w, force_ipm, nested):
     """Closed-form pass over every (batch item, satellite) of a validated batch.
 
     Parameters are the canonical arrays of :class:`oracles.p1._validate.P1Data`: ``x`` (B, S,
@@ -1674,7 +2328,7 @@ def solve_batch_kernel(x, a, g, N, P, scale, K, eps, w, force_ipm):
     fixed = np.zeros(B)
     out = (n, p, lam, mu, status, iters, ubs, nsh_all, psh_all, fixed, usat)
     for b in range(B):
-        _closed_item(x, a, g, N, P, scale, K, eps, w, force_ipm, *out, b)
+        _closed_item(x, a, g, N, P, scale, K, eps, w, force_ipm, nested, *out, b)
     return n, p, lam, mu, status, iters, ubs, nsh_all, psh_all, fixed, usat
 
 
@@ -1944,7 +2598,9 @@ def _round_serial(
 
 
 @njit(**_JIT)
-def solve_kernel(x, a, g, N, P, scale, K, eps, w, force_ipm, tol, mu_factor, max_iter, target_gap):
+def solve_kernel(
+    x, a, g, N, P, scale, K, eps, w, force_ipm, nested, tol, mu_factor, max_iter, target_gap
+):
     """The whole fast solver on a canonical batch: closed form, interior point, scoring.
 
     Arguments as in :func:`solve_batch_kernel`, plus the interior point's ``tol``,
@@ -1963,7 +2619,7 @@ def solve_kernel(x, a, g, N, P, scale, K, eps, w, force_ipm, tol, mu_factor, max
     """
     B, S, C = x.shape
     n, p, lam, mu, status, iters, ubs, nsh, psh, fixed, usat = solve_batch_kernel(
-        x, a, g, N, P, scale, K, eps, w, force_ipm
+        x, a, g, N, P, scale, K, eps, w, force_ipm, nested
     )
     idx = np.empty(C, dtype=np.int64)
     gtol = np.zeros((B, S))
@@ -1980,7 +2636,7 @@ def solve_kernel(x, a, g, N, P, scale, K, eps, w, force_ipm, tol, mu_factor, max
                 else:
                     setup = _pending_setup(x, a, g, N, P, scale, K, eps, w, b, s, D, idx, nsh, psh)
                     tot += setup[9]
-            elif status[b, s] == ST_CLOSED:
+            elif status[b, s] == ST_CLOSED or status[b, s] == ST_SPLIT:
                 tot += usat[b, s]
         if q > 0:
             todo[b] = True
@@ -2075,7 +2731,9 @@ def satisfaction_kernel(served, D):
 
 
 @njit(**_JIT)
-def allocate_kernel(assoc, a, g, N, P, scale, K, eps, tol, mu_factor, max_iter, target_gap):
+def allocate_kernel(
+    assoc, a, g, N, P, scale, K, eps, nested, tol, mu_factor, max_iter, target_gap
+):
     """:func:`solve_kernel` with unit weights for serving-satellite indices ``assoc`` (B, C).
 
     Returns only the satisfaction (as :func:`satisfaction_kernel`) and the served bits (B, C):
@@ -2083,6 +2741,8 @@ def allocate_kernel(assoc, a, g, N, P, scale, K, eps, tol, mu_factor, max_iter, 
     """
     x = onehot_kernel(assoc, g.shape[1])
     w = np.ones((a.shape[0], a.shape[1]))
-    res = solve_kernel(x, a, g, N, P, scale, K, eps, w, False, tol, mu_factor, max_iter, target_gap)
+    res = solve_kernel(
+        x, a, g, N, P, scale, K, eps, w, False, nested, tol, mu_factor, max_iter, target_gap
+    )
     served = res[10]
     return satisfaction_kernel(served, res[11]), served

@@ -1,4 +1,4 @@
-"""Fast exact P1 solver (L2): closed form where it applies, a structured interior point elsewhere.
+"""Fast exact P1 solver (L2): closed forms where they apply, a structured interior point elsewhere.
 
 Cells are served by exactly one satellite, so a slow slot splits into independent per-satellite
 problems.  Each is solved in normalised units by :mod:`oracles.p1._kernels` and certified by the
@@ -28,6 +28,9 @@ FAST_DEFAULTS: dict[str, Any] = {
     "mu_factor": 10.0,  # interior point: t = mu_factor * m / surrogate gap
     "max_iter": 200,  # interior-point iterations per satellite
     "force_ipm": False,  # skip the closed form (testing)
+    # binding causality: try a free prefix + uniform-price suffix before the interior point
+    # (exact when it attains its dual bound; False: the previous path, interior point only)
+    "nested": True,
 }
 
 
@@ -75,6 +78,7 @@ def solve_fast(data: P1Data, **options: Any) -> P1BatchResult:
         data.eps,
         data.w,
         bool(opt["force_ipm"]),
+        bool(opt["nested"]),
         float(opt["tol"]),
         float(opt["mu_factor"]),
         int(opt["max_iter"]),
@@ -120,6 +124,7 @@ def allocate(
     N0: float,  # noqa: N803
     T_f: float,  # noqa: N803
     eps: float = 1e-4,
+    nested: bool | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Lean entry point for the environment: satisfaction and served bits only.
 
@@ -140,6 +145,8 @@ def allocate(
         Pools per fast slot [PRB], [W].
     W_PRB, N0, T_f, eps : float
         PRB bandwidth [Hz], noise PSD [W/Hz], fast-slot length [s], utility offset.
+    nested : bool, optional
+        The ``nested`` option of :data:`FAST_DEFAULTS` (default: its value there).
 
     Returns
     -------
@@ -162,6 +169,7 @@ def allocate(
         1.0 / (W_PRB * N0),
         T_f * W_PRB / math.log(2.0),
         float(eps),
+        bool(opt["nested"] if nested is None else nested),
         float(opt["tol"]),
         float(opt["mu_factor"]),
         int(opt["max_iter"]),
