@@ -34,6 +34,9 @@ DEFAULT_FAMILY = "downlink"
 FAMILIES: dict[str, str] = {
     "downlink": "agents.downlink:FAMILY",
     "assignment": "agents.assignment.family:FAMILY",
+    "lisl": "agents.lisl.family:FAMILY",
+    "multiorbit": "agents.multiorbit.family:FAMILY",
+    "linkgroup": "agents.linkgroup.family:FAMILY",
 }
 """Family name -> ``"module:attribute"`` of its :class:`Family`."""
 
