@@ -525,13 +525,16 @@ def time_iterations(config: Any, iterations: int = 3, warmup: int = 1) -> dict[s
 
     Wall and CPU time (this process: with ``num_env_runners=0`` and no remote learners the
     sampling and the learner both run here) are measured per training iteration, and once more
-    for the sampling alone (``env_runner.sample`` of one train batch, no learning).
+    for the sampling alone (``env_runner.sample`` of one train batch, no learning) and for the
+    env runner's vector env alone.
 
     Returns
     -------
     dict
         ``s_per_iter`` / ``cpu_s_per_iter`` (mean wall / CPU seconds of a timed iteration),
         ``sample_s`` / ``sample_cpu_s`` (mean wall / CPU seconds to sample one train batch),
+        ``env_s`` / ``env_cpu_s`` (the same for stepping the runner's vector env alone through one
+        train batch with random actions: the environment's share),
         ``steps_per_iter`` (env steps sampled per timed iteration), ``return_mean`` (the last
         result's) and ``iterations``.
     """
@@ -555,6 +558,15 @@ def time_iterations(config: Any, iterations: int = 3, warmup: int = 1) -> dict[s
         for _ in range(iterations):
             runner.sample(num_timesteps=batch)
         ds, dsc = time.perf_counter() - t1, time.process_time() - c1
+        env = runner.env  # the env runner's vector env, stepped alone (random actions)
+        env.reset(seed=0)
+        n_steps = iterations * max(1, batch // env.num_envs)
+        env.action_space.seed(0)
+        acts = [env.action_space.sample() for _ in range(n_steps)]
+        t2, c2 = time.perf_counter(), time.process_time()
+        for a in acts:
+            env.step(a)
+        de, dec = time.perf_counter() - t2, time.process_time() - c2
     finally:
         algo.stop()
     return {
@@ -562,6 +574,8 @@ def time_iterations(config: Any, iterations: int = 3, warmup: int = 1) -> dict[s
         "cpu_s_per_iter": dc / iterations,
         "sample_s": ds / iterations,
         "sample_cpu_s": dsc / iterations,
+        "env_s": de / iterations,
+        "env_cpu_s": dec / iterations,
         "steps_per_iter": steps / iterations,
         "return_mean": env_returns(result),
         "iterations": float(iterations),

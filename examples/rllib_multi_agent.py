@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 
 import ray
+import torch
 
 from agents.rllib import env_returns, multi_agent_ppo_config, sampled_steps
 
@@ -20,6 +21,7 @@ from agents.rllib import env_returns, multi_agent_ppo_config, sampled_steps
 def main(total_steps: int = 5000, preset: str = "toy", shared: bool = True, batch: int = 200,
          seed: int = 0) -> dict[str, float]:
     """Train until ``total_steps`` env steps (joint steps) are sampled; returns steps and team return."""
+    torch.set_num_threads(1)  # tiny networks: more threads only contend (rllib_single_agent.py)
     if not ray.is_initialized():
         ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     config = multi_agent_ppo_config(

@@ -24,11 +24,16 @@ from pathlib import Path
 from typing import Any
 
 import ray
+import torch
 
 from agents.rllib import env_returns, ppo_config, sampled_steps, time_iterations
 
 
 def _init_ray(num_cpus: int = 2) -> None:
+    # one torch thread: the networks are tiny and, with sampling and learning in this process,
+    # more threads only contend for the cores (on 2 loaded cores: 25-41 s per 512-step PPO
+    # iteration on Downlink-medium-v0 with torch's default threads, about 1 s with one)
+    torch.set_num_threads(1)
     if not ray.is_initialized():
         ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False)
 
@@ -72,8 +77,10 @@ def bench(
 ) -> list[dict[str, Any]]:
     """Seconds per 512-step PPO iteration: native vector env vs ``SyncVectorEnv`` (one warm-up each).
 
-    Wall and CPU seconds per training iteration and for sampling one 512-step batch alone
-    (:func:`agents.rllib.time_iterations`); the speed-ups are relative to ``SyncVectorEnv``.
+    Wall and CPU seconds per training iteration, for sampling one 512-step batch alone and for
+    stepping the env runner's vector env alone (:func:`agents.rllib.time_iterations`); the
+    speed-ups (CPU) are relative to ``SyncVectorEnv``.  Torch runs one thread (the networks are
+    tiny; more threads only contend for the cores).
     """
     _init_ray()
     rows = []
@@ -83,19 +90,21 @@ def bench(
         rows.append({"env_id": env_id, "env_kwargs": env_kwargs, "vectorize": mode,
                      "num_envs": num_envs, **time_iterations(config, iterations=iterations, warmup=1)})
     base = rows[1]
-    print(f"{'vectorize':<20} {'s/iter':>8} {'cpu s/iter':>10} {'sample s':>9} {'sample cpu s':>12} "
-          f"{'speed-up (cpu/iter)':>19} {'speed-up (sample cpu)':>21}")
+    print(f"{'vectorize':<20} {'s/iter':>7} {'cpu/iter':>8} {'sample s':>8} {'cpu':>6} "
+          f"{'env s':>6} {'cpu':>6} {'x cpu/iter':>10} {'x sample':>8} {'x env':>6}")
     for row in rows:
         row["speedup_cpu_iter"] = base["cpu_s_per_iter"] / row["cpu_s_per_iter"]
         row["speedup_sample_cpu"] = base["sample_cpu_s"] / row["sample_cpu_s"]
-        print(f"{row['vectorize']:<20} {row['s_per_iter']:8.2f} {row['cpu_s_per_iter']:10.2f} "
-              f"{row['sample_s']:9.2f} {row['sample_cpu_s']:12.2f} {row['speedup_cpu_iter']:18.2f}x "
-              f"{row['speedup_sample_cpu']:20.2f}x")
+        row["speedup_env_cpu"] = base["env_cpu_s"] / row["env_cpu_s"]
+        print(f"{row['vectorize']:<20} {row['s_per_iter']:7.2f} {row['cpu_s_per_iter']:8.2f} "
+              f"{row['sample_s']:8.2f} {row['sample_cpu_s']:6.2f} {row['env_s']:6.2f} "
+              f"{row['env_cpu_s']:6.2f} {row['speedup_cpu_iter']:9.2f}x {row['speedup_sample_cpu']:7.2f}x "
+              f"{row['speedup_env_cpu']:5.2f}x")
     if out:
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         meta = {"ray": ray.__version__, "python": platform.python_version(),
                 "machine": platform.machine(), "iterations": iterations,
-                "load_avg_1min": os.getloadavg()[0], "cpus": os.cpu_count()}
+                "load_avg_1min": os.getloadavg()[0], "cpus": os.cpu_count(), "torch_threads": 1}
         Path(out).write_text(json.dumps({"meta": meta, "rows": rows}, indent=2))
         print(f"wrote {out}")
     return rows

@@ -11,7 +11,11 @@ pytestmark = pytest.mark.rllib
 
 @pytest.fixture(scope="module")
 def rllib(ray_cluster):
-    return pytest.importorskip("ray.rllib")
+    mod = pytest.importorskip("ray.rllib")
+    import torch
+
+    torch.set_num_threads(1)  # tiny networks; more threads only contend on the shared cores
+    return mod
 
 
 def test_rllib_single_agent_example(rllib):

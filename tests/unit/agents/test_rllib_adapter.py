@@ -73,7 +73,11 @@ def test_bad_arguments_are_named():
 # ---------------------------------------------------------------------------- RLlib (marker rllib)
 @pytest.fixture(scope="module")
 def rllib(ray_cluster):
-    return pytest.importorskip("ray.rllib")
+    mod = pytest.importorskip("ray.rllib")
+    import torch
+
+    torch.set_num_threads(1)  # tiny networks; more threads only contend on the shared cores
+    return mod
 
 
 @pytest.mark.rllib
