@@ -1,9 +1,14 @@
-"""Learning-side pieces of the ``linkgroup`` family (EMCL).
+"""Learning side of the ``linkgroup`` family (EMCL).
 
-So far: :mod:`.wolpertinger`, the exact mapping of a continuous proto-action to the k nearest
-*valid* link groups (the action side of EMCL's Wolpertinger step), and :mod:`.ppo`, MaskablePPO
-on ``groups`` mode (import it explicitly: it loads torch).  The paper's agents (EMCL, AC-MAML,
-AC-DDPG) are not built yet.
+* :mod:`.wolpertinger` — exact k nearest *valid* link groups of a proto-action (EMCL's
+  Wolpertinger step; imported here, numpy only);
+* :mod:`.networks`, :mod:`.learner` — per-receiver CNN actor/critic, LSTM task embedding, the
+  learners EMCL, EMCL without Wolpertinger, AC-DDPG and AC-MAML (torch; import explicitly);
+* :mod:`.training` — meta-training, BC warm start from hindsight OPT, online adaptation on task
+  streams, resumable checkpoints; :mod:`.evaluation` — paired windows (Fig. 8) and streams
+  (Figs. 4/7) evaluation; :mod:`.config` and :mod:`.family` — the ``train.py`` /
+  ``evaluate.py`` entry (``FAMILY``);
+* :mod:`.ppo` — MaskablePPO on ``groups`` mode (modern baseline).
 """
 
 from agents.linkgroup.wolpertinger import NearestGroups, link_costs, nearest_valid_groups

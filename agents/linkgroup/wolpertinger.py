@@ -19,10 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from leo_env.core.linkgroups import slot_links
+from leo_env.core.linkgroups import LinkView, link_view, pattern_of
 from leo_env.wrappers.wolpertinger import k_nearest_actions
 
-__all__ = ["link_costs", "nearest_valid_groups", "NearestGroups"]
+__all__ = ["link_costs", "nearest_valid_groups", "view_valid_rows", "NearestGroups"]
 
 
 def link_costs(proto: np.ndarray) -> np.ndarray:
@@ -38,8 +38,9 @@ def nearest_valid_groups(
     proto: np.ndarray,
     usable: np.ndarray,
     k: int,
-    is_valid: Callable[[np.ndarray], bool],
+    is_valid: Callable[[np.ndarray], bool] | None = None,
     max_candidates: int = 1 << 16,
+    valid_rows: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The ``k`` valid groups nearest to ``proto``, nearest first.
 
@@ -48,14 +49,19 @@ def nearest_valid_groups(
     proto : ndarray, shape (J, K)
         Proto-action in the link-activation embedding.
     usable : ndarray of bool, shape (J, K)
-        Links allowed at all (compatible, receiver present).
+        Links allowed at all (compatible, receiver present; pruning links that cannot be valid
+        in any group, e.g. SINR-infeasible even alone, keeps the result exact and the listing
+        short).
     k : int
         Number of groups wanted, >= 1.
-    is_valid : callable
+    is_valid : callable, optional
         ``is_valid(assign)`` for an assignment vector (J,) without duplicate receivers (e.g. the
         SINR check of the current slot).
     max_candidates : int
         Largest joint-action listing tried before giving up (returns what was found).
+    valid_rows : callable, optional
+        Vectorised form of ``is_valid``: ``valid_rows(assign)`` for assignments (n, J) without
+        duplicates returns a bool array (n,).  One of ``is_valid`` / ``valid_rows`` is needed.
 
     Returns
     -------
@@ -67,6 +73,8 @@ def nearest_valid_groups(
     """
     if k < 1:
         raise ValueError(f"k must be >= 1, got {k}")
+    if is_valid is None and valid_rows is None:
+        raise ValueError("give is_valid or valid_rows")
     costs = link_costs(proto)
     J, K = costs.shape[0], costs.shape[1] - 1  # noqa: N806
     u = np.asarray(usable, dtype=bool)
@@ -77,21 +85,45 @@ def nearest_valid_groups(
     while True:
         acts, tot = k_nearest_actions(costs, mask, n)
         assign = np.where(acts == K, -1, acts)
-        keep = []
-        for i, a in enumerate(assign):
-            on = a[a >= 0]
-            if on.size == np.unique(on).size and is_valid(a):
-                keep.append(i)
-                if len(keep) == k:
-                    break
+        on = assign >= 0
+        same = (assign[:, :, None] == assign[:, None, :]) & on[:, :, None] & on[:, None, :]
+        nodup = ~(np.triu(np.ones((J, J), dtype=bool), 1)[None] & same).any(axis=(1, 2))
+        good = nodup.copy()
+        idx_nd = np.flatnonzero(nodup)
+        if valid_rows is not None:
+            good[idx_nd] = np.asarray(valid_rows(assign[idx_nd]), dtype=bool)
+        else:
+            for i in idx_nd:
+                good[i] = bool(is_valid(assign[i]))
+        keep = np.flatnonzero(good)[:k]
         if len(keep) == k or len(acts) < n or n >= max_candidates:
-            idx = np.asarray(keep, dtype=np.int64)
-            return assign[idx], tot[idx]
+            return assign[keep], tot[keep]
         n = min(4 * n, max_candidates)
+
+
+def view_valid_rows(view: LinkView, t: int) -> Callable[[np.ndarray], np.ndarray]:
+    """Vectorised validity of duplicate-free assignments (n, J) in slot ``t`` from a link view."""
+    ok = view.ok[..., t]  # (J, K, P)
+
+    def rows(assign: np.ndarray) -> np.ndarray:
+        a = np.asarray(assign, dtype=np.int64)
+        if a.size == 0:
+            return np.zeros(0, dtype=bool)
+        p = pattern_of(a)
+        on = a >= 0
+        jj = np.broadcast_to(np.arange(a.shape[1]), a.shape)
+        vals = ok[jj, np.maximum(a, 0), p[:, None]]
+        return np.all(vals | ~on, axis=1)
+
+    return rows
 
 
 class NearestGroups:
     """k nearest valid groups of the current slot of a ``LinkGroupSched`` env.
+
+    The link view (SINR validity of every link under every activity pattern) of the env's
+    current window is computed once per window and cached; links that are SINR-infeasible even
+    without interference are pruned before the listing (they belong to no valid group).
 
     Parameters
     ----------
@@ -110,15 +142,24 @@ class NearestGroups:
 
     def __init__(self, env: Any) -> None:
         self.env = env
+        self._inst: Any = None
+        self._view: LinkView | None = None
+
+    def view(self) -> LinkView:
+        """Link view of the env's current window (cached per instance)."""
+        inst = self.env.unwrapped.instance
+        if inst is None:
+            raise RuntimeError("reset the environment first")
+        if inst is not self._inst:
+            self._inst, self._view = inst, link_view(inst)
+        assert self._view is not None
+        return self._view
 
     def __call__(self, proto: np.ndarray, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
         """Assignment vectors (k', J) and squared distances of the k nearest valid groups."""
         u = self.env.unwrapped
-        inst, t = u.instance, u.t
-        if inst is None:
-            raise RuntimeError("reset the environment first")
-
-        def ok(a: np.ndarray) -> bool:
-            return bool(slot_links(inst, a, t)[2].all())
-
-        return nearest_valid_groups(proto, inst.usable, k, ok)
+        v = self.view()
+        t = min(u.t, u.instance.T - 1)
+        J = u.instance.J  # noqa: N806
+        alone = v.ok[np.arange(J), :, 1 << np.arange(J), t]  # (J, K): valid without interference
+        return nearest_valid_groups(proto, alone, k, valid_rows=view_valid_rows(v, t))

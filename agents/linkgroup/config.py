@@ -1,0 +1,213 @@
+"""Typed experiment configuration of the link-group family (``configs/experiments/linkgroup_*.yaml``).
+
+Defaults <- YAML file <- dotted ``key=value`` overrides, merged with the suite's one override
+syntax (:func:`leo_env.core.overrides.merge_overrides`): unknown keys and wrong types are
+errors naming the closest valid key; interpolations/resolvers are refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from omegaconf import OmegaConf
+
+from agents.linkgroup.learner import ALGOS, LearnerSettings
+from leo_env.core.overrides import merge_overrides
+
+__all__ = ["EnvSettings", "TrainSettings", "EvalSettings", "LinkGroupRunConfig", "load_config"]
+
+
+@dataclass
+class EnvSettings:
+    """The cell (``LinkGroupParams`` fields).
+
+    Attributes
+    ----------
+    preset : str
+        Cell preset (``tiny``, ``small``, ``k20``, ``k30``, ``k50``, ``k100``).
+    layout_seed : int
+        Cell layout of training (evaluation uses ``evaluate.layout_seeds``).
+    served, data : str
+        Objective form (``squared``/``linear``, ``normalised``/``raw``).
+    """
+
+    preset: str = "small"
+    layout_seed: int = 0
+    served: str = "squared"
+    data: str = "normalised"
+
+
+@dataclass
+class TrainSettings:
+    """Training budget and schedule.
+
+    Attributes
+    ----------
+    seed : int
+        Seeds the weights, tasks, windows and minibatches.
+    n_tasks : int
+        Meta-training tasks (spec: 16 per scenario family), >= 1.
+    tasks_per_episode : int
+        Tasks ``M`` sampled per meta-episode (spec [C]: 8), in [1, n_tasks].
+    meta_episodes : int
+        Meta-episodes (emcl, emcl-nowolp: each plays one window of each of the ``M`` tasks with
+        one update per slot; ac-maml: meta-iterations), >= 0.  ``ac-ddpg`` has no meta-training.
+    maml_inner_lr : float
+        AC-MAML inner (adaptation) step size, > 0.
+    maml_windows : int
+        AC-MAML: windows played per task and meta-iteration to fill the task's memory, >= 1.
+    bc_windows : int
+        OPT-labelled windows (hindsight OPT on the training tasks) for a behaviour-cloning warm
+        start of actor and critic before meta-training (0: none; the paper has none), >= 0.
+    bc_epsilon : float
+        Share of BC data-collection slots that play a random neighbour of OPT's group, [0, 1].
+    bc_steps : int
+        Gradient steps of the BC warm start, >= 0.
+    checkpoint_every : int
+        Meta-episodes between checkpoints, >= 1.
+    threads : int
+        torch CPU threads, >= 1.
+    max_seconds : float or None
+        Training-time budget [s] over resumed runs too (None: none).
+    """
+
+    seed: int = 0
+    n_tasks: int = 16
+    tasks_per_episode: int = 8
+    meta_episodes: int = 40
+    maml_inner_lr: float = 0.01
+    maml_windows: int = 1
+    bc_windows: int = 0
+    bc_epsilon: float = 0.3
+    bc_steps: int = 2000
+    checkpoint_every: int = 5
+    threads: int = 1
+    max_seconds: float | None = None
+
+
+@dataclass
+class EvalSettings:
+    """Evaluation (paired seeds: every policy on the same windows and streams).
+
+    Attributes
+    ----------
+    seeds : int
+        Held-out tasks of the windows evaluation (Fig. 8 style), >= 1 (``evaluate.py --seeds``).
+    windows_per_task : int
+        Consecutive windows played per held-out task (the first fills the context), >= 1.
+    stream_seeds : int
+        Task streams of the recovery evaluation (Figs. 4/7), >= 0.
+    layout_seeds : list of int
+        Cell layouts cycled over the streams.
+    changes, interval : int
+        Task changes per stream and slots between them (paper: 3, 200).
+    bootstrap : int
+        Bootstrap resamples of the paired-difference intervals, >= 1.
+    opt_time_limit : float
+        HiGHS time limit per window [s].
+    workers : int
+        Parallel workers over seeds (``leo_env.parallel.pmap``), >= 1.
+    policies : list of str
+        Default policies of ``evaluate.py`` (built-ins ``grd``, ``admm``, ``opt``, ``random``
+        and experiment YAMLs of trained learners; the config's own learner is always included).
+    out : str or None
+        Output folder (None: ``results_dir/<name>``).
+    """
+
+    seeds: int = 20
+    windows_per_task: int = 3
+    stream_seeds: int = 8
+    layout_seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
+    changes: int = 3
+    interval: int = 200
+    bootstrap: int = 1000
+    opt_time_limit: float = 60.0
+    workers: int = 1
+    policies: list[str] = field(default_factory=lambda: ["grd", "admm", "opt"])
+    out: str | None = None
+
+
+@dataclass
+class LinkGroupRunConfig:
+    """One learner trained on one cell, and how it is evaluated.
+
+    Attributes
+    ----------
+    name : str
+        Run name (folder under ``run_dir``).
+    algo : str
+        ``emcl``, ``emcl-nowolp``, ``ac-ddpg`` or ``ac-maml``.
+    env : EnvSettings
+    agent : LearnerSettings
+    train : TrainSettings
+    evaluate : EvalSettings
+    run_dir : str
+        Root of run folders.
+    results_dir : str
+        Where ``evaluate`` writes ``results.json`` and ``results.md``.
+    """
+
+    name: str = "emcl_small"
+    algo: str = "emcl"
+    env: EnvSettings = field(default_factory=EnvSettings)
+    agent: LearnerSettings = field(default_factory=LearnerSettings)
+    train: TrainSettings = field(default_factory=TrainSettings)
+    evaluate: EvalSettings = field(default_factory=EvalSettings)
+    run_dir: str = "runs/linkgroup"
+    results_dir: str = "results/linkgroup"
+
+    def __post_init__(self) -> None:
+        self.check()
+
+    def check(self) -> None:
+        """Validate every field (errors name the field and the allowed values)."""
+        from leo_env.envs.linkgroup.params import LinkGroupParams
+
+        if self.algo not in ALGOS:
+            raise ValueError(f"algo = {self.algo!r} is not allowed: one of {ALGOS}")
+        LinkGroupParams.build(preset=self.env.preset, layout_seed=self.env.layout_seed,
+                              served=self.env.served, data=self.env.data)
+        self.agent.check()
+        t, e = self.train, self.evaluate
+        if t.n_tasks < 1 or not 1 <= t.tasks_per_episode <= t.n_tasks:
+            raise ValueError("train.n_tasks must be >= 1 and train.tasks_per_episode in [1, n_tasks]")
+        for name in ("meta_episodes", "bc_windows", "bc_steps"):
+            if getattr(t, name) < 0:
+                raise ValueError(f"train.{name} = {getattr(t, name)} is out of range: allowed >= 0")
+        if t.maml_windows < 1 or t.checkpoint_every < 1 or t.threads < 1:
+            raise ValueError("train.maml_windows, checkpoint_every and threads must be >= 1")
+        if not t.maml_inner_lr > 0 or not 0.0 <= t.bc_epsilon <= 1.0:
+            raise ValueError("train.maml_inner_lr must be > 0 and train.bc_epsilon in [0, 1]")
+        if e.seeds < 1 or e.windows_per_task < 1 or e.stream_seeds < 0 or e.bootstrap < 1:
+            raise ValueError("evaluate.seeds, windows_per_task, bootstrap >= 1; evaluate.stream_seeds >= 0")
+        if not e.layout_seeds or e.changes < 1 or e.interval < 50 or e.workers < 1:
+            raise ValueError("evaluate.layout_seeds non-empty, evaluate.changes >= 1, evaluate.interval >= 50, evaluate.workers >= 1")
+
+    @property
+    def run_path(self) -> Path:
+        """The run folder."""
+        return Path(self.run_dir) / self.name
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict of the configuration."""
+        return asdict(self)
+
+
+def load_config(path: str | Path | None, overrides: list[str] | tuple[str, ...] = ()) -> LinkGroupRunConfig:
+    """Defaults <- YAML (``family:`` tag dropped) <- ``key=value`` overrides, validated."""
+    layers: list[Any] = []
+    where = ""
+    if path is not None:
+        data = OmegaConf.to_container(OmegaConf.load(path), resolve=False)
+        if not isinstance(data, dict):
+            raise ValueError(f"{path}: an experiment config must be a mapping")
+        data.pop("family", None)
+        layers.append(data)
+        where = str(path)
+    ovs = [o for o in overrides if o.split("=", 1)[0].strip() != "family"]
+    cfg = merge_overrides(LinkGroupRunConfig, layers, ovs, where=where)
+    assert isinstance(cfg, LinkGroupRunConfig)
+    cfg.check()
+    return cfg

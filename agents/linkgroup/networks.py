@@ -1,0 +1,132 @@
+"""Networks of the link-group learners: per-receiver CNN encoder, Gaussian actor, hybrid critic.
+
+The observation of ``LinkGroupSched-v0`` (see its docstring) is rearranged into a *receiver
+image* ``X`` of shape ``(C, K)``: for receiver ``k`` the FSMC levels of its ``J`` links, its
+delivered fraction, ``D_min/D``, weight, served and present flags and ``t/T``
+(``C = J + 6``).  Receivers have no spatial order, so the "CNN" of the paper (Table I) is a
+stack of kernel-1 convolutions along the receiver axis [C] (one shared filter bank applied to
+every receiver: permutation-equivariant), followed by pooling where a scalar is needed.
+
+* :class:`Actor` (eqs. 39-41): ``CNN(s) -> (mu, sigma)`` per receiver column, i.e. a Gaussian
+  proto-action in the binary link-activation embedding ``R^{J x K}``; ``mu`` is squashed into
+  ``[0, 1]`` (the embedding's range); ``sigma`` in ``[sigma_min, sigma_max]``.
+* :class:`ContextEncoder`: LSTM over the last ``L`` transitions ``(s, a, r)`` of the stream
+  -> task embedding ``z`` (task identification; the task itself is not observed).
+* :class:`Critic` (eqs. 36-38, the hybrid network "HNN"): ``CNN(s, a)`` (the action's column
+  ``a[:, k]`` is appended to receiver ``k``'s features) -> mean and max pooling, concatenated
+  with ``z`` -> 2-layer MLP -> ``Q(s, a, z)``.  With ``context_dim = 0`` it is a plain
+  ``Q(s, a)`` critic (AC-DDPG, AC-MAML).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+__all__ = ["receiver_image", "Actor", "Critic", "ContextEncoder"]
+
+
+def receiver_image(obs: torch.Tensor, J: int, K: int) -> torch.Tensor:  # noqa: N803
+    """Observation batch (B, J K + 5 K + 1) -> receiver image (B, J + 6, K)."""
+    B = obs.shape[0]  # noqa: N806
+    lv = obs[:, : J * K].reshape(B, J, K)
+    per = obs[:, J * K : J * K + 5 * K].reshape(B, 5, K)
+    t = obs[:, -1:].unsqueeze(-1).expand(B, 1, K)
+    return torch.cat([lv, per, t], dim=1)
+
+
+def _pointwise(c_in: int, widths: tuple[int, ...]) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for w in widths:
+        layers += [nn.Conv1d(c_in, w, 1), nn.ReLU()]
+        c_in = w
+    return nn.Sequential(*layers)
+
+
+class Actor(nn.Module):
+    """Gaussian actor over the link-activation embedding (module docstring).
+
+    Parameters
+    ----------
+    J, K : int
+        Transmitters and receivers.
+    conv : tuple of int
+        Filters of the pointwise convolution layers.
+    sigma_min, sigma_max : float
+        Range of the standard deviation.
+    """
+
+    def __init__(self, J: int, K: int, conv: tuple[int, ...] = (32, 64),  # noqa: N803
+                 sigma_min: float = 0.02, sigma_max: float = 0.5) -> None:
+        super().__init__()
+        self.J, self.K = J, K
+        self.enc = _pointwise(J + 6, conv)
+        self.head = nn.Sequential(nn.Conv1d(2 * conv[-1], conv[-1], 1), nn.ReLU(),
+                                  nn.Conv1d(conv[-1], 2 * J, 1))
+        self.sigma_min, self.sigma_max = sigma_min, sigma_max
+
+    def forward(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mean and standard deviation of the proto-action, each (B, J, K)."""
+        h = self.enc(receiver_image(obs, self.J, self.K))
+        g = h.mean(dim=2, keepdim=True).expand_as(h)
+        out = self.head(torch.cat([h, g], dim=1))
+        mu = torch.sigmoid(out[:, : self.J])
+        sigma = self.sigma_min + (self.sigma_max - self.sigma_min) * torch.sigmoid(out[:, self.J :])
+        return mu, sigma
+
+
+class ContextEncoder(nn.Module):
+    """LSTM task embedding of the recent transitions (module docstring).
+
+    Parameters
+    ----------
+    d_in : int
+        Size of one transition's feature vector (obs, action embedding, reward).
+    hidden : int
+        LSTM hidden size (= the embedding size).
+    """
+
+    def __init__(self, d_in: int, hidden: int = 64) -> None:
+        super().__init__()
+        self.lstm = nn.LSTM(d_in, hidden, batch_first=True)
+        self.hidden = hidden
+
+    def forward(self, seq: torch.Tensor) -> torch.Tensor:
+        """Hidden state after every element, (B, L, hidden)."""
+        out, _ = self.lstm(seq)
+        return out
+
+
+class Critic(nn.Module):
+    """Hybrid critic ``Q(s, a, z)`` (module docstring).
+
+    Parameters
+    ----------
+    J, K : int
+        Transmitters and receivers.
+    context_dim : int
+        Size of the task embedding ``z`` (0: no context).
+    conv : tuple of int
+        Filters of the pointwise convolution layers.
+    hidden : int
+        Width of the two MLP layers.
+    """
+
+    def __init__(self, J: int, K: int, context_dim: int = 64,  # noqa: N803
+                 conv: tuple[int, ...] = (32, 64), hidden: int = 128) -> None:
+        super().__init__()
+        self.J, self.K, self.context_dim = J, K, context_dim
+        self.enc = _pointwise(2 * J + 6, conv)
+        self.mlp = nn.Sequential(nn.Linear(2 * conv[-1] + context_dim, hidden), nn.ReLU(),
+                                 nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, 1))
+
+    def forward(self, obs: torch.Tensor, act: torch.Tensor, z: torch.Tensor | None = None) -> torch.Tensor:
+        """Q values (B,) of observations (B, D), actions (B, J, K) and contexts (B, context_dim)."""
+        x = torch.cat([receiver_image(obs, self.J, self.K), act], dim=1)
+        h = self.enc(x)
+        feats = [h.mean(dim=2), h.amax(dim=2)]
+        if self.context_dim:
+            if z is None:
+                raise ValueError("this critic needs a context z")
+            feats.append(z)
+        return self.mlp(torch.cat(feats, dim=1)).squeeze(-1)
