@@ -170,11 +170,14 @@ class DownlinkParams:
         if unknown:
             import difflib
 
+            # Python's own wording ("unexpected keyword argument 'x'"): wrappers such as TorchRL's
+            # GymEnv retry without an optional argument (frameskip) when they read it
             hints = [
-                f"{k!r}" + (f" (did you mean {m[0]!r}?)" if (m := difflib.get_close_matches(k, names, 1)) else "")
+                f"unexpected keyword argument {k!r}"
+                + (f" (did you mean {m[0]!r}?)" if (m := difflib.get_close_matches(k, names, 1)) else "")
                 for k in unknown
             ]
-            raise TypeError(f"unknown downlink environment parameter(s): {', '.join(hints)}")
+            raise TypeError(f"DownlinkParams got {'; '.join(hints)}: not downlink environment parameters")
         if base.get("overrides") is None:
             base.pop("overrides", None)
         elif isinstance(base["overrides"], Mapping):

@@ -72,3 +72,7 @@ def test_env_parameters_are_validated_once_naming_the_field(field, value, match)
 def test_unknown_env_argument_names_the_closest_field():
     with pytest.raises(TypeError, match=r"'prediction_eror' \(did you mean 'prediction_error'\?\)"):
         gym.make("leo_env/Downlink-toy-v0", prediction_eror=0.1)
+    # Python's wording, which wrappers read to drop optional arguments (TorchRL's GymEnv passes
+    # frameskip=1 and retries without it on "unexpected keyword argument 'frameskip'")
+    with pytest.raises(TypeError, match=r"unexpected keyword argument 'frameskip'"):
+        gym.make("leo_env/Downlink-toy-v0", frameskip=1)
