@@ -9,9 +9,8 @@ The policy is a ``ProbabilisticActor`` whose ``MaskedCategorical`` reads the obs
 ``action_mask`` (flat ``C * n``, reshaped per cell), so a masked candidate is never sampled;
 one PPO update (``GAE`` + ``ClipPPOLoss``) per collected batch trains it.
 
-``torchrl.envs.GymEnv("leo_env/...")`` (construction by id) is not used because it passes
-``frameskip=1`` to the constructor, which the environment rejects as an unknown parameter;
-wrapping the made env is the documented alternative.
+A single downlink env also works by id, ``torchrl.envs.GymEnv("leo_env/Downlink-toy-v0")``;
+the batched vector env is wrapped here because TorchRL resets its finished rows itself.
 """
 
 from __future__ import annotations
