@@ -11,6 +11,9 @@
 ``python -m benchmarks.lisl_plots fig3 --input results/lisl_fig3.json --out results/lisl_fig3.png``
     Dual estimate ``h_k`` vs iteration (mean over seeds) and converted throughput per ``beta``.
 
+``python -m benchmarks.lisl_plots tables --fig3 results/lisl_fig3.json --fig6 a.json,b.json``
+    The Markdown tables of docs/families/lisl.md (Fig. 3 and Fig. 6).
+
 ``python -m benchmarks.lisl_plots fig6 --inputs results/lisl_fig6_lct.json,... --out results/lisl_fig6.png``
     Throughput per Fig. 6 setting and method, means with 95 % bootstrap intervals.
 """
@@ -24,7 +27,14 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["plot_throughput", "plot_map", "plot_fig3", "plot_fig6", "main"]
+__all__ = [
+    "plot_throughput",
+    "plot_map",
+    "plot_fig3",
+    "plot_fig6",
+    "markdown_tables",
+    "main",
+]
 
 METHODS = ("dujo", "dujo-best", "mrate", "sate", "+grid", "rand")
 LABELS = {
@@ -261,6 +271,66 @@ def plot_fig6(inputs: list[str], out: str) -> dict[str, Any]:
     return data
 
 
+def markdown_tables(fig3: str | None, fig6: list[str]) -> str:
+    """Markdown tables of Fig. 3 and Fig. 6 result files (means, paired ratios with 95 % CIs)."""
+    lines: list[str] = []
+    if fig3:
+        rows = _rows([fig3])
+        betas = sorted({float(r["beta"]) for r in rows})
+        ref = {int(r["seed"]): r for r in rows if float(r["beta"]) == betas[0]}
+        lines += [
+            "| beta | n | h_10 | h_50 | h_100 | h_250 | h_500 | bound | DuJo (last) | DuJo* "
+            f"(best of last/best) | last / last at beta = {betas[0]:g} (95 % CI) |",
+            "|---|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        for b in betas:
+            rs = [r for r in rows if float(r["beta"]) == b]
+            hs = [np.mean([r["h_at"][k] for r in rs]) for k in ("10", "50", "100", "250", "500")]
+            ratio = _ci(
+                [
+                    r["throughput_last"] / ref[int(r["seed"])]["throughput_last"]
+                    for r in rs
+                    if int(r["seed"]) in ref
+                ]
+            )
+            star = np.mean([max(r["throughput_last"], r["throughput_best"]) for r in rs])
+            lines.append(
+                f"| {b:g} | {len(rs)} | "
+                + " | ".join(f"{h:.0f}" for h in hs)
+                + f" | {np.mean([r['bound'] for r in rs]):.1f} | "
+                f"{np.mean([r['throughput_last'] for r in rs]):.1f} | {star:.1f} | "
+                f"{ratio[0]:.3f} ({ratio[1]:.3f}-{ratio[2]:.3f}) |"
+            )
+        lines.append("")
+    if fig6:
+        rows = _rows(fig6)
+        settings = list(dict.fromkeys(r["setting"] for r in rows))
+        lines += [
+            "| setting | n | DuJo | MRate | SaTE | +Grid | Rand | bound | DuJo/MRate (95 % CI) "
+            "| DuJo/+Grid (95 % CI) | DuJo > MRate | gap DuJo |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        for st in settings:
+            rs = [r for r in rows if r["setting"] == st]
+
+            def m(k: str, rs: list = rs) -> float:
+                return float(np.mean([r["throughput_gbps"][k] for r in rs]))
+
+            def rat(k: str, rs: list = rs) -> tuple[float, float, float]:
+                return _ci([r["throughput_gbps"]["dujo"] / r["throughput_gbps"][k] for r in rs])
+
+            a, g = rat("mrate"), rat("+grid")
+            wins = sum(r["throughput_gbps"]["dujo"] > r["throughput_gbps"]["mrate"] for r in rs)
+            lines.append(
+                f"| {st} | {len(rs)} | {m('dujo'):.1f} | {m('mrate'):.1f} | {m('sate'):.1f} | "
+                f"{m('+grid'):.1f} | {m('rand'):.1f} | "
+                f"{np.mean([r['bound_gbps'] for r in rs]):.1f} | {a[0]:.2f} ({a[1]:.2f}-{a[2]:.2f})"
+                f" | {g[0]:.2f} ({g[1]:.2f}-{g[2]:.2f}) | {wins}/{len(rs)} | "
+                f"{np.mean([r['gap']['dujo'] for r in rs]):.2f} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> None:
     """Command-line entry point."""
     ap = argparse.ArgumentParser(
@@ -285,7 +355,13 @@ def main(argv: list[str] | None = None) -> None:
     f6 = sub.add_parser("fig6")
     f6.add_argument("--inputs", type=paths, required=True)
     f6.add_argument("--out", required=True)
+    tb = sub.add_parser("tables", help="Markdown tables of Fig. 3 / Fig. 6 results")
+    tb.add_argument("--fig3", default=None)
+    tb.add_argument("--fig6", type=paths, default=[])
     a = ap.parse_args(argv)
+    if a.cmd == "tables":
+        print(markdown_tables(a.fig3, a.fig6))
+        return
     if a.cmd == "throughput":
         plot_throughput(a.inputs, a.out)
     elif a.cmd == "map":

@@ -109,6 +109,32 @@ def test_obs_to_graph_arc_order():
 
 
 @pytest.mark.slow
+def test_factorised_forward_equals_concatenation():
+    import torch
+
+    from agents.lisl.gnn import ArcGNN, _mean_scatter
+
+    torch.manual_seed(0)
+    m = ArcGNN(10, 7, 16, 3, 1)
+    n, nl = 50, 300
+    i = torch.randint(0, n, (nl,))
+    j = (i + torch.randint(1, n, (nl,))) % n
+    tail = torch.stack([i, j], 1).reshape(-1)
+    head = torch.stack([j, i], 1).reshape(-1)
+    nx, ax = torch.randn(n, 10), torch.randn(2 * nl, 7)
+    with torch.no_grad():
+        h, e = m.node_enc(nx), m.arc_enc(ax)
+        for msg, upd, eupd, nn_, en in zip(m.msg, m.upd, m.eupd, m.nnorm, m.enorm, strict=True):
+            mm = msg(torch.cat([h[tail], h[head], e], 1))
+            agg = [_mean_scatter(mm, head, n), _mean_scatter(mm, tail, n)]
+            h = nn_(h + upd(torch.cat([h, *agg], 1)))
+            er = e.view(-1, 2, e.shape[1]).flip(1).reshape(e.shape)
+            e = en(e + eupd(torch.cat([e, er, h[tail], h[head]], 1)))
+        ref = m.head(torch.cat([e, h[tail], h[head]], 1))
+        torch.testing.assert_close(m(nx, ax, tail, head), ref, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.slow
 def test_dual_subgradient_is_dujo_step():
     from agents.lisl.data import build_snapshot
     from agents.lisl.predictor import dual_subgradient
