@@ -111,7 +111,9 @@ def markov_search(
     Solution
         ``info``: ``iterations``, ``inner_calls`` (distinct subsets solved), ``history`` (value
         of the chain's configuration per iteration), ``best_history``, ``time_s``, the returned
-        inner solution's ``rounds`` and ``inner_rounds`` (rounds of every inner solve).
+        inner solution's ``rounds``, ``inner_rounds`` (rounds of every inner solve),
+        ``explored_subsets`` / ``explored_objectives`` (every subset solved and its objective, in
+        the order first visited) and ``beta``.
     """
     if not 0 < eps0 <= 1 or d_eps <= 0 or patience < 1 or beta_rel <= 0:
         raise ValueError("need 0 < eps0 <= 1, d_eps > 0, patience >= 1, beta_rel > 0")
@@ -171,5 +173,8 @@ def markov_search(
         best_history=best_history,
         rounds=final.info.get("rounds"),
         inner_rounds=[c.info.get("rounds") for c in cache.values()],
+        explored_subsets=list(cache.keys()),
+        explored_objectives=[c.objective_mbps for c in cache.values()],
+        beta=beta,
         time_s=time.perf_counter() - t0,
     )

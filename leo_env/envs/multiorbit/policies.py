@@ -4,8 +4,9 @@ Selection env (``MultiOrbitSelect-v0``): :class:`DvMossSelectPolicy`,
 :class:`EpsMarkovSelectPolicy`, :class:`KNearestSelectPolicy` (``k = 2`` is the paper's
 2-nearest) and :class:`KRandomSelectPolicy`; each solves the current slot's instance
 (``env.unwrapped.instance``) and plays the chosen subset.  Association env
-(``MultiOrbitAssoc-v0``): :class:`DvMossAssocPolicy` (DV-MOSS's association) and
-:class:`BestGainAssocPolicy` (each UE to the candidate with its largest mean gain).
+(``MultiOrbitAssoc-v0``): :class:`DvMossAssocPolicy` (DV-MOSS's association),
+:class:`JubpaAssocPolicy` (JUBPA's matching games on the Markov chain's start subset, no subset
+search) and :class:`BestGainAssocPolicy` (each UE to the candidate with its largest mean gain).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ __all__ = [
     "KNearestSelectPolicy",
     "KRandomSelectPolicy",
     "DvMossAssocPolicy",
+    "JubpaAssocPolicy",
     "BestGainAssocPolicy",
 ]
 
@@ -111,6 +113,22 @@ class DvMossAssocPolicy(_SeededPolicy):
         """Each UE on DV-MOSS's satellite for it (unserved where DV-MOSS leaves it)."""
         u = env.unwrapped
         sol = B.dv_moss(u.instance, seed=self._next_seed())  # type: ignore[attr-defined]
+        return u.action_for_assoc(sol.assoc)  # type: ignore[attr-defined]
+
+
+class JubpaAssocPolicy(Policy):
+    """JUBPA (UA and BA matching games + PA) on the ``min(N_max, F)`` candidates seen by most UEs."""
+
+    name = "jubpa-assoc"
+
+    def act(self, obs: Any, env: gym.Env[Any, Any]) -> np.ndarray:
+        """Each UE on JUBPA's satellite for it (unserved where JUBPA leaves it)."""
+        from oracles.multiorbit.jubpa import jubpa
+        from oracles.multiorbit.markov import initial_subset
+
+        u = env.unwrapped
+        inst = u.instance  # type: ignore[attr-defined]
+        sol = jubpa(inst, initial_subset(inst))
         return u.action_for_assoc(sol.assoc)  # type: ignore[attr-defined]
 
 
