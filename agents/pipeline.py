@@ -59,6 +59,11 @@ def parallel_overrides(
         raise OverrideError(f"--backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
     if workers is not None and int(workers) < 1:
         raise OverrideError(f"--workers must be >= 1, got {workers}")
+    return _parallel(config, overrides, given)[0]
+
+
+def _parallel(config: str | Path | None, overrides: Sequence[str], given: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """(``--set`` items, the config's parallel sections) for the flags in ``given``."""
     _, cfg = load(config, overrides)
     sections = parallel_sections(cfg)
     if not sections:
@@ -72,7 +77,7 @@ def parallel_overrides(
         for k, v in given.items():
             if k in names and f"{sec}.{k}" not in explicit:
                 extra.append(f"{sec}.{k}={v}")
-    return extra
+    return extra, sections
 
 
 def _select(cfg: Any, path: str) -> Any:
@@ -134,9 +139,11 @@ def _with_parallel(
     config: str | Path | None, overrides: Sequence[str], args: argparse.Namespace, section: str | None = None
 ) -> list[str]:
     extra = parallel_overrides(config, overrides, args.backend, args.workers, args.address)
-    if section and extra and not any(o.startswith(f"{section}.") for o in [*extra, *overrides]):
-        print(f"note: this family's '{section}' section has no backend key; --backend/--workers/--address "
-              f"apply to {', '.join(sorted({o.rsplit('.', 1)[0] for o in extra}))} only", file=sys.stderr)
+    if section and extra:
+        sections = _parallel(config, overrides, {"backend": "serial"})[1]
+        if section not in sections:
+            print(f"note: this family's '{section}' section has no backend key; --backend/--workers/--address "
+                  f"apply to {', '.join(sections)} only", file=sys.stderr)
     return [*overrides, *extra]
 
 
