@@ -142,21 +142,21 @@ def run_case(
         kw = inst.kwargs()
         if i == 0:
             solve(**kw)  # compile / load the numba kernels
+        # the previous path (interior point wherever the uniform prices do not settle a
+        # satellite) is timed in the same run, interleaved, after one warm call of each
+        solve(**kw)
+        solve(**kw, nested=False)
         times = []
-        fast = None
+        times_old = []
+        fast = old = None
         for _ in range(repeats):
             t0 = time.perf_counter()
             fast = solve(**kw)
             times.append(time.perf_counter() - t0)
-        assert fast is not None
-        # the previous path (interior point wherever the uniform prices do not settle a
-        # satellite), timed in the same run
-        times_old = []
-        old = None
-        for _ in range(repeats):
             t0 = time.perf_counter()
             old = solve(**kw, nested=False)
             times_old.append(time.perf_counter() - t0)
+        assert fast is not None
         assert old is not None
         path = np.asarray(fast.info["path"])
         row: dict[str, Any] = {

@@ -769,20 +769,11 @@ def min_power_slot(ah, q, nout, pout, first_feasible=False):
 
 
 @njit(**_JIT)
-def max_fraction_slot(ah, q, nout, pout, stop_at_one=False, rtol=1e-14):
-    """Largest ``theta`` such that ``theta q_i`` nat-PRBs per cell fit one slot's two pools.
+def _max_fraction(ah, q, nout, pout, stop_at_one, rtol, state):
+    """:func:`max_fraction_slot` with a warm start and the root's ``log zeta`` returned.
 
-    At the largest fraction both pools are full: at PRB price ratio ``zeta`` every cell runs at
-    ``omega_i = omega(zeta ah_i)``, using ``q_i / omega_i`` PRB shares and ``expm1(omega_i) /
-    ah_i`` power per PRB; power minus PRBs is increasing in ``zeta``, and its root (Illinois on
-    ``log zeta``) gives ``theta = 1 / (PRBs used)``.  Fills ``nout, pout`` with the allocation
-    serving ``theta q`` (both sums <= 1) and returns ``theta`` (0 if nothing is asked).
-
-    With ``stop_at_one``, the search stops at the first ``zeta`` whose allocation of ``q``
-    itself fits both pools, and returns ``1 / (larger pool use)`` (>= 1; not the largest
-    fraction) with that allocation of ``q`` (the feasibility verdict ``theta >= 1`` is the
-    same).  The root is found to ``rtol`` in ``log zeta``; any ``zeta`` gives a feasible
-    ``theta``, the root the largest.
+    Starts at ``log zeta = state[0]`` when finite (e.g. the previous slot's root) and writes
+    the ``log zeta`` it ends at to ``state[0]``; ``stop_at_one`` and ``rtol`` as there.
     """
     nc = ah.shape[0]
     om = np.empty(nc)
@@ -798,15 +789,20 @@ def max_fraction_slot(ah, q, nout, pout, stop_at_one=False, rtol=1e-14):
             pout[i] = 0.0
         return 0.0
     # start: the power per PRB share that makes an equal-efficiency cell use both pools alike
-    a0 = math.exp(a0 / tot)
-    o0 = math.log1p(a0)
-    x0 = math.log((math.expm1(o0) * (o0 - 1.0) + o0 + 1e-300) / a0)
+    step = 1.0
+    if math.isfinite(state[0]):
+        x0 = state[0]
+        step = 0.125
+    else:
+        a0 = math.exp(a0 / tot)
+        o0 = math.log1p(a0)
+        x0 = math.log((math.expm1(o0) * (o0 - 1.0) + o0 + 1e-300) / a0)
+    state[0] = x0
     f, ps = _slot_power(math.exp(x0), ah, q, om)
     f0 = ps - (f + 1.0)
     if stop_at_one and f <= 0.0 and ps <= 1.0:
         _fill_slot(ah, q, om, nout, pout)
         return 1.0 / max(f + 1.0, ps, 1e-300)
-    step = 1.0
     x1 = x0
     f1 = f0
     for _ in range(200):
@@ -814,6 +810,7 @@ def max_fraction_slot(ah, q, nout, pout, stop_at_one=False, rtol=1e-14):
         f, ps = _slot_power(math.exp(x1), ah, q, om)
         f1 = ps - (f + 1.0)
         if stop_at_one and f <= 0.0 and ps <= 1.0:
+            state[0] = x1
             _fill_slot(ah, q, om, nout, pout)
             return 1.0 / max(f + 1.0, ps, 1e-300)
         if (f1 > 0.0) != (f0 > 0.0) or f1 == 0.0 or x1 < -700.0 or x1 > 700.0:
@@ -834,6 +831,7 @@ def max_fraction_slot(ah, q, nout, pout, stop_at_one=False, rtol=1e-14):
             f, ps = _slot_power(math.exp(x), ah, q, om)
             fx = ps - (f + 1.0)
             if stop_at_one and f <= 0.0 and ps <= 1.0:
+                state[0] = x
                 _fill_slot(ah, q, om, nout, pout)
                 return 1.0 / max(f + 1.0, ps, 1e-300)
             if abs(fx) <= 1e-15 * (ps + f + 1.0):
@@ -850,6 +848,7 @@ def max_fraction_slot(ah, q, nout, pout, stop_at_one=False, rtol=1e-14):
                 if side == 1:
                     flo *= 0.5
                 side = 1
+    state[0] = x
     f, ps = _slot_power(math.exp(x), ah, q, om)
     used = max(f + 1.0, ps)
     theta = (1.0 - 1e-13) / used
@@ -858,6 +857,26 @@ def max_fraction_slot(ah, q, nout, pout, stop_at_one=False, rtol=1e-14):
         nout[i] *= theta
         pout[i] *= theta
     return theta
+
+
+@njit(**_JIT)
+def max_fraction_slot(ah, q, nout, pout, stop_at_one=False, rtol=1e-14):
+    """Largest ``theta`` such that ``theta q_i`` nat-PRBs per cell fit one slot's two pools.
+
+    At the largest fraction both pools are full: at PRB price ratio ``zeta`` every cell runs at
+    ``omega_i = omega(zeta ah_i)``, using ``q_i / omega_i`` PRB shares and ``expm1(omega_i) /
+    ah_i`` power per PRB; power minus PRBs is increasing in ``zeta``, and its root (Illinois on
+    ``log zeta``) gives ``theta = 1 / (PRBs used)``.  Fills ``nout, pout`` with the allocation
+    serving ``theta q`` (both sums <= 1) and returns ``theta`` (0 if nothing is asked).
+
+    With ``stop_at_one``, the search stops at the first ``zeta`` whose allocation of ``q``
+    itself fits both pools, and returns ``1 / (larger pool use)`` (>= 1; not the largest
+    fraction) with that allocation of ``q`` (the feasibility verdict ``theta >= 1`` is the
+    same).  The root is found to ``rtol`` in ``log zeta``; any ``zeta`` gives a feasible
+    ``theta``, the root the largest.
+    """
+    state = np.full(1, np.nan)
+    return _max_fraction(ah, q, nout, pout, stop_at_one, rtol, state)
 
 
 @njit(**_JIT)
@@ -1691,13 +1710,13 @@ def _pool_eval_off(rho, ah, Gp, w, eps, off, cap, om, s, nu, pi, beta, xi, vals,
 
 
 @njit(**_JIT)
-def single_pool_off(ah, Gp, w, eps, off, cap, xi, nsh, psh):
+def single_pool_off(ah, Gp, w, eps, off, cap, xi, nsh, psh, rho0=0.0):
     """:func:`single_pool` for cells holding ``off`` already, each adding at most ``cap``.
 
     Returns ``(lam, mu, iterations)`` (prices of the pooled slots) and fills ``xi`` (added
     fractions), ``nsh`` and ``psh`` (PRB and power shares per slot).  ``F(rho)``, the PRB
     excess, is decreasing in ``rho``; a bracketed Illinois iteration on ``log rho`` finds its
-    root.
+    root.  ``rho0 > 0`` starts the search there (e.g. a nearby pool's price ratio).
     """
     nc = ah.shape[0]
     om = np.empty(nc)
@@ -1707,15 +1726,19 @@ def single_pool_off(ah, Gp, w, eps, off, cap, xi, nsh, psh):
     beta = np.empty(nc)
     vals = np.empty(2 * nc)
     order = np.empty(2 * nc, dtype=np.int64)
-    lr = 0.0
-    for i in range(nc):
-        o = math.log1p(ah[i])
-        lr += math.log((math.exp(o) * (o - 1.0) + 1.0 + 1e-300) / ah[i])
-    lr /= nc
+    step = 1.5
+    if rho0 > 0.0:
+        lr = math.log(rho0)
+        step = 0.25
+    else:
+        lr = 0.0
+        for i in range(nc):
+            o = math.log1p(ah[i])
+            lr += math.log((math.exp(o) * (o - 1.0) + 1.0 + 1e-300) / ah[i])
+        lr /= nc
     a = lr
     fa, _ = _pool_eval_off(math.exp(a), ah, Gp, w, eps, off, cap, om, s, nu, pi, beta, xi, vals, order)
     it = 1
-    step = 1.5
     b = a
     fb = fa
     while it < 200 and fa != 0.0:
@@ -1797,20 +1820,29 @@ def _suffix_schedule(ahs, Acs, Gs, xs, nsh, psh, mu1, nsub, psub):
 
 
 @njit(**_JIT)
-def prefix_suffix(ah, ainc, Acum, G, w, eps, xi_u, rho_u, nmat, pmat, lam, mu, max_tries=2):
-    """Free prefix and uniform-price suffix: an exact schedule for binding causality.
+def prefix_suffix(
+    ah, ainc, Acum, G, w, eps, xi_u, rho_u, nmat, pmat, lam, mu, free_tries=1, swing_tries=2
+):
+    """Two price blocks (prefix, suffix): exact schedules for binding causality.
 
     A forward pass serves every cell what has arrived (in a slot that cannot serve the whole
-    backlog, the largest common fraction of it that fits, :func:`max_fraction_slot`); a split ``t`` is a
-    candidate when no backlog is left after slot ``t - 1``.  The first ``t`` slots are then not
-    priced (every arrival is served there); the last ``L = M - t`` slots form one pool at uniform prices, shared by the cells according to what they already
-    hold (:func:`single_pool_off`) and scheduled causally by the single-pool schedulers.  The
-    prices (0 on the prefix, the pool's on the suffix) give the dual bound
-    (:func:`dual_value`); a split is accepted when the allocation attains it to round-off, i.e.
-    the allocation is optimal (any candidate whose suffix can be scheduled is).  The
-    ``max_tries`` latest candidates are tried.  This is the structure of the optimum when the
-    early slots have few arrivals (their pools are slack); ``t = M`` (no backlog at the end)
-    serves everybody in full.
+    backlog, the largest common fraction of it that fits, :func:`max_fraction_slot`).
+
+    Free prefix: a split ``t`` is a candidate when no backlog is left after slot ``t - 1``.
+    The first ``t`` slots are not priced (every arrival is served there); the last
+    ``L = M - t`` slots form one pool at uniform prices, shared by the cells according to what
+    they already hold (:func:`single_pool_off`) and scheduled causally by the single-pool
+    schedulers.  ``t = M`` (no backlog at the end) serves everybody in full.  The
+    ``free_tries`` latest candidates are tried.
+
+    Priced prefix: at the first ``t`` that leaves a backlog, :func:`priced_prefix` with the
+    ``swing_tries`` cells of most slack over the uniform spread ``xi_u`` as the swing cell
+    (``rho_u``: the uniform price ratio, a start).
+
+    Each candidate's per-slot prices give the dual bound (:func:`dual_value`); it is accepted
+    when the allocation attains it to round-off, i.e. the allocation is optimal.  This is the
+    structure of the optimum when the early slots have fewer arrivals than the pools can serve
+    (free prefix) or slightly fewer (priced prefix, one cell carrying bits across).
 
     Fills ``nmat, pmat`` (nc, M) and the per-slot prices ``lam, mu`` (M).  Returns
     ``(solved, iterations, utility, bound)``.
@@ -1825,6 +1857,7 @@ def prefix_suffix(ah, ainc, Acum, G, w, eps, xi_u, rho_u, nmat, pmat, lam, mu, m
     ahm = np.empty(nc)
     back = np.zeros(nc)
     cleared = np.zeros(M + 1, dtype=np.bool_)
+    zstate = np.full(1, np.nan)  # log PRB/power price ratio of the previous slot: a warm start
     iters = 0
     for m in range(M):
         # slot m serves the backlog, or the largest common fraction of it that fits
@@ -1833,7 +1866,7 @@ def prefix_suffix(ah, ainc, Acum, G, w, eps, xi_u, rho_u, nmat, pmat, lam, mu, m
             back[i] += ainc[i, m]
             q[i] = back[i] / G[i] * (1.0 + 1e-12)
             ahm[i] = ah[i, m]
-        th = max_fraction_slot(ahm, q, nn, pp, True, 1e-9)
+        th = _max_fraction(ahm, q, nn, pp, True, 1e-9, zstate)
         iters += 1
         if th >= 1.0:
             for i in range(nc):
@@ -1863,7 +1896,7 @@ def prefix_suffix(ah, ainc, Acum, G, w, eps, xi_u, rho_u, nmat, pmat, lam, mu, m
         if not cleared[t]:
             continue  # the prefix must serve everything that arrived in it
         tries += 1
-        if tries > max_tries:
+        if tries > free_tries:
             break
         # suffix: cells with arrivals left
         L = M - t
@@ -1902,7 +1935,7 @@ def prefix_suffix(ah, ainc, Acum, G, w, eps, xi_u, rho_u, nmat, pmat, lam, mu, m
         xs = np.empty(na)
         nsh = np.empty(na)
         psh = np.empty(na)
-        lam1, mu1, it = single_pool_off(ahs, Gp, ws, eps, off, cap, xs, nsh, psh)
+        lam1, mu1, it = single_pool_off(ahs, Gp, ws, eps, off, cap, xs, nsh, psh, rho_u)
         iters += it
         nsub = np.empty((na, L))
         psub = np.empty((na, L))
@@ -1933,12 +1966,12 @@ def prefix_suffix(ah, ainc, Acum, G, w, eps, xi_u, rho_u, nmat, pmat, lam, mu, m
         if cleared[t]:
             continue
         tries += 1
-        if tries > max_tries:
+        if tries > 1:
             break
         for i in range(nc):
             slack[i] = -(Acum[i, t - 1] - xi_u[i] * t / M)
         _argsort_small(slack, order, nc)
-        for k in range(min(max_tries, nc)):
+        for k in range(min(swing_tries, nc)):
             ok, it, U, ub = priced_prefix(
                 ah, ainc, Acum, G, w, eps, t, order[k], rho_u, nmat, pmat, lam, mu
             )
@@ -2108,7 +2141,7 @@ def priced_prefix(ah, ainc, Acum, G, w, eps, t, sw, rho0, nmat, pmat, lam, mu):
     xs2 = np.empty(na)
     nsh2 = np.empty(na)
     psh2 = np.empty(na)
-    lam2, mu2, it2 = single_pool_off(ahs, Gq, ws, eps, off, cap, xs2, nsh2, psh2)
+    lam2, mu2, it2 = single_pool_off(ahs, Gq, ws, eps, off, cap, xs2, nsh2, psh2, rho0)
     it += it2
     if not mu2 > 0.0:
         return False, it, -INF, INF
@@ -2609,8 +2642,9 @@ def solve_kernel(
     Tolerances are relative to each batch item's total utility: with ``U_b`` the utility of
     item ``b`` estimated before the interior point runs (closed-form satellites exactly, the
     others by their uniform-price bound, or their start's utility with fading) and ``q_b`` its
-    number of interior-point satellites, each of them stops at a surrogate gap
-    ``tol |U_b| / q_b``.  Items whose certified gap still exceeds ``target_gap`` are solved
+    number of interior-point satellites plus those settled by the split path
+    (:func:`prefix_suffix`; so that the split path never loosens the interior point's
+    tolerance), each of them stops at a surrogate gap ``tol |U_b| / q_b``.  Items whose certified gap still exceeds ``target_gap`` are solved
     again with tolerances 100 times smaller (twice at most).
 
     Returns ``n, p, lam, mu, status, iters, ubs`` as :func:`solve_batch_kernel` (after the
@@ -2626,9 +2660,12 @@ def solve_kernel(
     todo = np.zeros(B, dtype=np.bool_)
     for b in range(B):
         q = 0
+        qs = 0  # satellites the split path settled: they keep their share of the tolerance
         tot = fixed[b]
         D = _demand(a, b)
         for s in range(S):
+            if status[b, s] == ST_SPLIT:
+                qs += 1
             if status[b, s] == ST_PENDING:
                 q += 1
                 if ubs[b, s] < INF:
@@ -2642,7 +2679,7 @@ def solve_kernel(
             todo[b] = True
             for s in range(S):
                 if status[b, s] == ST_PENDING:
-                    gtol[b, s] = tol * max(abs(tot), 1e-12) / q
+                    gtol[b, s] = tol * max(abs(tot), 1e-12) / (q + qs)
     M = a.shape[2]
     z = np.zeros((B, C, M))
     served = np.zeros((B, C))

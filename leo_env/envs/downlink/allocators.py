@@ -6,7 +6,10 @@ once per environment step for every environment of a batch:
 
 ``"p1"``
     exact P1, fast solver (:func:`oracles.p1.fast.allocate`, the lean form of
-    :func:`oracles.p1.solve_batch` with ``method="fast"``); the default.
+    :func:`oracles.p1.solve_batch` with ``method="fast"``); the default.  Binding causality is
+    settled by the solver's two-block (free or priced prefix) path where it applies, by its
+    interior point otherwise; :func:`p1_fast_interior_point` (a hook, not a name) keeps the
+    interior point only, as before.
 ``"cvx"``
     exact P1, CVXPY reference (:func:`oracles.p1.solve`, one instance at a time; slow).
 ``"equal"``
@@ -24,7 +27,14 @@ import numpy as np
 
 from leo_env.core.utility import satisfaction
 
-__all__ = ["Allocation", "ALLOCATORS", "get_allocator", "equal_share", "causal_service"]
+__all__ = [
+    "Allocation",
+    "ALLOCATORS",
+    "get_allocator",
+    "equal_share",
+    "causal_service",
+    "p1_fast_interior_point",
+]
 
 LN2 = float(np.log(2.0))
 
@@ -157,6 +167,35 @@ def p1_fast(
     )
     xi, served = allocate(
         assoc, a, g, N_PRB=N_PRB, P_max=P_max, W_PRB=W_PRB, N0=N0, T_f=T_f, eps=eps
+    )
+    return Allocation(xi, served)
+
+
+def p1_fast_interior_point(
+    assoc: np.ndarray,
+    a: np.ndarray,
+    g: np.ndarray,
+    *,
+    N_PRB: np.ndarray,  # noqa: N803
+    P_max: np.ndarray,  # noqa: N803
+    W_PRB: float,  # noqa: N803
+    N0: float,  # noqa: N803
+    T_f: float,  # noqa: N803
+    eps: float = 1e-4,
+) -> Allocation:
+    """Exact P1 as :func:`p1_fast`, on the fast solver's previous path (``nested=False``).
+
+    The interior point runs wherever uniform prices do not settle a satellite (no free or
+    priced prefix).  Same optimum to the solver's tolerance; for comparisons (pass it as the
+    ``allocator`` hook).
+    """
+    from oracles.p1.fast import allocate
+
+    assert _finite(a, g, N_PRB, P_max, W_PRB, N0, T_f, eps), (
+        "p1 allocator: non-finite input (arrivals, gains, pools or constants)"
+    )
+    xi, served = allocate(
+        assoc, a, g, N_PRB=N_PRB, P_max=P_max, W_PRB=W_PRB, N0=N0, T_f=T_f, eps=eps, nested=False
     )
     return Allocation(xi, served)
 

@@ -224,3 +224,20 @@ def test_max_fraction_slot_fills_both_pools(seed):
     n2 = np.empty(nc)
     p2 = np.empty(nc)
     assert k.min_power_slot(ah, (1.0 + 1e-6) * th * q, n2, p2) > 1.0
+
+
+def test_env_allocators_agree():
+    from leo_env.envs.downlink.allocators import p1_fast, p1_fast_interior_point
+
+    kws = [env_like(s, 6, g_scale=LOAD[6]) for s in range(12)]
+    assoc = np.zeros((len(kws), 6), dtype=np.int64)
+    a = np.stack([kw["a"] for kw in kws])
+    g = np.stack([kw["g"] for kw in kws])
+    pools = {"N_PRB": np.full((len(kws), 1), N_PRB), "P_max": np.full((len(kws), 1), P_MAX)}
+    phys = {"W_PRB": PHY["W_PRB"], "N0": PHY["N0"], "T_f": PHY["T_f"]}
+    new = p1_fast(assoc, a, g, **pools, **phys)
+    old = p1_fast_interior_point(assoc, a, g, **pools, **phys)
+    np.testing.assert_allclose(new.xi, old.xi, rtol=0, atol=1e-4)
+    u_new = np.log(1e-4 + new.xi).sum(axis=1)
+    u_old = np.log(1e-4 + old.xi).sum(axis=1)
+    assert np.all(u_new >= u_old - 1e-6 * np.abs(u_old))
