@@ -174,7 +174,11 @@ def test_run_stream_reinitialises_ac_ddpg_at_changes(tmp_path):
     cfg = _cfg(tmp_path, "ac-ddpg")
     env = LinkGroupTaskStream(make_env(cfg), 1, 51, ("departure",), 0)
     lr = new_learner(cfg, env.unwrapped)
+    calls = []
+    real = lr.reinit
+    lr.reinit = lambda seed: (calls.append(env.global_slot), real(seed))[1]
     out = run_stream(lr, env, 102, seed=0)
     assert out["series"].shape == (102,)
     assert np.all(np.isfinite(out["series"]))
-    assert isinstance(lr, Learner) and lr.online
+    assert calls == [51]  # exactly once, at the change
+    assert isinstance(lr, Learner) and lr.online and lr.updates > 0
