@@ -96,6 +96,8 @@ class TrainSettings:
     target : str
         Selector labels: ``soft`` (inclusion probabilities under ``p_f ∝ exp(beta Phi_f)`` over
         the subsets DV-MOSS explored) or ``hard`` (DV-MOSS's subset).
+    target_sharpness : float
+        Multiplies the chain's ``beta`` in the soft targets (> 0; 1: the chain's own).
     """
 
     epochs: int = 60
@@ -112,6 +114,7 @@ class TrainSettings:
     pos_weight: float = 1.0
     critic_epochs: int = 40
     target: str = "soft"
+    target_sharpness: float = 1.0
 
 
 @dataclass
@@ -250,6 +253,7 @@ class MultiOrbitRunConfig:
              "train.d_model must be >= 4 and divisible by train.heads; train.layers >= 1"),
             (t.max_seconds is None or t.max_seconds > 0, "train.max_seconds must be > 0 or null"),
             (t.target in ("soft", "hard"), "train.target must be 'soft' or 'hard'"),
+            (t.target_sharpness > 0, "train.target_sharpness must be > 0"),
             (p.init in ("bc", "scratch"), "ppo.init must be 'bc' or 'scratch'"),
             (p.total_timesteps >= 1 and p.n_steps >= 2 and p.batch_size >= 2 and p.n_epochs >= 1,
              "ppo.total_timesteps >= 1, n_steps >= 2, batch_size >= 2, n_epochs >= 1"),

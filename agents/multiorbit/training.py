@@ -177,10 +177,26 @@ def _fit(
     return state
 
 
+def soft_targets(labels: dict[str, np.ndarray], sharpness: float = 1.0, beta_rel: float = 0.01) -> np.ndarray:
+    """Inclusion probability of every candidate under ``p_f ∝ exp(sharpness * beta * Phi_f)``.
+
+    ``f`` runs over the subsets DV-MOSS's chain solved (``explored``), ``beta`` is the chain's
+    own ``1 / (beta_rel * |Phi(A_0)|)`` (``A_0``, the start subset, is the first explored);
+    ``sharpness = 1`` gives the labels' ``soft_selected``, large values DV-MOSS's subset.
+    """
+    obj = labels["explored_objective"]
+    ok = np.isfinite(obj)
+    beta = 1.0 / (beta_rel * np.maximum(np.abs(obj[:, :1]), 1.0))
+    z = np.where(ok, sharpness * beta * (np.where(ok, obj, -np.inf) - np.nanmax(obj, axis=1, keepdims=True)), -np.inf)
+    w = np.exp(z)
+    w /= w.sum(axis=1, keepdims=True)
+    return np.einsum("nm,nms->ns", w, labels["explored"].astype(np.float64)).astype(np.float32)
+
+
 def _train_selector(run: Path, cfg: MultiOrbitRunConfig, model: SelectorNet, data: dict[str, np.ndarray],
                     labels: dict[str, np.ndarray], progress: bool, trust: bool) -> dict[str, Any]:
     tok, mask = th.as_tensor(data["tokens"]), th.as_tensor(data["mask"])
-    y = th.as_tensor(labels["soft_selected" if cfg.train.target == "soft" else "selected"])
+    y = th.as_tensor(soft_targets(labels, cfg.train.target_sharpness) if cfg.train.target == "soft" else labels["selected"])
     hard = th.as_tensor(labels["selected"])
     pw = th.tensor(cfg.train.pos_weight)
 

@@ -176,3 +176,24 @@ def test_maskable_ppo_bc_init_equals_bc_policy_then_trains(tiny: Path) -> None:
     env = make_assoc_env(cfg, 2)  # type: ignore[arg-type]
     obs, _ = env.reset(seed=5)
     np.testing.assert_array_equal(ppo.act(obs, env), bcp.act(obs, env))
+
+
+def test_soft_targets_are_markov_marginals() -> None:
+    from agents.multiorbit.training import soft_targets
+
+    rng = np.random.default_rng(3)
+    n, m, s = 4, 6, 5
+    explored = (rng.random((n, m, s)) < 0.5).astype(np.uint8)
+    obj = rng.normal(100.0, 3.0, (n, m))
+    obj[:, 4:] = np.nan  # padding rows
+    labels = {"explored": explored, "explored_objective": obj}
+    for sharp in (1.0, 3.0):
+        got = soft_targets(labels, sharp)
+        for i in range(n):
+            beta = sharp / (0.01 * abs(obj[i, 0]))
+            w = np.array([np.exp(beta * (obj[i, j] - np.nanmax(obj[i]))) for j in range(4)])
+            want = (w[:, None] * explored[i, :4]).sum(0) / w.sum()
+            np.testing.assert_allclose(got[i], want, rtol=1e-5)
+    # very sharp: the indicator of the best explored subset
+    best = np.nanargmax(obj, axis=1)
+    np.testing.assert_allclose(soft_targets(labels, 1e6), explored[np.arange(n), best], atol=1e-6)
