@@ -9,8 +9,9 @@ association, masks), and the label of a slot is the candidate index per cell tha
 oracle's satellite (B0's choice where the plan's satellite is not in the candidate list; such
 fallbacks are counted).
 
-Generation runs in worker processes (:mod:`concurrent.futures`, ``spawn`` start method), one task per shard
-of ``shard_size`` seeds, with a progress bar.  Every shard is written atomically
+Generation runs on :func:`leo_env.parallel.pmap` (``agent.labels.backend``: serial, a spawn
+process pool, or Ray; ``train.py --backend/--workers/--address``), one task per shard of
+``shard_size`` seeds, with a progress bar.  Every shard is written atomically
 (``shard_00003.npz``) into a cache folder named by a fingerprint of the environment and oracle
 configuration; a shard file is complete or absent, so an interrupted generation resumes by
 skipping the shards on disk, and no seed is ever labelled twice.
