@@ -113,3 +113,14 @@ def test_evaluate_several_training_seeds_reports_the_iqm(tmp_path):
     assert "Aggregate over training seeds" in (out / "results.md").read_text()
     runs = sorted((tmp_path / "runs").iterdir())
     assert len(runs) == 2 and all((r / "training_curve.png").stat().st_size > 5000 for r in runs)
+    # a learned agent is rebuilt from its run folder in each worker: the same episodes
+    from agents.config import EnvConfig
+    from agents.evaluation import TIMING_KEYS, agent_spec, run_evaluation
+
+    env = EnvConfig(preset="toy", allocator="equal")
+    got = {}
+    for backend in ("serial", "process"):
+        eps = run_evaluation([agent_spec(runs[0])], env, 2, [0.1], tmp_path / backend, progress=False,
+                             backend=backend, workers=2)
+        got[backend] = [{k: v for k, v in e.items() if k not in TIMING_KEYS} for e in eps[("B4", 0.1)]]
+    assert got["serial"] == got["process"] and len(got["serial"]) == 2
