@@ -75,10 +75,10 @@ def candidate_tokens(c: dict[str, np.ndarray]) -> np.ndarray:
     g_std = np.sqrt(np.maximum(np.where(v, gain**2, 0).sum(axis=2) / nv - g_mean**2, 0))
     masked = np.where(v, gain, -np.inf)
     best = masked.argmax(axis=1)  # (B, U)
-    has = v.any(axis=1)
+    has = np.asarray(v.any(axis=1))
     best_share = np.zeros((bsz, s), np.float32)
     only_share = np.zeros((bsz, s), np.float32)
-    only = v.sum(axis=1) == 1
+    only = np.asarray(v.sum(axis=1) == 1)
     for i in range(bsz):
         np.add.at(best_share[i], best[i][has[i]], 1.0)
         np.add.at(only_share[i], best[i][only[i]], 1.0)

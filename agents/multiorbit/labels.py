@@ -191,6 +191,10 @@ def generate_labels(
         res = pmap(label_episode, [(env_kwargs, s, n_perturb) for s in chunk], backend=backend,
                    workers=workers, desc=f"DV-MOSS labels {i}/{len(seeds)}", progress=progress)
         part = {k: np.concatenate([r[k] for r in res]) for k in LABEL_KEYS}
-        atomic_write(f, lambda tmp, part=part: np.savez(tmp, **part))
+
+        def write(tmp: str, part: dict[str, np.ndarray] = part) -> None:
+            np.savez(tmp, **part)  # type: ignore[arg-type]
+
+        atomic_write(f, write)
         parts.append(part)
     return {k: np.concatenate([p[k] for p in parts]) for k in LABEL_KEYS}

@@ -35,7 +35,9 @@ class AssocFeatures(BaseFeaturesExtractor):
     """Flattened BC logits (U * (S+1)) followed by the pooled candidate embedding (d)."""
 
     def __init__(self, observation_space: gym.spaces.Dict, d_model: int = 64, layers: int = 2, heads: int = 4) -> None:
-        u, s = observation_space["gain"].shape
+        shape = observation_space["gain"].shape
+        assert shape is not None
+        u, s = shape
         super().__init__(observation_space, features_dim=u * (s + 1) + d_model)
         self.net = AssocNet(d_model, layers, heads)
         self.n_logits = u * (s + 1)
@@ -70,7 +72,7 @@ def build_maskable_ppo(cfg: MultiOrbitRunConfig, bc: AssocNet | None) -> Any:
 
     p, t = cfg.ppo, cfg.train
     env = make_assoc_env(cfg, p.n_slots)
-    common = dict(n_steps=p.n_steps, batch_size=p.batch_size, n_epochs=p.n_epochs, learning_rate=p.learning_rate,
+    common: dict[str, Any] = dict(n_steps=p.n_steps, batch_size=p.batch_size, n_epochs=p.n_epochs, learning_rate=p.learning_rate,
                   ent_coef=p.ent_coef, clip_range=p.clip_range, gamma=p.gamma, gae_lambda=1.0 if p.gamma == 0 else 0.95,
                   seed=t.seed, device="cpu", verbose=0)
     if bc is None:
@@ -79,7 +81,7 @@ def build_maskable_ppo(cfg: MultiOrbitRunConfig, bc: AssocNet | None) -> Any:
                   features_extractor_kwargs=dict(d_model=t.d_model, layers=t.layers, heads=t.heads),
                   net_arch=dict(pi=[], vf=[64, 64]), ortho_init=False, share_features_extractor=False)
     model = MaskablePPO("MultiInputPolicy", env, policy_kwargs=kwargs, **common)
-    pol = model.policy
+    pol: Any = model.policy
     pol.pi_features_extractor.net.load_state_dict(bc.state_dict())
     pol.vf_features_extractor.net.load_state_dict(bc.state_dict())
     pol.action_net = _Slice(pol.pi_features_extractor.n_logits)
