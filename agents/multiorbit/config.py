@@ -179,6 +179,8 @@ class EvalSettings:
         Bootstrap resamples of the paired intervals, >= 100.
     wolpertinger_k : int
         Joint actions (associations or subsets) the Wolpertinger critic compares, >= 1.
+    backend : str
+        :func:`leo_env.parallel.pmap` backend of the episodes (``serial``, ``process``, ``ray``).
     workers : int
         Episodes played in parallel, >= 1 (1: serially, the setting for timings).
     """
@@ -192,6 +194,7 @@ class EvalSettings:
     out: str = "results/multiorbit_eval"
     bootstrap: int = 2000
     wolpertinger_k: int = 16
+    backend: str = "process"
     workers: int = 1
 
 
@@ -262,6 +265,7 @@ class MultiOrbitRunConfig:
              "ppo: learning_rate > 0, clip_range > 0, ent_coef >= 0, gamma in [0, 1]"),
             (p.n_slots >= 1, "ppo.n_slots must be >= 1"),
             (e.env in BUILTIN_POLICIES, "evaluate.env must be 'select' or 'assoc'"),
+            (e.backend in ("serial", "process", "ray"), "evaluate.backend must be serial, process or ray"),
             (e.seeds >= 2 and e.n_slots >= 1, "evaluate.seeds must be >= 2 and evaluate.n_slots >= 1"),
             (e.bootstrap >= 100 and e.wolpertinger_k >= 1 and e.workers >= 1,
              "evaluate.bootstrap >= 100, evaluate.wolpertinger_k >= 1, evaluate.workers >= 1"),

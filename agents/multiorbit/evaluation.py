@@ -166,7 +166,7 @@ def evaluate(cfg: MultiOrbitRunConfig, policies: list[str], progress: bool = Tru
         tasks = [(kind, env_kwargs, spec, s, trust, e.wolpertinger_k, cfg.train.threads) for s in seeds]
         keys = [[kind, env_kwargs, _fingerprint(spec), s, e.wolpertinger_k] for s in seeds]
         paths = [out / "episodes" / tag / f"seed{s}.json" for s in seeds]
-        eps = pmap_cached(episode_task, tasks, paths, keys, backend="serial" if e.workers <= 1 else "process",
+        eps = pmap_cached(episode_task, tasks, paths, keys, backend="serial" if e.workers <= 1 and e.backend == "process" else e.backend,
                           workers=e.workers, desc=f"evaluate {tag}", progress=progress)
         name = eps[0]["policy"]
         per[name] = eps

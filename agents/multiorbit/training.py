@@ -389,7 +389,9 @@ def train(cfg: MultiOrbitRunConfig, resume: str | os.PathLike[str] | None = None
 
     run = Path(resume) if resume is not None else cfg.run_path
     if resume is None and any(run.glob("*_ckpt.pt")):
-        raise FileExistsError(f"run folder {run} already holds checkpoints: continue it with --resume {run} "
+        from leo_env.core.overrides import OverrideError
+
+        raise OverrideError(f"run folder {run} already holds checkpoints: continue it with --resume {run} "
                               "(train.py) or choose another name (--set name=...)")
     run.mkdir(parents=True, exist_ok=True)
     atomic_write_text(run / "config.yaml", "family: multiorbit\n" + OmegaConf.to_yaml(OmegaConf.structured(cfg)))
