@@ -129,7 +129,7 @@ class TrainSettings:
         Wall-clock budget over all (resumed) sessions [s] (None: none).
     """
 
-    epochs: int = 40
+    epochs: int = 20
     dual_epochs: int = 0
     supervised_weight: float = 1.0
     lr: float = 1e-3
