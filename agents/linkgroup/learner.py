@@ -77,6 +77,10 @@ class LearnerSettings:
         Stored transitions before the first update (meta-training), >= 1.
     online_warmup : int
         Same in the online phase (fresh memory after a change), >= 1.
+    bc_weight : float
+        Weight of a behaviour-cloning term (binary cross-entropy of ``mu`` against the teacher's
+        group embedding, on a minibatch of the BC warm-start samples) kept in every actor update
+        after a BC warm start (0: none), >= 0.
     """
 
     k: int | None = None
@@ -94,6 +98,7 @@ class LearnerSettings:
     sigma_max: float = 0.5
     warmup: int = 128
     online_warmup: int = 32
+    bc_weight: float = 0.0
 
     def check(self) -> None:
         """Validate (errors name the field and the allowed range)."""
@@ -113,6 +118,8 @@ class LearnerSettings:
             raise ValueError("agent.context_len, lstm_hidden, hidden and warmup must be >= 1")
         if not self.conv or min(self.conv) < 1:
             raise ValueError("agent.conv must be a non-empty list of positive widths")
+        if not (np.isfinite(self.bc_weight) and self.bc_weight >= 0):
+            raise ValueError(f"agent.bc_weight = {self.bc_weight} is out of range: allowed >= 0")
         if not 0.0 < self.sigma_min <= self.sigma_max:
             raise ValueError("agent.sigma_min/sigma_max: need 0 < sigma_min <= sigma_max")
 
@@ -231,6 +238,8 @@ class Learner:
         self.updates = 0
         self.play_actor: Actor | None = None
         self.online = False
+        self.bc_x: torch.Tensor | None = None
+        self.bc_y: torch.Tensor | None = None
 
     # ----- context ---------------------------------------------------------------------------
     def context_array(self) -> np.ndarray:
@@ -385,6 +394,11 @@ class Learner:
             for p in self.critic.parameters():
                 p.requires_grad_(False)
             loss = self.actor_loss(b, net)
+            if self.s.bc_weight > 0 and self.bc_x is not None and not self.online:
+                j = torch.randint(0, len(self.bc_x), (self.s.batch_size,), generator=self.gen)
+                mu, _ = net(self.bc_x[j])
+                loss = loss + self.s.bc_weight * torch.nn.functional.binary_cross_entropy(
+                    mu.clamp(1e-6, 1 - 1e-6), self.bc_y[j])
             opt.zero_grad()
             loss.backward()
             opt.step()

@@ -140,6 +140,7 @@ def bc_warm_start(learner: Learner, envs: list[LinkGroupSchedEnv], n_windows: in
             print(f"  bc: {w + 1}/{n_windows} OPT windows", flush=True)
     x = torch.as_tensor(np.asarray(xs, np.float32))
     y = torch.as_tensor(np.asarray(ys, np.float32))
+    learner.bc_x, learner.bc_y = x, y
     opt = torch.optim.Adam(learner.actor.parameters(), lr=learner.s.lr)
     gen = torch.Generator().manual_seed(seed)
     bce = torch.nn.BCELoss()
@@ -211,6 +212,8 @@ def _save(run: Path, learner: Learner, actors: list[Actor], actor_opts: list[Any
     arrs = learner.memory.arrays()
     for i, c in enumerate(contexts):
         arrs[f"ctx_{i}"] = np.stack(c) if c else np.zeros((0, learner.tr_dim), np.float32)
+    if learner.bc_x is not None:
+        arrs["bc_x"], arrs["bc_y"] = learner.bc_x.numpy(), learner.bc_y.numpy()
     tmpm = run / "memory.tmp.npz"
     np.savez(tmpm, **arrs)
     record_digest(run, run / MEMORY, digest=_sha(tmpm), keep_previous=True)
@@ -244,6 +247,8 @@ def _load(run: Path, learner: Learner, actors: list[Actor], actor_opts: list[Any
     with np.load(run / MEMORY, allow_pickle=False) as z:
         arrs = {k: z[k] for k in z.files}
     learner.memory.load(arrs)
+    if "bc_x" in arrs:
+        learner.bc_x, learner.bc_y = torch.as_tensor(arrs["bc_x"]), torch.as_tensor(arrs["bc_y"])
     for i, c in enumerate(contexts):
         c.clear()
         c.extend(list(arrs[f"ctx_{i}"]))

@@ -74,12 +74,13 @@ def test_actions_are_valid_groups_and_wolpertinger_picks_max_q(tmp_path, algo, k
 
 
 @pytest.mark.slow
-def test_training_resume_equals_uninterrupted_and_is_deterministic(tmp_path):
-    full = train(_cfg(tmp_path / "a"), progress=False)
-    part = _cfg(tmp_path / "b", **{"train.meta_episodes": 1})
-    train(part, progress=False)
-    resumed = train(_cfg(tmp_path / "b"), resume=True, progress=False)
-    again = train(_cfg(tmp_path / "c"), progress=False)
+@pytest.mark.parametrize("extra", [{}, {"train.bc_windows": 2, "train.bc_steps": 5, "agent.bc_weight": 1.0}],
+                         ids=["rl", "bc-term"])
+def test_training_resume_equals_uninterrupted_and_is_deterministic(tmp_path, extra):
+    full = train(_cfg(tmp_path / "a", **extra), progress=False)
+    train(_cfg(tmp_path / "b", **{**extra, "train.meta_episodes": 1}), progress=False)
+    resumed = train(_cfg(tmp_path / "b", **extra), resume=True, progress=False)
+    again = train(_cfg(tmp_path / "c", **extra), progress=False)
     sa = torch.load(full / "checkpoint.pt", weights_only=True)["learner"]
     sb = torch.load(resumed / "checkpoint.pt", weights_only=True)["learner"]
     sc = torch.load(again / "checkpoint.pt", weights_only=True)["learner"]
