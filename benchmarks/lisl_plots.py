@@ -66,10 +66,17 @@ def _ci(x: list[float], n_boot: int = 2000) -> tuple[float, float, float]:
 
 
 def _rows(paths: list[str]) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
+    """Rows of result files, each instance once.
+
+    A row repeated in several files (same setting, I, seed and beta: runs over overlapping seed
+    ranges) is kept once (the last one read).
+    """
+    rows: dict[tuple, dict[str, Any]] = {}
     for p in paths:
-        rows.extend(json.loads(Path(p).read_text())["rows"])
-    return rows
+        for r in json.loads(Path(p).read_text())["rows"]:
+            key = (r.get("setting"), r.get("n_sats"), r.get("seed"), r.get("beta"))
+            rows[key] = r
+    return list(rows.values())
 
 
 def _save(fig: Any, out: str) -> None:
@@ -156,8 +163,10 @@ def plot_map(n_sats: int, seed: int, iterations: int, out: str, top_routes: int 
                     [lon[i], lon[j]],
                     [lat[i], lat[j]],
                     c="tab:orange",
-                    lw=2.5,
+                    lw=4,
                     alpha=0.9,
+                    zorder=5,
+                    solid_capstyle="round",
                     label="10 busiest routes" if rank == 0 and a == arcs[0] else None,
                 )
     ax.set_xlim(-180, 180)
