@@ -448,6 +448,14 @@ class EvaluateConfig:
         Oracle options of the hindsight and MPC baselines.
     plots : bool
         Write the PNG plots.
+    backend : str
+        Where the (policy, level, seed) episodes run: ``serial`` (default: clean decision
+        times), ``process`` or ``ray`` (:func:`leo_env.parallel.pmap`; metrics other than the
+        timings are identical on every backend).
+    workers : int or None
+        Parallel workers (None: the backend's default).
+    address : str or None
+        Address of an existing Ray cluster (``ray`` backend only).
     """
 
     policies: list[str] = field(default_factory=lambda: ["b0", "b1", "b2"])
@@ -462,6 +470,9 @@ class EvaluateConfig:
     b1: BaselineConfig = field(default_factory=BaselineConfig)
     b2: BaselineConfig = field(default_factory=BaselineConfig)
     plots: bool = True
+    backend: str = "serial"
+    workers: int | None = None
+    address: str | None = None
 
 
 @dataclass
@@ -589,6 +600,10 @@ def validate(cfg: ExperimentConfig) -> None:
         raise ValueError(f"evaluate.search_passes must be >= 1, got {ev.search_passes}")
     if "search" in ev.decode and not ev.deterministic:
         raise ValueError("evaluate.decode=search needs evaluate.deterministic=true")
+    if ev.backend not in ("serial", "process", "ray"):
+        raise ValueError(f"evaluate.backend must be serial, process or ray, got {ev.backend!r}")
+    if ev.workers is not None and ev.workers < 1:
+        raise ValueError(f"evaluate.workers must be >= 1 or null, got {ev.workers}")
     lab = cfg.agent.labels
     if lab.backend not in ("serial", "process", "ray"):
         raise ValueError(f"agent.labels.backend must be serial, process or ray, got {lab.backend!r}")

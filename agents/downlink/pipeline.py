@@ -143,7 +143,13 @@ def train(
                                 at_start=resume is None)
     if steps0 is not None:
         val_cb.trim(steps0)
-    callbacks = CallbackList([EpisodeLogCallback(run_dir / "episodes.csv", resume_from=steps0), val_cb, ckpt_cb])
+    from agents.tracking import tracking_callbacks
+
+    resolved = to_dict(cfg)
+    callbacks = CallbackList([
+        EpisodeLogCallback(run_dir / "episodes.csv", resume_from=steps0, hparams=resolved), val_cb, ckpt_cb,
+        *tracking_callbacks(cfg, run_dir, resolved),
+    ])
     remaining = int(cfg.train.total_timesteps) - int(model.num_timesteps)
     if remaining > 0:
         model.learn(
