@@ -90,6 +90,7 @@ class EpisodeLogCallback(BaseCallback):
         super().__init__()
         self.path = Path(path)
         self.hparams = flat_hparams(hparams) if hparams else None
+        self.resume_from = resume_from
         self._t0 = time.perf_counter()
         if resume_from is not None and self.path.exists():
             lines = self.path.read_text().splitlines()
@@ -101,7 +102,7 @@ class EpisodeLogCallback(BaseCallback):
 
     def _on_training_start(self) -> None:
         self._fh = open(self.path, "a", buffering=1)  # noqa: SIM115 - closed in _on_training_end
-        if self.hparams:
+        if self.hparams and self.resume_from is None:  # a resumed run has them already
             from stable_baselines3.common.logger import HParam
 
             metrics = {"eval/mean_return": 0.0, "env/return": 0.0}

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
-from agents.config import EnvConfig, EvaluateConfig, load_experiment
+from agents.config import EnvConfig, load_experiment
 from agents.evaluation import TIMING_KEYS, baseline_spec, run_evaluation
 from agents.pipeline import parallel_overrides, parallel_sections
 
@@ -43,20 +41,12 @@ def test_ray_equals_serial(serial, ray_cluster, tmp_path):
     assert _exact(got) == _exact(serial)
 
 
-@dataclasses.dataclass
-class _ParallelEvaluate(EvaluateConfig):
-    backend: str = "serial"
-    workers: int | None = None
-    address: str | None = None
-
-
 def test_cli_flags_become_overrides_of_every_parallel_section():
     cfg = load_experiment("configs/experiments/demo.yaml", [])
-    assert "agent.labels" in parallel_sections(cfg)
-    cfg = dataclasses.replace(cfg, evaluate=_ParallelEvaluate())
     assert parallel_sections(cfg) == ["agent.labels", "evaluate"]
     got = parallel_overrides("configs/experiments/demo.yaml", ["agent.labels.workers=3"], "process", 2, None)
-    assert got == ["agent.labels.backend=process"]  # an explicit --set wins over --workers
+    # an explicit --set wins over --workers
+    assert got == ["agent.labels.backend=process", "evaluate.backend=process", "evaluate.workers=2"]
     from leo_env.core.overrides import OverrideError
 
     with pytest.raises(OverrideError, match="--workers must be >= 1"):
@@ -75,8 +65,8 @@ def test_the_downlink_family_reads_its_evaluate_section(tmp_path, monkeypatch):
 
     monkeypatch.setattr(ev, "run_evaluation", fake)
     monkeypatch.setattr(ev, "write_outputs", lambda *a, **k: {"rows": [], "tests": [], "markdown": ""})
-    cfg = load_experiment("configs/experiments/demo.yaml", [f"evaluate.out={tmp_path}"])
-    fields = {f.name: getattr(cfg.evaluate, f.name) for f in dataclasses.fields(cfg.evaluate)}
-    cfg = dataclasses.replace(cfg, evaluate=_ParallelEvaluate(**fields, backend="process", workers=2))
+    cfg = load_experiment(
+        "configs/experiments/demo.yaml", [f"evaluate.out={tmp_path}", "evaluate.backend=process", "evaluate.workers=2"]
+    )
     pipeline.evaluate(cfg, ["b0"], progress=False)
     assert seen == {"backend": "process", "workers": 2, "address": None}
