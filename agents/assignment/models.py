@@ -214,6 +214,11 @@ class PriorityAssign(AssignmentModel):
     the rest by ``l``.
     """
 
+    theta: torch.Tensor
+    theta_train: torch.Tensor
+    theta_bounds: torch.Tensor
+    evidence: torch.Tensor
+
     def __init__(
         self,
         n_clusters: int,

@@ -32,7 +32,7 @@ def frame_extent(sc: Scenario) -> tuple[tuple[float, float], tuple[float, float]
     """
     pts = [sc.cell_latlon_deg if sc.cell_latlon_deg is not None else np.zeros((sc.C, 2))]
     if sc.sat_ecef is not None:
-        seen = sc.v.any(axis=1)  # (S, K): visible to some cell in slot k
+        seen = np.asarray(sc.v.any(axis=1), dtype=bool)  # (S, K): visible to some cell in slot k
         for k in range(sc.K):
             if seen[:, k].any():
                 ll = _sat_latlon(sc, k)
@@ -75,8 +75,8 @@ def rgb_array(sc: Scenario, st: Any, last: dict[str, Any], width_px: int = 800) 
         sky.scatter(sats[vis_any, 1], sats[vis_any, 0], marker="^", s=36, color="tab:red", zorder=3,
                     label="satellite (visible)")
         if sc.S <= 40:
-            for s in np.nonzero(vis_any)[0]:
-                sky.annotate(str(s), (sats[s, 1], sats[s, 0]), fontsize=6, xytext=(3, 3),
+            for si in np.nonzero(vis_any)[0]:
+                sky.annotate(str(si), (sats[si, 1], sats[si, 0]), fontsize=6, xytext=(3, 3),
                              textcoords="offset points")
     sky.scatter(cells[:, 1], cells[:, 0], marker="s", s=10, color="tab:blue", zorder=4, label="cells")
     (lat_lo, lat_hi), (lon_lo, lon_hi) = frame_extent(sc)
@@ -90,10 +90,10 @@ def rgb_array(sc: Scenario, st: Any, last: dict[str, Any], width_px: int = 800) 
     sca = ground.scatter(cells[:, 1], cells[:, 0], c=colour, cmap="viridis", vmin=0.0, vmax=1.0,
                          s=max(20.0, 2400.0 / max(sc.C, 1)), marker="s")
     if sc.C <= 60:
-        for c in range(sc.C):
-            label = f"s{int(assoc[c])}" if assoc[c] >= 0 else "-"
-            ground.annotate(label, (cells[c, 1], cells[c, 0]), fontsize=6, ha="center", va="center",
-                            color="w" if colour[c] < 0.6 else "k")
+        for ci in range(sc.C):
+            label = f"s{int(assoc[ci])}" if assoc[ci] >= 0 else "-"
+            ground.annotate(label, (cells[ci, 1], cells[ci, 0]), fontsize=6, ha="center", va="center",
+                            color="w" if colour[ci] < 0.6 else "k")
     span = np.maximum(cells.max(axis=0) - cells.min(axis=0), 1e-3)
     ground.set_xlim(cells[:, 1].min() - 0.15 * span[1], cells[:, 1].max() + 0.15 * span[1])
     ground.set_ylim(cells[:, 0].min() - 0.15 * span[0], cells[:, 0].max() + 0.15 * span[0])
