@@ -27,7 +27,7 @@ from typing import Any
 
 from omegaconf import OmegaConf
 
-__all__ = ["Family", "FAMILIES", "register_family", "get_family", "family_of", "DEFAULT_FAMILY"]
+__all__ = ["Family", "FAMILIES", "register_family", "get_family", "family_of", "load_family_config", "DEFAULT_FAMILY"]
 
 DEFAULT_FAMILY = "downlink"
 
@@ -93,3 +93,31 @@ def family_of(path: str | os.PathLike[str] | None, overrides: Sequence[str] = ()
     data = OmegaConf.load(p)
     name = OmegaConf.select(data, "family", default=None) if hasattr(data, "keys") else None
     return str(name) if name else DEFAULT_FAMILY
+
+
+def load_family_config(
+    schema: type, path: str | os.PathLike[str] | None, overrides: Sequence[str] | None = ()
+) -> Any:
+    """Defaults of ``schema`` <- experiment YAML <- ``key=value`` overrides, one syntax for every family.
+
+    The YAML's ``family:`` tag and any ``family=`` override are dropped (they only route to the
+    family); unknown keys and bad values raise :class:`leo_env.core.overrides.OverrideError`
+    naming the key (:func:`leo_env.core.overrides.merge_overrides`).  The family validates the
+    returned object further itself.
+    """
+    from leo_env.core.overrides import merge_overrides
+
+    layers: list[Any] = []
+    where = ""
+    if path is not None:
+        p = Path(path)
+        if not p.exists():
+            raise FileNotFoundError(f"experiment config {path} not found")
+        data = OmegaConf.to_container(OmegaConf.load(p), resolve=False)
+        if not isinstance(data, dict):
+            raise ValueError(f"{path}: an experiment config must be a mapping")
+        data.pop("family", None)
+        layers.append(data)
+        where = str(p)
+    ovs = [o for o in (overrides or ()) if o.split("=", 1)[0].strip() != "family"]
+    return merge_overrides(schema, layers, ovs, where=where)

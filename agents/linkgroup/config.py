@@ -11,10 +11,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from omegaconf import OmegaConf
-
 from agents.linkgroup.learner import ALGOS, LearnerSettings
-from leo_env.core.overrides import merge_overrides
 
 __all__ = ["EnvSettings", "TrainSettings", "EvalSettings", "LinkGroupRunConfig", "load_config"]
 
@@ -197,17 +194,9 @@ class LinkGroupRunConfig:
 
 def load_config(path: str | Path | None, overrides: list[str] | tuple[str, ...] = ()) -> LinkGroupRunConfig:
     """Defaults <- YAML (``family:`` tag dropped) <- ``key=value`` overrides, validated."""
-    layers: list[Any] = []
-    where = ""
-    if path is not None:
-        data = OmegaConf.to_container(OmegaConf.load(path), resolve=False)
-        if not isinstance(data, dict):
-            raise ValueError(f"{path}: an experiment config must be a mapping")
-        data.pop("family", None)
-        layers.append(data)
-        where = str(path)
-    ovs = [o for o in overrides if o.split("=", 1)[0].strip() != "family"]
-    cfg = merge_overrides(LinkGroupRunConfig, layers, ovs, where=where)
+    from agents.families import load_family_config
+
+    cfg = load_family_config(LinkGroupRunConfig, path, overrides)
     assert isinstance(cfg, LinkGroupRunConfig)
     cfg.check()
     return cfg

@@ -23,10 +23,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from omegaconf import OmegaConf
-
-from leo_env.core.overrides import merge_overrides
-
 __all__ = [
     "AGENTS",
     "BUILTIN_POLICIES",
@@ -372,19 +368,9 @@ def load_config(
     path: str | os.PathLike[str] | None, overrides: list[str] | tuple[str, ...] = ()
 ) -> LislExperiment:
     """Defaults <- YAML file <- dotted overrides, checked against :class:`LislExperiment`."""
-    layers = []
-    where = ""
-    if path is not None:
-        p = Path(path)
-        if not p.exists():
-            raise FileNotFoundError(f"experiment config {path} not found")
-        data = OmegaConf.load(p)
-        if "family" in data:
-            data.pop("family")
-        layers.append(data)
-        where = str(p)
-    ovs = [o for o in overrides if o.split("=", 1)[0].strip() != "family"]
-    cfg = merge_overrides(LislExperiment, layers, ovs, where=where)
+    from agents.families import load_family_config
+
+    cfg = load_family_config(LislExperiment, path, overrides)
     assert isinstance(cfg, LislExperiment)
     cfg.validate()
     return cfg

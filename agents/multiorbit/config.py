@@ -13,9 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from omegaconf import OmegaConf
-
-from leo_env.core.overrides import OverrideError, merge_overrides
+from leo_env.core.overrides import OverrideError
 
 __all__ = [
     "AGENTS", "BUILTIN_POLICIES", "LabelSettings", "TrainSettings", "PPOSettings", "EvalSettings",
@@ -301,16 +299,6 @@ class MultiOrbitRunConfig:
 
 def load_config(path: str | Path | None, overrides: list[str] | None = None) -> MultiOrbitRunConfig:
     """Defaults <- YAML file <- ``--set`` overrides, checked against :class:`MultiOrbitRunConfig`."""
-    layers = []
-    where = ""
-    if path is not None:
-        p = Path(path)
-        if not p.exists():
-            raise FileNotFoundError(f"experiment config {path} not found")
-        data = OmegaConf.to_container(OmegaConf.load(p), resolve=False)
-        if not isinstance(data, dict):
-            raise OverrideError(f"{path}: expected a mapping")
-        data.pop("family", None)
-        layers.append(data)
-        where = str(path)
-    return merge_overrides(MultiOrbitRunConfig, layers, list(overrides or []), where=where)
+    from agents.families import load_family_config
+
+    return load_family_config(MultiOrbitRunConfig, path, overrides)
