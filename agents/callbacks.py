@@ -6,7 +6,7 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from stable_baselines3.common.callbacks import BaseCallback
@@ -95,7 +95,7 @@ class EpisodeLogCallback(BaseCallback):
         if resume_from is not None and self.path.exists():
             lines = self.path.read_text().splitlines()
             keep = [lines[0]] + [ln for ln in lines[1:] if ln and int(float(ln.split(",")[0])) <= resume_from]
-            atomic_write(self.path, lambda tmp: Path(tmp).write_text("\n".join(keep) + "\n"))
+            atomic_write(self.path, lambda tmp: _write_text(tmp, "\n".join(keep) + "\n"))
         if not self.path.exists():
             self.path.write_text(",".join(EPISODE_FIELDS) + "\n")
         self._fh: Any = None
@@ -217,8 +217,9 @@ class CheckpointCallback(BaseCallback):
             self.monitor.episode_lengths[...] = arrays["monitor_lengths"]
         model._n_updates = int(meta["n_updates"])
         model._episode_num = int(meta["episode_num"])
-        model.ep_info_buffer.clear()
-        model.ep_info_buffer.extend(meta["ep_info_buffer"])
+        if model.ep_info_buffer is not None:
+            model.ep_info_buffer.clear()
+            model.ep_info_buffer.extend(meta["ep_info_buffer"])
         th.set_rng_state(th.tensor(meta["torch_rng"], dtype=th.uint8))
         np_state = meta["numpy_rng"]
         # SB3's rollout buffer shuffles minibatches with numpy's legacy global generator
@@ -244,7 +245,7 @@ class CheckpointCallback(BaseCallback):
         if self.monitor is not None:
             arrays["monitor_returns"] = np.asarray(self.monitor.episode_returns)
             arrays["monitor_lengths"] = np.asarray(self.monitor.episode_lengths)
-        np_state = np.random.get_state()  # noqa: NPY002 - SB3's minibatch shuffling uses it
+        np_state = cast(tuple[Any, ...], np.random.get_state())  # noqa: NPY002 - SB3's minibatch shuffling uses it
         py_state = random.getstate()
         meta = {
             "timesteps": steps,
@@ -270,7 +271,11 @@ class CheckpointCallback(BaseCallback):
 
 def _savez(tmp: str, arrays: dict[str, np.ndarray]) -> None:
     with open(tmp, "wb") as f:
-        np.savez(f, **arrays)
+        np.savez(f, **arrays)  # type: ignore[arg-type]  # numpy's stub mistakes ** for allow_pickle
+
+
+def _write_text(tmp: str, text: str) -> None:
+    Path(tmp).write_text(text)
 
 
 class ValidationCallback(BaseCallback):

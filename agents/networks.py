@@ -28,6 +28,7 @@ from typing import Any
 import torch as th
 from sb3_contrib.common.maskable.policies import MaskableActorCriticPolicy
 from stable_baselines3.common.policies import ActorCriticPolicy, BaseModel, BasePolicy
+from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 from stable_baselines3.td3.policies import TD3Policy
 from torch import nn
 
@@ -192,8 +193,10 @@ class CandidateActorCritic(nn.Module):
 class _CandidateMixin:
     """Builds :class:`CandidateActorCritic` in place of SB3's MLP extractor."""
 
-    obs_dims: dict[str, int]
+    obs_dims: dict[str, Any]
     hidden: int
+    mlp_extractor: Any  # CandidateActorCritic in place of SB3's MlpExtractor
+    action_net: nn.Module
 
     def _build_mlp_extractor(self) -> None:
         self.mlp_extractor = CandidateActorCritic(ObsLayout.from_dims(**self.obs_dims), self.hidden)
@@ -202,6 +205,7 @@ class _CandidateMixin:
         super()._build(lr_schedule)  # type: ignore[misc]
         self.action_net = nn.Identity()
         last = self.mlp_extractor.pi_head[-1]
+        assert isinstance(last, nn.Linear)
         nn.init.orthogonal_(last.weight, gain=0.01)
         nn.init.zeros_(last.bias)
         self.optimizer = self.optimizer_class(  # type: ignore[attr-defined]
@@ -229,7 +233,7 @@ class CandidateMaskablePolicy(_CandidateMixin, MaskableActorCriticPolicy):
         As the parent class.
     """
 
-    def __init__(self, *args: Any, obs_dims: dict[str, int], hidden: int = 64, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, obs_dims: dict[str, Any], hidden: int = 64, **kwargs: Any) -> None:
         self.obs_dims = dict(obs_dims)
         self.hidden = int(hidden)
         super().__init__(*args, **kwargs)
@@ -241,7 +245,7 @@ class CandidatePolicy(_CandidateMixin, ActorCriticPolicy):
     Parameters are those of :class:`CandidateMaskablePolicy`.
     """
 
-    def __init__(self, *args: Any, obs_dims: dict[str, int], hidden: int = 64, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, obs_dims: dict[str, Any], hidden: int = 64, **kwargs: Any) -> None:
         self.obs_dims = dict(obs_dims)
         self.hidden = int(hidden)
         super().__init__(*args, **kwargs)
@@ -277,9 +281,9 @@ class CandidateActor(BasePolicy):
         self,
         observation_space: Any,
         action_space: Any,
-        features_extractor: nn.Module,
+        features_extractor: BaseFeaturesExtractor,
         features_dim: int,
-        obs_dims: dict[str, int],
+        obs_dims: dict[str, Any],
         hidden: int = 64,
         embedding: str = "onehot",
         **_: Any,
@@ -322,9 +326,9 @@ class CandidateCritic(BaseModel):
         self,
         observation_space: Any,
         action_space: Any,
-        features_extractor: nn.Module,
+        features_extractor: BaseFeaturesExtractor,
         features_dim: int,
-        obs_dims: dict[str, int],
+        obs_dims: dict[str, Any],
         hidden: int = 64,
         embedding: str = "onehot",
         n_critics: int = 2,
@@ -392,7 +396,7 @@ class WolpertingerPolicy(TD3Policy):
     """
 
     def __init__(
-        self, *args: Any, obs_dims: dict[str, int], hidden: int = 64, embedding: str = "onehot", **kwargs: Any
+        self, *args: Any, obs_dims: dict[str, Any], hidden: int = 64, embedding: str = "onehot", **kwargs: Any
     ) -> None:
         self.obs_dims, self.hidden, self.embedding = dict(obs_dims), int(hidden), embedding
         super().__init__(*args, **kwargs)

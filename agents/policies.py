@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import gymnasium as gym
 import numpy as np
@@ -24,6 +24,9 @@ from agents.envs import ObsLayout
 from agents.registry import APEX_NAMES, load_model
 from agents.runs import model_file, run_config, run_dir_of
 from leo_env.envs.downlink.policies import Policy
+
+if TYPE_CHECKING:
+    from leo_env.envs.downlink import DownlinkEnv
 
 __all__ = ["AgentPolicy", "load_agent_policy"]
 
@@ -84,8 +87,10 @@ class AgentPolicy(Policy):
     def reset(self, env: gym.Env[Any, Any]) -> None:
         """Read the observation layout of ``env`` and check that it fits the model."""
         super().reset(env)
-        space = env.unwrapped.observation_space
-        expected = int(np.prod(self.model.observation_space.shape))
+        space = cast(gym.spaces.Dict, env.unwrapped.observation_space)
+        shape = self.model.observation_space.shape
+        assert shape is not None  # a Box: the flattened observation
+        expected = int(np.prod(shape))
         dims = (getattr(self.model, "policy_kwargs", None) or {}).get("obs_dims")
         if dims is not None:
             ids = bool(dims.get("ids", False))
@@ -113,9 +118,9 @@ class AgentPolicy(Policy):
         flat = self.layout.observe(env, obs)[None]
         if self.algo == "wolpertinger":
             return self.model.select(flat)[0][0]  # type: ignore[attr-defined]
-        policy = self.model.policy
+        policy: Any = self.model.policy  # SB3 types it as BasePolicy; ours are actor-critic policies
         masked = self.algo != "ppo" or self.search is not None
-        mask = env.unwrapped.action_masks() if masked else None
+        mask = cast("DownlinkEnv", env.unwrapped).action_masks() if masked else None
         with th.inference_mode():
             x = th.as_tensor(flat, device=policy.device)
             if self.deterministic:
@@ -132,7 +137,8 @@ class AgentPolicy(Policy):
                     logits = logits.masked_fill(~th.as_tensor(mask.reshape(self.layout.C, -1)), -th.inf)
                 return logits.argmax(dim=1).cpu().numpy().astype(np.int64)
             if masked:
-                dist = policy.get_distribution(x, action_masks=mask[None])  # type: ignore[call-arg,index]
+                assert mask is not None
+                dist = policy.get_distribution(x, action_masks=mask[None])
             else:
                 dist = policy.get_distribution(x)
             return dist.get_actions(deterministic=False)[0].cpu().numpy().astype(np.int64)
@@ -143,7 +149,7 @@ class AgentPolicy(Policy):
         from agents.search import local_search
 
         assert self.search is not None
-        u = env.unwrapped
+        u = cast("DownlinkEnv", env.unwrapped)
         sc = u.scenario
         return local_search(
             logits, u.action_mask_matrix(), u.candidates, u.association, u.forecast(1)[:, 0], u.slot_capacity(),

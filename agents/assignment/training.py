@@ -265,7 +265,7 @@ def train(
         prepare(sp.train)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.train.lr)
     gen = torch.Generator().manual_seed(cfg.seed + 1)
-    state = {
+    state: dict[str, Any] = {
         "epoch": 0,
         "best_top1": -1.0,
         "best_epoch": -1,
@@ -517,7 +517,7 @@ def plot_structures(
     structures: dict[str, tuple[float | None, np.ndarray | None, np.ndarray]], path: Path
 ) -> None:
     """Scatter of each model's per-cluster structure score against the hidden priority rank."""
-    items = [(k, v) for k, v in structures.items() if v[1] is not None]
+    items = [(k, (tau, score, prio)) for k, (tau, score, prio) in structures.items() if score is not None]
     if not items:
         return
     import matplotlib

@@ -100,6 +100,8 @@ def train(
     if resume is not None:
         from agents.registry import load_model
 
+        assert ckpt is not None and steps0 is not None  # set above whenever resuming
+
         model = load_model(ckpt, cfg, device=cfg.train.device, trust=trust, env=env, layout=base.layout)
         model.num_timesteps = steps0
         base.clear_pending_seeds()  # the checkpoint's state replaces the rebuilt model's seeding
@@ -119,7 +121,7 @@ def train(
         bc = cfg.agent.bc
         if resume is None:
             t0 = time.perf_counter()
-            stats = pretrain(
+            stats: dict[str, Any] = pretrain(
                 model.policy, data, epochs=bc.epochs, batch_size=bc.batch_size, learning_rate=bc.learning_rate,
                 value=bc.value_pretrain, rng=np.random.default_rng(cfg.seed),
             )
@@ -138,6 +140,7 @@ def train(
     ckpt_cb = CheckpointCallback(run_dir, cfg.train.checkpoint_freq, cfg.train.keep_checkpoints, base,
                                  monitor=env.venv)
     if resume is not None:
+        assert ckpt is not None
         ckpt_cb.restore_at_next_rollout(ckpt)  # env, RNGs and SB3's rollout state, at the same point
     val_cb = ValidationCallback(run_dir, cfg.env, algo, cfg.train.eval_freq, cfg.train.eval_episodes,
                                 at_start=resume is None)

@@ -62,6 +62,7 @@ class ArcGNN(nn.Module):
         super().__init__()
         if min(node_in, arc_in, hidden, layers, out) < 1:
             raise ValueError("node_in, arc_in, hidden, layers and out must be >= 1")
+        self.hidden = hidden
         self.node_enc = mlp([node_in, hidden, hidden])
         self.arc_enc = mlp([arc_in, hidden, hidden])
         self.msg = nn.ModuleList(mlp([3 * hidden, hidden, hidden]) for _ in range(layers))
@@ -76,7 +77,7 @@ class ArcGNN(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Final node and arc states, shapes (I, hidden) and (A, hidden)."""
         n = node_x.shape[0]
-        hd = self.node_enc[0].out_features
+        hd = int(self.hidden)
         h = self.node_enc(node_x)
         e = self.arc_enc(arc_x)
         for msg, upd, eupd, nn_, en in zip(
@@ -107,7 +108,7 @@ def _reverse_index(n_arcs: int, device: torch.device) -> torch.Tensor:
 
 
 def _split_first(
-    net: nn.Sequential,
+    net: nn.Module,
     blocks: Sequence[torch.Tensor],
     index: Sequence[torch.Tensor | None],
     width: int,
@@ -118,6 +119,7 @@ def _split_first(
     is the same function (linear layers commute with row selection) at a fraction of the cost
     when a block has fewer rows (nodes) than the output (arcs).
     """
+    assert isinstance(net, nn.Sequential)
     first = net[0]
     assert isinstance(first, nn.Linear)
     out = None

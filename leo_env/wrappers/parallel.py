@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from gymnasium import spaces
@@ -63,17 +63,19 @@ class DownlinkParallelEnv(ParallelEnv[str, dict[str, np.ndarray], int]):
         self.agents: list[str] = []
         self.render_mode = self.env.render_mode
         self._obs_dim = self._n * 7 + len(_CELL_KEYS) + self._L + 1
-        full = self.env.observation_space
+        full = cast(spaces.Dict, self.env.observation_space)
         self.state_space = spaces.flatten_space(full)
-        cand = full["candidates"]
+        cand = cast(spaces.Box, full["candidates"])
+        forecast = cast(spaces.Box, full["forecast"])
+        history = cast(spaces.Box, full["demand_history"])
         lo = np.concatenate([cand.low[0].ravel(), np.zeros(len(_CELL_KEYS) + self._L + 1)]).astype(
             np.float32
         )
         hi = np.concatenate(
             [
                 cand.high[0].ravel(),
-                [1.0, 1.0, full["forecast"].high[0]],
-                full["demand_history"].high[0],
+                [1.0, 1.0, forecast.high[0]],
+                history.high[0],
                 [1.0],
             ]
         ).astype(np.float32)
@@ -169,7 +171,8 @@ class DownlinkParallelEnv(ParallelEnv[str, dict[str, np.ndarray], int]):
         """Flattened global observation (every cell), for centralised critics."""
         if self._last_obs is None:
             raise RuntimeError("call reset() first")
-        return spaces.flatten(self.env.observation_space, self._last_obs).astype(np.float32)
+        flat = spaces.flatten(self.env.observation_space, self._last_obs)
+        return np.asarray(flat, dtype=np.float32)
 
     def render(self) -> np.ndarray | str | None:
         """Render the wrapped environment."""

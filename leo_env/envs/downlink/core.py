@@ -96,7 +96,7 @@ class Batch:
     ``S`` seen (padding satellites are never visible).
     """
 
-    _PAD = {
+    _PAD: dict[str, Any] = {
         "top": -1,
         "gain": -GAIN_CLIP,
         "rho": 0.0,
@@ -136,9 +136,8 @@ class Batch:
         if not self.arrays:
             for name in self._PAD:
                 src = getattr(tab, name)
-                shape = (B, *src.shape)
+                shape = [B, *src.shape]
                 if name in self._S_AXIS:
-                    shape = list(shape)
                     shape[self._S_AXIS[name]] = S
                 self.arrays[name] = np.full(tuple(shape), self._PAD[name], dtype=src.dtype)
             self.N_PRB = np.ones((B, S))
@@ -311,7 +310,7 @@ def decide_reference(bt: Batch, st: State) -> None:
         return valid, is_cur, mask
 
     valid, is_cur, mask = _mask(cand)
-    empty = ~mask.any(-1)
+    empty = np.asarray(~mask.any(-1))
     if p.mask_mode == "full" and empty.any():
         eb, ec = np.nonzero(empty)
         cost = need_k[eb, ec] + has_cur[eb, ec][:, None]  # (E, S)
@@ -322,7 +321,7 @@ def decide_reference(bt: Batch, st: State) -> None:
             best = np.where(aff, gk, -np.inf).argmax(-1)
             cand[eb[ok], ec[ok], n - 1] = best[ok]
             valid, is_cur, mask = _mask(cand)
-            empty = ~mask.any(-1)
+            empty = np.asarray(~mask.any(-1))
     if empty.any():
         mask = np.where(empty[..., None], valid, mask)
     st.cand, st.mask, st.is_cur, st.valid = cand, mask, is_cur, valid

@@ -27,12 +27,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import gymnasium as gym
 import numpy as np
 
 from leo_env.policies import Policy
+
+if TYPE_CHECKING:
+    from leo_env.envs.downlink.env import DownlinkEnv
+
+
+def _downlink(env: gym.Env[Any, Any]) -> DownlinkEnv:
+    """The downlink environment under ``env``'s wrappers."""
+    return cast("DownlinkEnv", env.unwrapped)
 
 __all__ = [
     "Policy",  # re-exported from leo_env.policies (the suite's one interface)
@@ -78,7 +86,7 @@ class GreedyPolicy(Policy):
 
     def act(self, obs: dict[str, np.ndarray], env: gym.Env[Any, Any]) -> np.ndarray:
         """Greedy choice of every cell."""
-        return _greedy_choice(env.unwrapped)
+        return _greedy_choice(_downlink(env))
 
 
 class RandomPolicy(Policy):
@@ -98,7 +106,7 @@ class RandomPolicy(Policy):
 
     def act(self, obs: dict[str, np.ndarray], env: gym.Env[Any, Any]) -> np.ndarray:
         """Random allowed index per cell (vectorised: Gumbel-free uniform keys on the mask)."""
-        mask = env.unwrapped.action_mask_matrix()
+        mask = _downlink(env).action_mask_matrix()
         keys = np.where(mask, self.rng.random(mask.shape), -1.0)
         return keys.argmax(axis=1).astype(np.int64)
 
@@ -176,7 +184,7 @@ class HindsightPolicy(Policy):
         from oracles import p2
         from oracles.baselines import greedy_association
 
-        sc = env.unwrapped.scenario
+        sc = _downlink(env).scenario
         problem = p2.Problem.from_scenario(sc, proxy=self.proxy)
         plans: list[tuple[str, np.ndarray, Any]] = []
         solve_time = 0.0
@@ -204,7 +212,7 @@ class HindsightPolicy(Policy):
         """The plan's satellites for the current slot."""
         if self.plan is None:
             raise RuntimeError("call reset(env) first")
-        u = env.unwrapped
+        u = _downlink(env)
         return _follow(self, u, self.plan[:, u.k])
 
 
@@ -255,7 +263,7 @@ class MPCPolicy(Policy):
         """Solve the slot's P2 on forecasts and return its first decision."""
         from oracles import p2
 
-        u = env.unwrapped
+        u = _downlink(env)
         sc = u.scenario
         k = u.k
         h = sc.K - k if self.window is None else min(self.window, sc.K - k)
@@ -346,14 +354,15 @@ def run_episode(
     """Reset ``env``, play one whole episode with ``policy`` and collect the trajectory."""
     obs, info0 = env.reset(seed=seed, options=options)
     policy.reset(env)
-    assoc, xis, rewards = [], [], []
+    assoc, xis = [], []
+    rewards: list[float] = []
     info: dict[str, Any] = {}
     done = False
     while not done:
         obs, r, term, trunc, info = env.step(policy.act(obs, env))
         assoc.append(info["assoc"])
         xis.append(info["xi"])
-        rewards.append(r)
+        rewards.append(float(r))
         done = term or trunc
     return EpisodeResult(
         ret=float(np.sum(rewards)),
