@@ -1,21 +1,83 @@
-"""A native vector env over per-instance episode objects, shared by the families that solve per step.
+"""Scalar and native vector envs over per-instance episode objects, shared by the families that solve per step.
 
 The lisl and multiorbit environments do their work per snapshot or slot (a matching, an LP, a
-JUBPA solve), so their batched versions loop over one episode object per sub-environment; this
-module holds that loop once: seeding (``seed + i``), NEXT_STEP auto-reset, batched
-observations and Gymnasium's ``_key`` info masks.
+JUBPA solve) inside an *episode object* (``start(rng) -> (obs, info)``, ``step(action) ->
+(reward, info)``, ``done``, ``observation()``).  This module holds, once, what wraps such an
+object: the scalar env's reset/step (:class:`EpisodeEnv`), the batched loop of the vector env
+(:class:`EpisodeVectorEnv`: seeding ``seed + i``, NEXT_STEP auto-reset, batched observations and
+Gymnasium's ``_key`` info masks) and the parameter resolution both use
+(:func:`resolve_params`).
 """
 
 from __future__ import annotations
 
-from typing import Any, cast
+import dataclasses
+import difflib
+from collections.abc import Mapping
+from typing import Any, TypeVar, cast
 
+import gymnasium as gym
 import numpy as np
 from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space, concatenate, create_empty_array
 
-__all__ = ["EpisodeVectorEnv"]
+__all__ = ["EpisodeEnv", "EpisodeVectorEnv", "resolve_params"]
+
+P = TypeVar("P")
+
+
+def resolve_params(cls: type[P], params: P | Mapping[str, Any] | None, kwargs: Mapping[str, Any]) -> P:
+    """Build the frozen parameter dataclass ``cls`` from ``params`` and/or keyword arguments.
+
+    ``params`` may be an instance of ``cls`` (keyword arguments replace its fields), a mapping
+    or None; the result is validated once by ``cls.__post_init__``.  An unknown name raises
+    ``TypeError`` in Python's own wording (``unexpected keyword argument 'x'``, with the closest
+    valid name): wrappers such as TorchRL's ``GymEnv`` read that wording to retry without an
+    optional argument.
+    """
+    if isinstance(params, cls):
+        return cast(P, dataclasses.replace(params, **kwargs)) if kwargs else params  # type: ignore[type-var]
+    merged: dict[str, Any] = dict(cast(Mapping[str, Any], params or {}))
+    merged.update(kwargs)
+    names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+    unknown = [k for k in merged if k not in names]
+    if unknown:
+        hints = [
+            f"unexpected keyword argument {k!r}"
+            + (f" (did you mean {m[0]!r}?)" if (m := difflib.get_close_matches(k, names, 1)) else "")
+            for k in unknown
+        ]
+        raise TypeError(f"{cls.__name__} got {'; '.join(hints)}; allowed: {sorted(names)}")
+    return cls(**merged)
+
+
+class EpisodeEnv(gym.Env):
+    """A scalar env that plays one episode object (see the module docstring).
+
+    A subclass builds its spaces and sets ``self._ep`` (and ``self._started = False``) in
+    ``__init__``; reset seeds Gymnasium's ``np_random`` and starts a new episode from it, step
+    plays the current instance and ends the episode when the object says it is done (never
+    truncated).
+    """
+
+    _ep: Any
+    _started: bool = False
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """Start an episode drawn from ``seed`` (see the class docstring of the environment)."""
+        super().reset(seed=seed)
+        self._started = True
+        return cast(tuple[dict[str, np.ndarray], dict[str, Any]], self._ep.start(self.np_random))
+
+    def step(self, action: np.ndarray) -> tuple[dict[str, np.ndarray], float, bool, bool, dict[str, Any]]:
+        """Play the current instance with ``action``."""
+        if not self._started or self._ep.done:
+            raise RuntimeError("call reset() before step() (and after the episode ends)")
+        reward, info = self._ep.step(action)
+        return self._ep.observation(), float(reward), bool(self._ep.done), False, info
 
 
 class EpisodeVectorEnv(VectorEnv):

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 
+from leo_env.envs.episodes import EpisodeEnv
+from leo_env.envs.episodes import resolve_params as _resolve
 from leo_env.envs.lisl.core import Episode, make_spaces
 from leo_env.envs.lisl.params import LislEnvParams
 
@@ -19,18 +19,10 @@ def resolve_params(
     params: LislEnvParams | Mapping[str, Any] | None, kwargs: Mapping[str, Any]
 ) -> LislEnvParams:
     """Build the parameter object from ``params`` and/or keyword arguments (validated once)."""
-    if isinstance(params, LislEnvParams):
-        return dataclasses.replace(params, **kwargs) if kwargs else params
-    merged = dict(params or {})
-    merged.update(kwargs)
-    names = {f.name for f in dataclasses.fields(LislEnvParams)}
-    unknown = sorted(set(merged) - names)
-    if unknown:
-        raise TypeError(f"unknown LislRoutingEnv arguments {unknown}; allowed: {sorted(names)}")
-    return LislEnvParams(**merged)
+    return _resolve(LislEnvParams, params, kwargs)
 
 
-class LislRoutingEnv(gym.Env):
+class LislRoutingEnv(EpisodeEnv):
     """Joint laser inter-satellite link (LISL) matching and traffic routing, one snapshot per step.
 
     A ground controller decides, for every constellation snapshot, which laser terminals (LCTs)
@@ -138,19 +130,3 @@ class LislRoutingEnv(gym.Env):
         """``prices`` action for arc prices ``lambda`` of the current snapshot (shape (2L,))."""
         return self._ep.action_from_prices(lam)
 
-    def reset(
-        self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-        """Start an episode (a new satellite subset, gateways and users drawn from the seed)."""
-        super().reset(seed=seed)
-        self._started = True
-        return self._ep.start(self.np_random)
-
-    def step(
-        self, action: np.ndarray
-    ) -> tuple[dict[str, np.ndarray], float, bool, bool, dict[str, Any]]:
-        """Play the current snapshot with ``action``."""
-        if not self._started or self._ep.done:
-            raise RuntimeError("call reset() before step() (and after the episode ends)")
-        reward, info = self._ep.step(action)
-        return self._ep.observation(), reward, self._ep.done, False, info

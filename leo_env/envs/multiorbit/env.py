@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
-import gymnasium as gym
 import numpy as np
 
 from leo_env.core.cochannel import CochannelInstance
+from leo_env.envs.episodes import EpisodeEnv
+from leo_env.envs.episodes import resolve_params as _resolve
 from leo_env.envs.multiorbit.core import AssocEpisode, SelectEpisode, assoc_spaces, select_spaces
 from leo_env.envs.multiorbit.params import AssocEnvParams, SelectEnvParams
 from oracles.multiorbit.solution import Solution
@@ -23,18 +23,10 @@ def resolve_params(
     cls: type[P], params: P | Mapping[str, Any] | None, kwargs: Mapping[str, Any]
 ) -> P:
     """Build the parameter object from ``params`` and/or keyword arguments (validated once)."""
-    if isinstance(params, cls):
-        return dataclasses.replace(params, **kwargs) if kwargs else params
-    merged: dict[str, Any] = dict(cast(Mapping[str, Any], params or {}))
-    merged.update(kwargs)
-    names = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(merged) - names)
-    if unknown:
-        raise TypeError(f"unknown {cls.__name__} arguments {unknown}; allowed: {sorted(names)}")
-    return cls(**merged)
+    return _resolve(cls, params, kwargs)
 
 
-class _MultiOrbitEnv(gym.Env):
+class _MultiOrbitEnv(EpisodeEnv):
     metadata = {"render_modes": []}
     _ep: SelectEpisode | AssocEpisode
 
@@ -58,22 +50,6 @@ class _MultiOrbitEnv(gym.Env):
         """Index of the slot the next step plays."""
         return self._ep.k
 
-    def reset(
-        self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-        """Start an episode (UE drop, constellation epoch and channels drawn from the seed)."""
-        super().reset(seed=seed)
-        self._started = True
-        return self._ep.start(self.np_random)
-
-    def step(
-        self, action: np.ndarray
-    ) -> tuple[dict[str, np.ndarray], float, bool, bool, dict[str, Any]]:
-        """Play the current slot with ``action``."""
-        if not getattr(self, "_started", False) or self._ep.done:
-            raise RuntimeError("call reset() before step() (and after the episode ends)")
-        reward, info = self._ep.step(action)
-        return self._ep.observation(), reward, self._ep.done, False, info
 
 
 class MultiOrbitSelectEnv(_MultiOrbitEnv):

@@ -111,3 +111,29 @@ def test_disabled_autoreset_needs_an_explicit_reset():
     vec.step(vec.action_mask_matrix().argmax(axis=2))
     with pytest.raises(ValueError, match="autoreset_mode must be one of"):
         DownlinkVectorEnv(1, "toy", allocator="equal", autoreset_mode="sometimes")
+
+
+FAMILY_IDS = [
+    ("leo_env/Downlink-toy-v0", {"allocator": "equal"}),
+    ("leo_env/PrimaryAssignment-v0", {}),
+    ("leo_env/LislRouting-v0", {"n_sats": 60, "n_snapshots": 2}),
+    ("leo_env/MultiOrbitSelect-v0", {}),
+    ("leo_env/MultiOrbitAssoc-v0", {}),
+    ("leo_env/LinkGroupSched-v0", {}),
+]
+
+
+@pytest.mark.parametrize(("env_id", "kwargs"), FAMILY_IDS, ids=[i.split("/")[1] for i, _ in FAMILY_IDS])
+def test_every_family_refuses_unknown_arguments_in_pythons_wording(env_id, kwargs):
+    # TorchRL's GymEnv passes frameskip=1 and retries without it only on this wording
+    with pytest.raises(TypeError, match=r"unexpected keyword argument 'frameskip'"):
+        gym.make(env_id, frameskip=1, **kwargs)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("env_id", "kwargs"), FAMILY_IDS, ids=[i.split("/")[1] for i, _ in FAMILY_IDS])
+def test_torchrl_gymenv_builds_every_family_by_id(env_id, kwargs):
+    torchrl_envs = pytest.importorskip("torchrl.envs")
+    env = torchrl_envs.GymEnv(env_id, **kwargs)
+    td = env.rand_step(env.reset())
+    assert ("next", "reward") in td.keys(include_nested=True)

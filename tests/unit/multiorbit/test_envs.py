@@ -186,7 +186,7 @@ def test_make_vec_and_params_validation():
         SelectEnvParams(inner="x")
     with pytest.raises(ValueError, match="n_ues"):
         AssocEnvParams(n_ues=0)
-    with pytest.raises(TypeError, match="unknown"):
+    with pytest.raises(TypeError, match="unexpected keyword argument .bogus."):
         MultiOrbitSelectEnv(bogus=1)
 
 
