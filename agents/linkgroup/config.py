@@ -91,7 +91,7 @@ class EvalSettings:
     Attributes
     ----------
     seeds : int
-        Held-out tasks of the windows evaluation (Fig. 8 style), >= 1 (``evaluate.py --seeds``).
+        Held-out tasks of the windows evaluation, >= 0 (0 skips it; ``evaluate.py --seeds``).
     windows_per_task : int
         Consecutive windows played per held-out task (the first fills the context), >= 1.
     stream_seeds : int
@@ -111,6 +111,20 @@ class EvalSettings:
         and experiment YAMLs of trained learners; the config's own learner is always included).
     out : str or None
         Output folder (None: ``results_dir/<name>``).
+    fig8_updates : int
+        Fig. 8 protocol: task updates (environment-information updates) of one stream per
+        ``fig8_seeds``; 0 skips the part, else >= 2.
+    fig8_windows : int
+        Deadline windows per update cycle (20 windows x T = 10 slots = the paper's 200-slot
+        interval), >= 1.
+    fig8_every : int
+        OPT (and every other policy) is scored on every ``fig8_every``-th window of a cycle;
+        learners still play (and learn on) every window, in [1, fig8_windows].
+    fig8_seeds : int
+        Fig. 8 streams (each with its own layout from ``layout_seeds`` and event schedule), >= 1.
+    fig8_search_updates : int
+        The slow causal searches (``rollout``, ``saa``) are scored on the first
+        ``fig8_search_updates`` updates only (0: all), compared with OPT on the same cycles, >= 0.
     """
 
     seeds: int = 20
@@ -124,6 +138,11 @@ class EvalSettings:
     workers: int = 1
     policies: list[str] = field(default_factory=lambda: ["grd", "admm", "opt"])
     out: str | None = None
+    fig8_updates: int = 0
+    fig8_windows: int = 20
+    fig8_every: int = 5
+    fig8_seeds: int = 1
+    fig8_search_updates: int = 0
 
 
 @dataclass
@@ -177,8 +196,15 @@ class LinkGroupRunConfig:
             raise ValueError("train.maml_windows, checkpoint_every and threads must be >= 1")
         if not t.maml_inner_lr > 0 or not 0.0 <= t.bc_epsilon <= 1.0:
             raise ValueError("train.maml_inner_lr must be > 0 and train.bc_epsilon in [0, 1]")
-        if e.seeds < 1 or e.windows_per_task < 1 or e.stream_seeds < 0 or e.bootstrap < 1:
-            raise ValueError("evaluate.seeds, windows_per_task, bootstrap >= 1; evaluate.stream_seeds >= 0")
+        if e.seeds < 0 or e.windows_per_task < 1 or e.stream_seeds < 0 or e.bootstrap < 1:
+            raise ValueError("evaluate.windows_per_task, bootstrap >= 1; evaluate.seeds, stream_seeds >= 0")
+        if e.fig8_updates != 0 and e.fig8_updates < 2:
+            raise ValueError(f"evaluate.fig8_updates = {e.fig8_updates} is out of range: 0 (off) or >= 2")
+        if e.fig8_search_updates < 0:
+            raise ValueError(f"evaluate.fig8_search_updates = {e.fig8_search_updates} is out of range: >= 0")
+        if e.fig8_windows < 1 or not 1 <= e.fig8_every <= e.fig8_windows or e.fig8_seeds < 1:
+            raise ValueError("evaluate.fig8_windows >= 1, evaluate.fig8_every in [1, fig8_windows], "
+                             "evaluate.fig8_seeds >= 1")
         if not e.layout_seeds or e.changes < 1 or e.interval < 50 or e.workers < 1:
             raise ValueError("evaluate.layout_seeds non-empty, evaluate.changes >= 1, evaluate.interval >= 50, evaluate.workers >= 1")
 

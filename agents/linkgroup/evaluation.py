@@ -38,9 +38,10 @@ from leo_env.scenario import linkgroup as lg
 
 __all__ = ["BUILTINS", "evaluate", "windows_seed", "stream_seed", "paired"]
 
-BUILTINS = ("grd", "admm", "opt", "random")
+BUILTINS = ("grd", "admm", "opt", "random", "rollout", "saa")
 """Built-in policies: GRD (causal greedy), ADMM-HEU and OPT (hindsight on the realised window),
-uniformly random masked."""
+uniformly random masked, and the two causal searches over sampled channel futures: the rollout
+of GRD (``RolloutPolicy``) and SAA-MPC (``SaaPolicy``)."""
 
 EVENTS = ("departure", "arrival", "burst", "shock")
 
@@ -80,11 +81,18 @@ def _cfg(d: dict[str, Any]) -> LinkGroupRunConfig:
 
 
 def _builtin(name: str, seed: int) -> Any:
-    from leo_env.envs.linkgroup.policies import AdmmPolicy, GreedyPolicy, OptPolicy
+    from leo_env.envs.linkgroup.policies import (
+        AdmmPolicy,
+        GreedyPolicy,
+        OptPolicy,
+        RolloutPolicy,
+        SaaPolicy,
+    )
     from leo_env.policies import RandomPolicy
 
     return {"grd": GreedyPolicy, "admm": AdmmPolicy, "opt": OptPolicy,
-            "random": lambda: RandomPolicy(seed=seed)}[name]()
+            "random": lambda: RandomPolicy(seed=seed),
+            "rollout": lambda: RolloutPolicy(seed=seed), "saa": lambda: SaaPolicy(seed=seed)}[name]()
 
 
 def _play_builtin(pol: Any, env: Any, seed: int | None, times: list[float]) -> float:
@@ -177,6 +185,131 @@ def stream_seed(cfg_d: dict[str, Any], specs: list[tuple[str, dict[str, Any] | N
     return out
 
 
+def _idle_window(env: Any, seed: int | None) -> float:
+    """Play one window with every transmitter idle (advances the stream like any policy)."""
+    env.reset(seed=seed)
+    u = env.unwrapped
+    idle = u.encode(-np.ones(u.cfg.J, dtype=np.int64))
+    while True:
+        _, _, term, _, info = env.step(idle)
+        if term:
+            return float(info["objective"])
+
+
+def fig8_run(cfg_d: dict[str, Any], spec: tuple[str, dict[str, Any] | None], s: int,
+             trust: bool) -> dict[str, Any]:
+    """Fig. 8 protocol, one policy on one stream of ``fig8_updates`` task updates.
+
+    The stream (``LinkGroupTaskStream``, random events) changes the task every
+    ``fig8_windows * T`` slots.  Learners play every window and learn online
+    (:func:`agents.linkgroup.training.run_stream`: EMCL adapts its actor, AC-MAML returns to its
+    meta-learned weights and AC-DDPG to fresh weights at every update); the other policies play
+    the scored windows (every ``fig8_every``-th of a cycle) and idle through the others.  The
+    windows' demands and channels depend only on the stream's seed, so every policy meets the
+    same realisations.  Returns the final ``F`` of every scored window.
+    """
+    import torch
+
+    from agents.linkgroup.training import load_learner, make_env, run_stream, window_seed
+    from leo_env.envs.linkgroup.stream import LinkGroupTaskStream
+
+    torch.set_num_threads(1)
+    label, d = spec
+    cfg = _cfg(cfg_d)
+    e = cfg.evaluate
+    layout = e.layout_seeds[s % len(e.layout_seeds)]
+    base = make_env(cfg, layout)
+    T = base.cfg.T  # noqa: N806
+    env = LinkGroupTaskStream(base, e.fig8_updates - 1, e.fig8_windows * T, "random", window_seed(500, s))
+    n_win = e.fig8_updates * e.fig8_windows
+    scored = [w for w in range(n_win) if w % e.fig8_every == e.fig8_every - 1]
+    seed = window_seed(600, s)
+    t0 = time.perf_counter()
+    if label in ("rollout", "saa") and e.fig8_search_updates:
+        scored = [w for w in scored if w // e.fig8_windows < e.fig8_search_updates]
+    if d is None:
+        pol = _builtin(label, s)
+        times: list[float] = []
+        f_all = []
+        for w in range(n_win):
+            sd = seed if w == 0 else None
+            f_all.append(_play_builtin(pol, env, sd, times) if w in scored else _idle_window(env, sd))
+        dt = float(np.mean(times))
+    else:
+        learner = load_learner(_cfg(d), trust)
+        r = run_stream(learner, env, n_win * T, seed, reinit_seed=window_seed(700, s))
+        f_all = [float(v) for v in r["series"][::T]]
+        dt = r["decision_time_s"]
+    return {"label": label, "seed": s, "layout_seed": layout, "F": [f_all[w] for w in scored],
+            "update": [w // e.fig8_windows for w in scored], "events": list(env.stream.events),
+            "time_per_slot_s": dt, "wall_s": time.perf_counter() - t0}
+
+
+def _fig8_summary(cfg: LinkGroupRunConfig, labels: list[str], runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per cycle: mean F of each policy over the scored windows vs OPT's on the same windows."""
+    e = cfg.evaluate
+    me = cfg.name
+    by = {(r["label"], r["seed"]): r for r in runs}
+    seeds = sorted({r["seed"] for r in runs})
+
+    def cycles(lab: str) -> dict[tuple[int, int], float]:
+        out = {}
+        for s in seeds:
+            r = by[(lab, s)]
+            upd = np.asarray(r["update"])
+            for u in np.unique(upd):
+                out[(s, int(u))] = float(np.mean(np.asarray(r["F"])[upd == u]))
+        return out
+
+    c_opt = cycles("opt")
+    f_all = np.asarray(list(c_opt.values()))
+    res: dict[str, Any] = {"n_cycles": int(f_all.size), "n_cycles_opt_positive": int((f_all > 1e-6).sum()),
+                           "opt_mean_F": float(f_all.mean()), "policies": {}}
+    c_me = cycles(me) if me in labels else None
+    for lab in ["opt", *[x for x in labels if x != "opt"]]:
+        c = cycles(lab)
+        keys = sorted(c)
+        f = np.asarray([c[k] for k in keys])
+        f_opt = np.asarray([c_opt[k] for k in keys])
+        pos = f_opt > 1e-6
+        g = 100.0 * (f[pos] - f_opt[pos]) / f_opt[pos]
+        row = {"mean_F": float(f.mean()), "n_cycles": len(keys), "opt_mean_F_same_cycles": float(f_opt.mean()),
+               "gap_to_opt_pct": float(g.mean()),
+               "gap_to_opt_pct_median": float(np.median(g)),
+               "pooled_gap_pct": 100.0 * float(f.sum() / max(f_opt.sum(), 1e-9) - 1.0),
+               "time_per_slot_ms": 1e3 * float(np.mean([by[(lab, s)]["time_per_slot_s"] for s in seeds])),
+               "cycle_gaps_pct": g.tolist()}
+        if c_me is not None and lab != me:
+            row["vs_" + me] = paired(np.asarray([c_me[k] for k in keys]), f, e.bootstrap)
+        res["policies"][lab] = row
+    return res
+
+
+PUBLISHED_FIG8 = {"emcl": 27.58, "ac-maml": 45.26, "ac-ddpg": 57.23, "grd": 74.15, "admm": 31.12}
+"""Fig. 8: gap to OPT averaged over 50 updates [%] (ADMM-HEU: EMCL's 27.58 + 3.54 points)."""
+
+
+def _fig8_markdown(cfg: LinkGroupRunConfig, f8: dict[str, Any], algos: dict[str, str]) -> str:
+    e = cfg.evaluate
+    me = cfg.name
+    lines = [f"### Fig. 8 protocol: {e.fig8_seeds} stream(s) x {e.fig8_updates} task updates, "
+             f"{e.fig8_windows} windows per cycle, every {e.fig8_every}-th scored against hindsight OPT, "
+             f"preset `{cfg.env.preset}` ({f8['n_cycles_opt_positive']} of {f8['n_cycles']} cycles with F_OPT > 0)",
+             "", f"| policy | cycles | mean F (OPT on the same cycles) | gap to OPT % (mean over cycles) | published % | "
+             f"median % | pooled % | ms/slot | {me} - policy per cycle (mean F, 95 % CI, p) |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for lab, r in f8["policies"].items():
+        v = r.get("vs_" + me)
+        cmp = "-" if v is None else (f"{v['mean_diff']:+.3f} [{v['ci95'][0]:+.3f}, {v['ci95'][1]:+.3f}], "
+                                     f"p={v['wilcoxon_p']:.3g}")
+        pub = PUBLISHED_FIG8.get(algos.get(lab, lab))
+        lines.append(f"| {lab} | {r['n_cycles']} | {r['mean_F']:.3f} ({r['opt_mean_F_same_cycles']:.3f}) | "
+                     f"{r['gap_to_opt_pct']:.1f} | "
+                     f"{'-' if pub is None else format(pub, '.2f')} | {r['gap_to_opt_pct_median']:.1f} | "
+                     f"{r['pooled_gap_pct']:.1f} | {r['time_per_slot_ms']:.2f} | {cmp} |")
+    return "\n".join(lines) + "\n"
+
+
 def paired(a: np.ndarray, b: np.ndarray, resamples: int, seed: int = 0) -> dict[str, Any]:
     """Mean of ``a - b`` with a bootstrap 95 % interval and a Wilcoxon signed-rank p-value."""
     from scipy.stats import wilcoxon
@@ -195,7 +328,7 @@ def _summary(cfg: LinkGroupRunConfig, labels: list[str], win: list[dict[str, Any
     e = cfg.evaluate
     res: dict[str, Any] = {"windows": {}, "streams": {}}
     f_opt = np.array([np.mean(r["opt"]["F"]) for r in win])
-    wl = ["opt", *[lab for lab in labels if lab != "opt"]]
+    wl = ["opt", *[lab for lab in labels if lab != "opt"]] if win else []
     for lab in wl:
         f = np.array([np.mean(r[lab]["F"]) for r in win])
         gaps = (f - f_opt) / np.maximum(f_opt, 1e-9)
@@ -235,7 +368,7 @@ def _summary(cfg: LinkGroupRunConfig, labels: list[str], win: list[dict[str, Any
 def _markdown(cfg: LinkGroupRunConfig, summ: dict[str, Any]) -> str:
     me = cfg.name
     e = cfg.evaluate
-    lines = [f"### Windows: {e.seeds} held-out tasks x {e.windows_per_task} windows, preset "
+    lines: list[str] = [] if not summ["windows"] else [f"### Windows: {e.seeds} held-out tasks x {e.windows_per_task} windows, preset "
              f"`{cfg.env.preset}` (gap to hindsight OPT)", "",
              f"| policy | mean F | pooled gap to OPT % | gap % (mean over overloaded seeds) | median gap % | ms/slot | "
              f"{me} - policy (mean F, 95 % CI, p) |", "|---|---|---|---|---|---|---|"]
@@ -275,16 +408,27 @@ def evaluate(cfg: LinkGroupRunConfig, policies: list[str] | None = None, progres
     labels = [lab for lab, _ in specs]
     backend = "process" if e.workers > 1 else "serial"
     cd = cfg.to_dict()
+    f8_runs: list[dict[str, Any]] = []
+    if e.fig8_updates:
+        f8_specs = specs if any(lab == "opt" for lab, _ in specs) else [*specs, ("opt", None)]
+        # the slowest jobs (OPT, the rollout, the learners) first, so the workers stay busy
+        items = [(cd, sp, s, trust) for s in range(e.fig8_seeds) for sp in f8_specs]
+        items.sort(key=lambda it: (it[1][0] not in ("opt", "rollout") and it[1][1] is None))
+        f8_runs = pmap(fig8_run, items, backend=backend, workers=e.workers, desc="fig8", progress=progress)
     win = pmap(windows_seed, [(cd, specs, i, trust) for i in range(e.seeds)], backend=backend,
-               workers=e.workers, desc="windows", progress=progress)
+               workers=e.workers, desc="windows", progress=progress) if e.seeds else []
     st = pmap(stream_seed, [(cd, specs, s, trust) for s in range(e.stream_seeds)], backend=backend,
               workers=e.workers, desc="streams", progress=progress) if e.stream_seeds else []
     summ = _summary(cfg, labels, win, st)
     md = _markdown(cfg, summ)
+    if f8_runs:
+        f8_labels = [lab for lab, _ in specs]
+        summ["fig8"] = _fig8_summary(cfg, [*f8_labels, "opt"], f8_runs)
+        md = _fig8_markdown(cfg, summ["fig8"], {lab: (d["algo"] if d else lab) for lab, d in specs}) + "\n" + md
     out = Path(e.out) if e.out else Path(cfg.results_dir) / cfg.name
     out.mkdir(parents=True, exist_ok=True)
     result = {"meta": provenance(), "config": asdict(cfg), "policies": labels, "summary": summ,
-              "windows": win, "streams": st}
+              "windows": win, "streams": st, "fig8": f8_runs}
     atomic_write_json(out / "results.json", result)
     atomic_write_text(out / "results.md", md)
     return {"summary": summ, "markdown": md, "out": str(out.resolve()), "rows": summ}
