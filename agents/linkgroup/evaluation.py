@@ -346,9 +346,18 @@ def _summary(cfg: LinkGroupRunConfig, labels: list[str], win: list[dict[str, Any
     if st:
         rec_me = np.array([np.mean(r[me]["recovery_slots"]) for r in st])
         f_me = np.array([np.mean(r[me]["series"]) for r in st])
+        from oracles.linkgroup.objective import transient_excess
+
+        def excess(r: dict[str, Any]) -> float:
+            x = np.asarray(r["series"], float)
+            return float(np.mean([transient_excess(x, c * e.interval, (c + 1) * e.interval)
+                                  for c in range(1, e.changes + 1)]))
+
+        exc_me = np.array([excess(r[me]) for r in st])
         for lab in labels:
             rec = np.array([np.mean(r[lab]["recovery_slots"]) for r in st])
             f = np.array([np.mean(r[lab]["series"]) for r in st])
+            exc = np.array([excess(r[lab]) for r in st])
             per_event: dict[str, list[int]] = {}
             for r in st:
                 for ev, v in zip(r[lab]["events"], r[lab]["recovery_slots"], strict=True):
@@ -356,13 +365,21 @@ def _summary(cfg: LinkGroupRunConfig, labels: list[str], win: list[dict[str, Any
             row = {"mean_F": float(f.mean()), "mean_recovery_slots": float(rec.mean()),
                    "recovered_share": float(np.mean([np.mean(r[lab]["recovered"]) for r in st])),
                    "recovery_by_event": {k: float(np.mean(v)) for k, v in per_event.items()},
-                   "time_per_slot_ms": 1e3 * float(np.mean([r[lab]["time_per_slot_s"] for r in st]))}
+                   "time_per_slot_ms": 1e3 * float(np.mean([r[lab]["time_per_slot_s"] for r in st])),
+                   "transient_excess_pct": 100 * float(exc.mean())}
             if lab != me:
                 row["recovery_vs_" + me] = paired(rec_me, rec, e.bootstrap)
+                row["transient_excess_vs_" + me] = paired(100 * exc_me, 100 * exc, e.bootstrap)
                 row["F_vs_" + me] = paired(f_me, f, e.bootstrap)
                 row["recovery_saving_of_" + me + "_pct"] = 100 * float(1 - rec_me.mean() / max(rec.mean(), 1e-9))
             res["streams"][lab] = row
     return res
+
+
+def _fmt_paired(v: dict[str, Any] | None) -> str:
+    if v is None:
+        return "-"
+    return f"{v['mean_diff']:+.1f} [{v['ci95'][0]:+.1f}, {v['ci95'][1]:+.1f}], p={v['wilcoxon_p']:.3g}"
 
 
 def _markdown(cfg: LinkGroupRunConfig, summ: dict[str, Any]) -> str:
@@ -384,7 +401,8 @@ def _markdown(cfg: LinkGroupRunConfig, summ: dict[str, Any]) -> str:
         lines += ["", f"### Streams: {e.stream_seeds} task streams of {(e.changes + 1) * e.interval} slots, "
                   f"changes every {e.interval} slots (recovery time, online learning)", "",
                   f"| policy | mean F | mean recovery [slots] | recovered | by event | {me} - policy "
-                  f"(recovery, 95 % CI, p) | saving of {me} % | ms/slot |", "|---|---|---|---|---|---|---|---|"]
+                  f"(recovery, 95 % CI, p) | saving of {me} % | ms/slot | transient excess % | {me} - policy "
+                  f"(excess, 95 % CI, p) |", "|---|---|---|---|---|---|---|---|---|---|"]
         for lab, r in summ["streams"].items():
             v = r.get("recovery_vs_" + me)
             cmp = "-" if v is None else (f"{v['mean_diff']:+.1f} [{v['ci95'][0]:+.1f}, {v['ci95'][1]:+.1f}], "
@@ -393,7 +411,8 @@ def _markdown(cfg: LinkGroupRunConfig, summ: dict[str, Any]) -> str:
             ev = ", ".join(f"{k} {x:.0f}" for k, x in r["recovery_by_event"].items())
             lines.append(f"| {lab} | {r['mean_F']:.3f} | {r['mean_recovery_slots']:.1f} | "
                          f"{100 * r['recovered_share']:.0f} % | {ev} | {cmp} | "
-                         f"{'-' if sav is None else format(sav, '.1f')} | {r['time_per_slot_ms']:.2f} |")
+                         f"{'-' if sav is None else format(sav, '.1f')} | {r['time_per_slot_ms']:.2f} | "
+                         f"{r['transient_excess_pct']:.1f} | {_fmt_paired(r.get('transient_excess_vs_' + me))} |")
     return "\n".join(lines) + "\n"
 
 

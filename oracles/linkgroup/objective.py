@@ -35,6 +35,7 @@ __all__ = [
     "gap_to_reference",
     "RecoveryResult",
     "recovery_time",
+    "transient_excess",
 ]
 
 SERVED_FORMS = ("squared", "linear")
@@ -194,3 +195,42 @@ def recovery_time(
         i = int(np.argmax(ok))
         return RecoveryResult(i + window, True, level)
     return RecoveryResult(cycle_end - change, False, level)
+
+
+def transient_excess(
+    series: np.ndarray,
+    change: int,
+    cycle_end: int,
+    window: int = 20,
+    tail: int = 50,
+) -> float:
+    """Relative excess of the objective right after a change over the cycle's normal level.
+
+    ``mean(series[change : change + window]) / mean(series[cycle_end - tail : cycle_end]) - 1``:
+    how much worse (positive) the first ``window`` slots after the change are than the end of
+    the cycle.  Unlike :func:`recovery_time` it has no threshold, so window-to-window noise
+    averages out over streams instead of deciding the result; a policy that adapts after a
+    change shows a positive excess, one that does not adapt an excess near 0.
+
+    Parameters
+    ----------
+    series : ndarray, shape (n,)
+        Per-slot objective, finite.
+    change, cycle_end : int
+        First slot after the change and the cycle's end (exclusive),
+        ``change + max(window, tail) <= cycle_end <= n``.
+    window, tail : int
+        Slots after the change and at the cycle's end, >= 1.
+    """
+    x = np.asarray(series, dtype=float)
+    if x.ndim != 1 or not np.all(np.isfinite(x)):
+        raise ValueError("series must be a finite 1-D array")
+    if window < 1 or tail < 1:
+        raise ValueError(f"window and tail must be >= 1, got {window}, {tail}")
+    if not (0 <= change and change + max(window, tail) <= cycle_end <= x.size):
+        raise ValueError(
+            f"need 0 <= change and change + max(window, tail) <= cycle_end <= len(series); got "
+            f"change={change}, cycle_end={cycle_end}, len={x.size}"
+        )
+    level = float(x[cycle_end - tail : cycle_end].mean())
+    return float(x[change : change + window].mean() / max(abs(level), 1e-12) - 1.0)

@@ -183,3 +183,26 @@ def test_run_stream_reinitialises_ac_ddpg_at_changes(tmp_path):
     assert np.all(np.isfinite(out["series"]))
     assert calls == [51]  # exactly once, at the change
     assert isinstance(lr, Learner) and lr.online and lr.updates > 0
+
+
+@pytest.mark.slow
+def test_fig8_protocol_scores_every_policy_on_the_same_windows(tmp_path):
+    """Fig. 8 part: learners adapt online through the stream, OPT lower-bounds every policy per scored window."""
+    import json
+
+    from agents.linkgroup.evaluation import evaluate
+
+    cfg = _cfg(tmp_path, **{"evaluate.seeds": 0, "evaluate.stream_seeds": 0, "evaluate.fig8_updates": 3,
+                            "evaluate.fig8_windows": 2, "evaluate.fig8_every": 1,
+                            "evaluate.fig8_search_updates": 1})
+    train(cfg, progress=False)
+    out = evaluate(cfg, ["grd", "rollout", "opt"], progress=False)
+    f8 = out["summary"]["fig8"]["policies"]
+    assert set(f8) == {"t_emcl", "grd", "rollout", "opt"}
+    assert f8["rollout"]["n_cycles"] == 1 and f8["grd"]["n_cycles"] == 3
+    res = json.loads((tmp_path / "out" / "results.json").read_text())
+    by = {r["label"]: r for r in res["fig8"]}
+    for lab in ("t_emcl", "grd", "rollout"):
+        n = len(by[lab]["F"])
+        assert np.all(np.asarray(by[lab]["F"]) >= np.asarray(by["opt"]["F"][:n]) - 1e-6)
+    assert "| rollout | 1 |" in (tmp_path / "out" / "results.md").read_text()
