@@ -39,8 +39,11 @@ from benchmarks.calibrate import atomic_write_text
 __all__ = ["main", "run_instance", "ALL_METHODS"]
 
 ALL_METHODS = ("sep-milp", "dp", "rolling", "rolling-myopic", "cpl-milp", "lagrangian", "cpl-milp-warm")
+#: optional Lagrangian variants (not in the default run): the subgradient-only bound, and the
+#: price-and-branch primal (integer restricted master as a large-neighbourhood repair)
+EXTRA_METHODS = ("lagrangian-subgradient", "lagrangian-pb")
 #: europe-starlink: no rolling windows (each window is itself a large MILP)
-LARGE_METHODS = ("sep-milp", "dp", "cpl-milp", "lagrangian")
+LARGE_METHODS = ("sep-milp", "dp", "cpl-milp", "lagrangian") + EXTRA_METHODS
 
 
 def _warm_up() -> float:
@@ -140,6 +143,8 @@ def run_instance(
                                            "inner_options": {"time_limit": milp_time}}),
         "cpl-milp": (pc, "milp", milp_opts),
         "lagrangian": (pc, "lagrangian", {"time_limit": lagrangian_time}),
+        "lagrangian-subgradient": (pc, "lagrangian", {"time_limit": lagrangian_time, "dual": "subgradient"}),
+        "lagrangian-pb": (pc, "lagrangian", {"time_limit": 2 * lagrangian_time, "primal": "price_and_branch"}),
         "cpl-milp-warm": (pc, "milp", {**milp_opts, "warm_start": "lagrangian"}),
     }
     results: dict[str, Any] = {}
@@ -170,7 +175,7 @@ def _instance_task(
 
 def _relate(results: dict[str, Any], info: dict[str, Any]) -> None:
     """Gaps / speedups against the MILP of the same proxy."""
-    for ref, names in (("sep-milp", ("dp", "rolling", "rolling-myopic")), ("cpl-milp", ("lagrangian", "cpl-milp-warm"))):
+    for ref, names in (("sep-milp", ("dp", "rolling", "rolling-myopic")), ("cpl-milp", ("lagrangian", "cpl-milp-warm") + EXTRA_METHODS)):
         r = results.get(ref)
         if r is None or r["status"] not in ("optimal", "feasible"):
             continue

@@ -355,6 +355,14 @@ def solve_lagrangian(
     terminal_cost: np.ndarray | None = None,
     terminal_req: np.ndarray | None = None,
     record: bool = False,
+    dual: str = "auto",
+    cg_rounds: int = 200,
+    cg_time_share: float = 1.0,
+    cg_min_gap: float = 0.01,
+    primal: str = "local_search",
+    pb_rounds: int = 40,
+    pb_cells: int = 40,
+    pb_sub_time: float = 3.0,
 ) -> P2Result:
     """Coupled-proxy P2 by Lagrangian relaxation of the satellite pools + per-cell DP.
 
@@ -405,6 +413,36 @@ def solve_lagrangian(
         Rolling-window terminal cost and handover reserve.
     record : bool
         Keep the bound / primal history in ``info["history"]``.
+    dual : {"auto", "subgradient", "colgen", "both"}
+        How the prices are found.  ``"subgradient"``: the projected subgradient above
+        (``max_iter`` iterations).  ``"colgen"``: column generation on the Dantzig-Wolfe
+        master LP (:mod:`oracles.p2.colgen`), priced by the same DP, from the initial
+        association's columns; it reaches ``min_pi L(pi)`` (up to ``1e-6``) when it
+        converges, and every pricing round's ``L(pi)`` is a valid bound.  ``"both"``: the
+        subgradient, then column generation seeded with the best association and the DP
+        paths at the subgradient's best prices, when the certified gap is still above
+        ``max(gap_tol, cg_min_gap)``.  ``"auto"``: ``"both"``, except for rolling windows
+        (terminal cost or reserve given), which use the subgradient.
+    cg_rounds : int
+        Pricing rounds of column generation.
+    cg_time_share : float
+        With ``dual="both"``, column generation may take at most this multiple of the time
+        the subgradient took.  The price-guided rounds keep the subgradient's prices (they
+        gave better associations than the exact master duals on ``europe-starlink``).
+    cg_min_gap : float
+        With ``dual="both"``, column generation runs only when the subgradient's certified
+        gap exceeds this (always with ``primal="price_and_branch"``, which needs its
+        columns; on ``stress``, 0.05-0.4 %, it did not improve the bound within
+        its time share; on ``europe-starlink``, ~8 %, it gains ~0.2 points).
+    primal : {"local_search", "price_and_branch"}
+        ``"price_and_branch"`` (needs column generation) adds, after the local search and
+        the price rounds, detour columns (each priced visit of a master path replaced by the
+        best path avoiding it) and a large-neighbourhood search whose repair step is the
+        integer restricted master over the columns (HiGHS), ``pb_rounds`` neighbourhoods of
+        ``pb_cells`` cells, ``pb_sub_time`` seconds each (see :func:`oracles.p2.colgen.lns`).
+        It makes the result depend on HiGHS's time limits (machine speed).
+    pb_rounds, pb_cells, pb_sub_time : int, int, float
+        Price-and-branch neighbourhoods, cells per neighbourhood, HiGHS limit per repair [s].
 
     Returns
     -------
@@ -417,6 +455,17 @@ def solve_lagrangian(
         raise ValueError(f"max_iter must be >= 0, got {max_iter}")
     if time_limit is not None and not 0 < time_limit < np.inf:
         raise ValueError(f"time_limit must be None or finite and > 0 [s], got {time_limit}")
+    if dual not in ("auto", "subgradient", "colgen", "both"):
+        raise ValueError(f"dual must be 'auto', 'subgradient', 'colgen' or 'both', got {dual!r}")
+    if primal not in ("local_search", "price_and_branch"):
+        raise ValueError(f"primal must be 'local_search' or 'price_and_branch', got {primal!r}")
+    windowed_in = terminal_cost is not None or terminal_req is not None
+    if dual == "auto":
+        dual = "subgradient" if windowed_in else "both"
+    if dual in ("colgen", "both") and windowed_in:
+        raise ValueError(f"dual={dual!r} does not support terminal_cost / terminal_req (use 'subgradient')")
+    if primal == "price_and_branch" and dual == "subgradient":
+        raise ValueError("primal='price_and_branch' needs column generation (dual='colgen' or 'both')")
     limit = np.inf if time_limit is None else float(time_limit)
     t0 = time.perf_counter()
     ok, msg = problem.feasibility()
@@ -459,37 +508,80 @@ def solve_lagrangian(
     best_bound = np.inf
     best_pi = pi.copy()
     theta = theta0
-    since = 0
     history: list[tuple[float, float]] = []
     it = 0
-    for it in range(1, max_iter + 1):  # noqa: B007
-        val, path, usage = dual_value(problem, pi, cost_t, req_t)
-        if val < best_bound - 1e-12:
-            best_bound = val
-            best_pi = pi.copy()
-            since = 0
-        else:
-            since += 1
-            if since >= patience:
-                theta *= 0.5
+    cg: dict[str, Any] | None = None
+    pool = None
+    if dual != "colgen":
+        since = 0
+        for it in range(1, max_iter + 1):  # noqa: B007
+            val, path, usage = dual_value(problem, pi, cost_t, req_t)
+            if val < best_bound - 1e-12:
+                best_bound = val
+                best_pi = pi.copy()
                 since = 0
-        if np.all(path[:, 0] >= 0):
+            else:
+                since += 1
+                if since >= patience:
+                    theta *= 0.5
+                    since = 0
+            if np.all(path[:, 0] >= 0):
+                pv = _primal_value(problem, path, cost_t)
+                if pv > best_primal:
+                    best_primal, best_path = pv, path
+            if record:
+                history.append((val, best_primal))
+            if relative_gap(best_bound, best_primal) <= gap_tol or theta < theta_min:
+                break
+            if time_limit is not None and time.perf_counter() - t0 > dual_share * limit:
+                break
+            g = np.where(usable, 1.0 - usage, 0.0)
+            g = np.where((pi <= 0) & (g > 0), 0.0, g)
+            nrm = float((g * g).sum())
+            if nrm <= 1e-18:
+                break  # pi is optimal for the relaxation
+            step = theta * max(val - best_primal, 1e-9 * max(1.0, abs(val))) / nrm
+            pi = np.maximum(0.0, pi - step * g)
+    sub_iters = it
+    t_sub = time.perf_counter() - t0
+    round_pi = best_pi  # prices of the price-guided rounds (the subgradient's when it ran)
+    min_gap = gap_tol if primal == "price_and_branch" else max(gap_tol, cg_min_gap)
+    if dual == "colgen" or (dual == "both" and relative_gap(best_bound, best_primal) > min_gap):
+        from oracles.p2 import colgen as _cg
+
+        pool = _cg.ColumnPool(problem)
+        _, y0, _ = _proxy.coupled_allocation(path0, problem.cand, problem.w, problem.eps, S)
+        pool.add(path0, np.where(np.isnan(y0), 0.0, y0))
+        if dual == "both":
+            # seed with the best association and the DP paths at the subgradient's best prices
+            _, yb, _ = _proxy.coupled_allocation(best_path, problem.cand, problem.w, problem.eps, S)
+            pool.add(best_path, np.where(np.isnan(yb), 0.0, yb))
+            phi_b, ys_b = _dual_values(np.ascontiguousarray(best_pi), problem.cand, np.ascontiguousarray(problem.w),
+                                       np.ascontiguousarray(problem.vis), float(problem.eps))
+            pb, _, _ = dp_paths(problem, phi_b)
+            ok_c = np.nonzero(pb[:, 0] >= 0)[0]
+            pool.add(pb, ys_b[np.arange(C)[:, None], np.maximum(pb, 0), np.arange(K)[None, :]], ok_c)
+        state = {"best": best_primal, "path": best_path}
+
+        def _on_path(path: np.ndarray) -> float:
             pv = _primal_value(problem, path, cost_t)
-            if pv > best_primal:
-                best_primal, best_path = pv, path
+            if pv > state["best"]:
+                state["best"], state["path"] = pv, path
+            return float(state["best"])
+
+        remaining = max(0.0, dual_share * limit - (time.perf_counter() - t0))
+        if dual == "both":
+            remaining = min(remaining, cg_time_share * t_sub)
+        cg = _cg.column_generation(problem, pool, max_rounds=cg_rounds, time_limit=remaining,
+                                   on_path=_on_path, gap_tol=gap_tol)
+        if float(cg["bound"]) < best_bound:
+            best_bound, best_pi = float(cg["bound"]), cg["pi"]
+        if dual == "colgen":
+            round_pi = best_pi
+        best_primal, best_path = float(state["best"]), state["path"]
+        it = sub_iters + int(cg["rounds"])
         if record:
-            history.append((val, best_primal))
-        if relative_gap(best_bound, best_primal) <= gap_tol or theta < theta_min:
-            break
-        if time_limit is not None and time.perf_counter() - t0 > dual_share * limit:
-            break
-        g = np.where(usable, 1.0 - usage, 0.0)
-        g = np.where((pi <= 0) & (g > 0), 0.0, g)
-        nrm = float((g * g).sum())
-        if nrm <= 1e-18:
-            break  # pi is optimal for the relaxation
-        step = theta * max(val - best_primal, 1e-9 * max(1.0, abs(val))) / nrm
-        pi = np.maximum(0.0, pi - step * g)
+            history.append((best_bound, best_primal))
     dual_iters = it
     t_dual = time.perf_counter() - t0
 
@@ -499,7 +591,7 @@ def solve_lagrangian(
         # greedy insertion charged with the best prices (capacity wanted by later cells)
         order = np.argsort(-problem.D.sum(axis=1), kind="stable")
         ins, _, _ = local_search(problem, -1, max_passes=1, cost_t=cost_t, req_t=req_t,
-                                 order=order, price=best_pi)
+                                 order=order, price=round_pi)
         starts.append(ins)
     for start in starts:
         cand_path = start
@@ -515,7 +607,7 @@ def solve_lagrangian(
         if pv > best_primal:
             best_primal, best_path = pv, cand_path
     rounds = 0
-    if local_search_passes > 0 and np.any(best_pi > 0):
+    if local_search_passes > 0 and np.any(round_pi > 0):
         # price-guided perturbation: leave contested pools, then polish on the true objective
         rng = np.random.default_rng(seed)
         stall = 0
@@ -525,10 +617,10 @@ def solve_lagrangian(
             if (stall >= price_patience or relative_gap(best_bound, best_primal) <= gap_tol
                     or (time_limit is not None and t_start - t0 + t_round > limit)):
                 break
-            noise = 1.0 if r == 0 else np.exp(rng.normal(0.0, price_noise, best_pi.shape))
+            noise = 1.0 if r == 0 else np.exp(rng.normal(0.0, price_noise, round_pi.shape))
             cand_path, m_, p_ = local_search(
                 problem, best_path, max_passes=local_search_passes, cost_t=cost_t, req_t=req_t,
-                price=noise * best_pi, charge_placed=True,
+                price=noise * round_pi, charge_placed=True,
             )
             cand_path, m2, p2 = local_search(
                 problem, cand_path, max_passes=local_search_passes, cost_t=cost_t, req_t=req_t,
@@ -543,13 +635,41 @@ def solve_lagrangian(
             else:
                 stall += 1
             t_round = time.perf_counter() - t_start
+    pb_info: dict[str, Any] = {}
+    if primal == "price_and_branch" and pool is not None and cg is not None \
+            and relative_gap(best_bound, best_primal) > gap_tol:
+        from oracles.p2 import colgen as _cg
+
+        x_lp = cg["x_lp"]
+        support = [(pool.cell[j], pool.path[j]) for j in range(min(len(x_lp), len(pool))) if x_lp[j] > 1e-9]
+        support += [(c, best_path[c]) for c in range(C)]
+        n_det = _cg.detour_columns(problem, pool, best_pi, support)
+        left = limit - (time.perf_counter() - t0)
+        pb_path, pb_obj, pb_info = _cg.lns(
+            problem, pool, best_path, best_pi, rounds=pb_rounds, cells=pb_cells, sub_time=pb_sub_time,
+            time_limit=left, seed=seed,
+        )
+        pb_info["detour_columns"] = n_det
+        if pb_obj > best_primal + 1e-9:
+            pb_path, m_, p_ = local_search(problem, pb_path, max_passes=local_search_passes)
+            moves += m_
+            passes += p_
+            pv = _primal_value(problem, pb_path, cost_t)
+            if pv > best_primal:
+                best_primal, best_path = pv, pb_path
     elapsed = time.perf_counter() - t0
     gap = relative_gap(best_bound, best_primal)
     status = "optimal" if gap <= gap_tol else "feasible"
     info: dict[str, Any] = {
         "iterations": dual_iters, "dual_time_s": t_dual, "local_search_moves": int(moves),
         "local_search_passes": int(passes), "theta_final": theta, "price_rounds": rounds,
+        "dual": dual, "primal": primal,
     }
+    if cg is not None:
+        info.update({"cg_rounds": int(cg["rounds"]), "cg_converged": bool(cg["converged"]),
+                     "cg_lp_value": float(cg["lp_value"]), "columns": len(pool) if pool is not None else 0})
+    for key, val in pb_info.items():
+        info[f"pb_{key}"] = val
     if record:
         info["history"] = history
         info["pi"] = best_pi
@@ -561,6 +681,6 @@ def solve_lagrangian(
     res = make_result(
         problem, best_path, status=status, method="lagrangian", solve_time_s=elapsed,
         bound=None if windowed else best_bound, info=info,
-        message=f"{status}: certified gap {gap:.3g} after {dual_iters} dual iterations",
+        message=f"{status}: certified gap {gap:.3g} after {dual_iters} {'pricing rounds' if dual == 'colgen' else 'dual iterations'}",
     )
     return res if windowed else replace(res, gap=gap)
