@@ -288,7 +288,7 @@ def integer_master(
     # potential load per pool (each cell counted once with its largest need)
     pot = np.zeros(S * K)
     wmax = np.zeros(S * K)
-    cellmax = {}
+    cellmax: dict[tuple[int, int], float] = {}
     for j in range(n):
         for k in np.nonzero(need[j] > 0)[0]:
             key2 = (cells[j], pool_id[j, k])
@@ -578,12 +578,8 @@ def lns(
         cand_paths = _paths_by_cell(pool, cur)
         s, k = priced[rng.integers(len(priced))]
         k0, k1 = max(0, k - window), min(K, k + window + 1)
-        touch = []
-        for c in range(C):
-            P = cand_paths[c]  # noqa: N806
-            if np.any(p.cand[c, P[:, k0:k1]] == s):
-                touch.append(c)
-        touch = np.asarray(touch, dtype=np.int64)
+        touch = np.asarray([c for c in range(C) if np.any(p.cand[c, cand_paths[c][:, k0:k1]] == s)],
+                           dtype=np.int64)
         if touch.size == 0:
             continue
         if touch.size > cells:
@@ -766,8 +762,7 @@ def _local_pricing(
     def add(cidx: np.ndarray, P: np.ndarray) -> None:  # noqa: N803
         starts, idx, val = [], [], []
         nnz = 0
-        for i, c in zip(cidx, P, strict=True):
-            pc = c
+        for i, pc in zip(cidx, P, strict=True):
             cc = free[i]
             need = needc[cc, pc, kk]
             r = row_of[p.cand[cc, pc] * K + kk]
@@ -780,12 +775,8 @@ def _local_pricing(
         h.addCols(len(cidx), -p.lambda_h * hc, np.zeros(len(cidx)), np.ones(len(cidx)), nnz,
                   np.asarray(starts, np.int32), np.concatenate(idx).astype(np.int32), np.concatenate(val))
 
-    ci, pp = [], []
-    for i, c in enumerate(free):
-        for pc in cand_paths[c]:
-            ci.append(i)
-            pp.append(pc)
-    add(np.asarray(ci), np.asarray(pp))
+    ci0 = [i for i, c in enumerate(free) for _ in cand_paths[c]]
+    add(np.asarray(ci0), np.concatenate([cand_paths[c] for c in free], axis=0))
     vis_f = np.ascontiguousarray(p.vis[free])
     for _ in range(max_rounds):
         h.run()
@@ -799,13 +790,14 @@ def _local_pricing(
                                    p.init_l[free], float(p.lambda_h), np.zeros((nf, p.L)),
                                    np.zeros((nf, p.L), np.int64))
         red = best - mu
-        ci, pp = [], []
+        ci: list[int] = []
+        pp = []
         for i in np.nonzero(red > 1e-7)[0]:
             key = (int(free[i]), newp[i].tobytes())
             if newp[i, 0] < 0 or key in seen:
                 continue
             seen.add(key)
-            ci.append(i)
+            ci.append(int(i))
             pp.append(newp[i].copy())
             out[free[i]].append(newp[i].copy())
         if not ci:

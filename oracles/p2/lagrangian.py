@@ -561,13 +561,14 @@ def solve_lagrangian(
             pb, _, _ = dp_paths(problem, phi_b)
             ok_c = np.nonzero(pb[:, 0] >= 0)[0]
             pool.add(pb, ys_b[np.arange(C)[:, None], np.maximum(pb, 0), np.arange(K)[None, :]], ok_c)
-        state = {"best": best_primal, "path": best_path}
+        best_seen: list[float] = [best_primal]
+        path_seen: list[np.ndarray] = [best_path]
 
         def _on_path(path: np.ndarray) -> float:
             pv = _primal_value(problem, path, cost_t)
-            if pv > state["best"]:
-                state["best"], state["path"] = pv, path
-            return float(state["best"])
+            if pv > best_seen[0]:
+                best_seen[0], path_seen[0] = pv, path
+            return best_seen[0]
 
         remaining = max(0.0, dual_share * limit - (time.perf_counter() - t0))
         if dual == "both":
@@ -578,7 +579,7 @@ def solve_lagrangian(
             best_bound, best_pi = float(cg["bound"]), cg["pi"]
         if dual == "colgen":
             round_pi = best_pi
-        best_primal, best_path = float(state["best"]), state["path"]
+        best_primal, best_path = best_seen[0], path_seen[0]
         it = sub_iters + int(cg["rounds"])
         if record:
             history.append((best_bound, best_primal))
