@@ -12,7 +12,11 @@ the cache).
 
 ``--p1-nested both`` times every case with the P1 fast solver's interior point only (off) and
 with its two-block prefix path (on, the default) in the same run, in the order off, on, on, off,
-and reports the ratio of the means (``speedup_vs_nested_off``).
+and reports the ratio of the means (``speedup_vs_nested_off``).  ``--p1-threads both`` does the
+same for the P1 batch on numba's threads (``speedup_vs_threads_off``; the default ``auto`` uses
+them only while a core is idle).  ``--p1-baseline REV`` adds the P1 kernels of git revision
+``REV`` as a same-run baseline (``speedup_vs_baseline``).  The 1-minute load average is
+recorded before every case.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import os
 import platform
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +59,7 @@ def _warm_pool(env: Any, pool: int, seed: int) -> float:
 
 def bench_scalar(
     preset: str,
-    allocator: str = "p1",
+    allocator: str | Callable[..., Any] = "p1",
     seconds: float = 3.0,
     pool: int = 8,
     seed: int = 0,
@@ -113,7 +118,7 @@ def bench_scalar(
 def bench_vector(
     preset: str,
     num_envs: int = 64,
-    allocator: str = "p1",
+    allocator: str | Callable[..., Any] = "p1",
     seconds: float = 3.0,
     pool: int = 64,
     seed: int = 0,
@@ -168,6 +173,71 @@ def bench_vector(
     }
 
 
+def baseline_allocator(rev: str) -> Callable[..., Any]:
+    """P1 allocator on the fast solver's kernels of git revision ``rev`` (same-run baselines).
+
+    ``git show rev:oracles/p1/_kernels.py`` is loaded as a module of its own (compiled once,
+    cached by numba under the system's temporary folder) and called like
+    ``oracles.p1.fast.allocate`` with the default options; revisions whose ``allocate_kernel``
+    has no ``check`` argument get the allocator's NumPy finiteness check of those revisions.
+    """
+    import importlib
+    import inspect
+    import subprocess
+    import tempfile
+
+    from leo_env.envs.downlink.allocators import Allocation
+    from oracles.p1.fast import FAST_DEFAULTS as opt
+
+    sha = subprocess.run(
+        ["git", "rev-parse", rev], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    src = subprocess.run(
+        ["git", "show", f"{sha}:oracles/p1/_kernels.py"], capture_output=True, text=True, check=True
+    ).stdout
+    folder = Path(tempfile.gettempdir()) / "apex_p1_baseline"
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"p1_kernels_{sha[:12]}"
+    path = folder / f"{name}.py"
+    if not path.exists() or path.read_text() != src:
+        path.write_text(src)
+    # a plain import (not a module built from a spec): numba's cache pickles the module name
+    if str(folder) not in sys.path:
+        sys.path.append(str(folder))
+    mod = importlib.import_module(name)
+    kernel = mod.allocate_kernel
+    has_check = "check" in inspect.signature(kernel.py_func).parameters
+
+    def allocate(assoc, a, g, *, N_PRB, P_max, W_PRB, N0, T_f, eps=1e-4):  # noqa: N803
+        if not has_check:
+            assert all(
+                bool(np.isfinite(v).all()) for v in (a, g, N_PRB, P_max, W_PRB, N0, T_f, eps)
+            )
+        a = np.ascontiguousarray(a, dtype=float)
+        g = np.ascontiguousarray(g, dtype=float)
+        if g.ndim == 3:
+            g = g[..., None]
+        args = (
+            np.ascontiguousarray(assoc, dtype=np.int64),
+            a,
+            g,
+            np.ascontiguousarray(N_PRB, dtype=float),
+            np.ascontiguousarray(P_max, dtype=float),
+            1.0 / (W_PRB * N0),
+            T_f * W_PRB / np.log(2.0),
+            float(eps),
+            bool(opt["nested"]),
+            float(opt["tol"]),
+            float(opt["mu_factor"]),
+            int(opt["max_iter"]),
+            float(opt["target_gap"]),
+        )
+        xi, served = kernel(*args, True) if has_check else kernel(*args)
+        return Allocation(xi, served)
+
+    return allocate
+
+
 def _machine() -> dict[str, Any]:
     return {
         "platform": platform.platform(),
@@ -190,6 +260,7 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
         "envs",
         "alloc",
         "nested",
+        "threads",
         "steps/s",
         "target",
         "P1 share",
@@ -207,6 +278,7 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
             str(r["num_envs"]),
             r["allocator"],
             "on" if r.get("p1_nested", True) else "off",
+            str(r.get("p1_threads", "auto")),
             f"{r['steps_per_s']:,.0f}",
             "-" if tgt is None else f"{tgt:,.0f}{ok}",
             f"{100 * r['allocator_share']:.0f} %",
@@ -248,54 +320,122 @@ def main(argv: list[str] | None = None) -> int:
         "(oracles.p1.fast.FAST_DEFAULTS['nested']); 'both' times every case without, then "
         "with it, in the same run",
     )
+    ap.add_argument(
+        "--p1-threads",
+        default="auto",
+        choices=["auto", "on", "off", "both"],
+        help="P1 batch items on numba's threads (oracles.p1.fast.THREADS; 'auto': batches of "
+        ">= 16 items while a core is idle); 'both' times every case off and on in the same run",
+    )
+    ap.add_argument(
+        "--p1-baseline",
+        default=None,
+        metavar="REV",
+        help="also time the P1 allocator on the kernels of git revision REV (e.g. HEAD~1) in "
+        "the same run, ABBA order, and report speedup_vs_baseline",
+    )
     args = ap.parse_args(argv)
-    from oracles.p1.fast import FAST_DEFAULTS
+    import oracles.p1.fast as p1fast
 
-    # "both": ABBA order (off, on, on, off), so that a drift of the machine's load cancels
-    variants = {"on": [True], "off": [False], "both": [False, True, True, False]}[
-        args.p1_nested
-    ]
+    # every combination of the two switches; with a 'both', ABBA order (the combinations, then
+    # again in reverse), so that a drift of the machine's load cancels in the ratios
+    nested_v: list[Any] = {"on": [True], "off": [False], "both": [False, True]}[args.p1_nested]
+    threads_choices: dict[str, list[Any]] = {
+        "auto": ["auto"],
+        "on": [True],
+        "off": [False],
+        "both": [False, True],
+    }
+    threads_v = threads_choices[args.p1_threads]
+    variants: list[tuple[Any, Any]] = [(nv, tv) for nv in nested_v for tv in threads_v]
+    base_alloc = None
+    if args.p1_baseline is not None:
+        if args.allocator != "p1":
+            ap.error("--p1-baseline needs --allocator p1")
+        base_alloc = baseline_allocator(args.p1_baseline)
+        variants = [("baseline", "baseline"), *variants]
+    if len(variants) > 1:
+        variants = variants + variants[::-1]
     from leo_env.scenario import load_config
 
     rows = []
-    default_nested = FAST_DEFAULTS["nested"]
+    default_nested = p1fast.FAST_DEFAULTS["nested"]
+    default_threads = p1fast.THREADS
+    load_start = os.getloadavg()
     for preset in args.presets:
         orbit = load_config(preset).kind == "orbit"
         for mode in args.modes:
-            for nested in variants:
-                FAST_DEFAULTS["nested"] = nested
+            for nested, threads in variants:
+                p1fast.FAST_DEFAULTS["nested"] = nested
+                p1fast.THREADS = threads
+                load0 = os.getloadavg()[0]
+                is_base = nested == "baseline"
+                alloc: Any = base_alloc if is_base else args.allocator
+                if is_base:
+                    p1fast.FAST_DEFAULTS["nested"] = default_nested
                 try:
                     if mode == "scalar":
-                        r = bench_scalar(preset, args.allocator, args.seconds, args.pool, args.seed)
+                        r = bench_scalar(preset, alloc, args.seconds, args.pool, args.seed)
                     else:
                         n = args.num_envs_large if orbit else args.num_envs
                         pool = min(args.pool, n) if orbit else max(args.pool, n)
-                        r = bench_vector(preset, n, args.allocator, args.seconds, pool, args.seed)
+                        r = bench_vector(preset, n, alloc, args.seconds, pool, args.seed)
                 finally:
-                    FAST_DEFAULTS["nested"] = default_nested
-                r["p1_nested"] = nested
+                    p1fast.FAST_DEFAULTS["nested"] = default_nested
+                    p1fast.THREADS = default_threads
+                if is_base:
+                    r["allocator"] = f"p1@{args.p1_baseline}"
+                r["p1_nested"] = default_nested if is_base else nested
+                r["p1_threads"] = threads
+                r["p1_baseline"] = is_base
+                r["load_avg_1min"] = [load0, os.getloadavg()[0]]
                 tgt = TARGETS.get((preset, mode))
                 r["target_steps_per_s"] = tgt
                 r["meets_target"] = None if tgt is None else bool(r["steps_per_s"] >= tgt)
                 rows.append(r)
                 print(
-                    f"{preset:>16s} {mode:>6s} nested={nested!s:5s}: "
-                    f"{r['steps_per_s']:,.0f} steps/s",
+                    f"{preset:>16s} {mode:>6s} nested={nested!s:8s} threads={threads!s:8s}: "
+                    f"{r['steps_per_s']:,.0f} steps/s (load {load0:.1f})",
                     file=sys.stderr,
                 )
-            if len(variants) > 1:
-                last = rows[-len(variants) :]
-                old = float(np.mean([r["steps_per_s"] for r in last if not r["p1_nested"]]))
-                new = float(np.mean([r["steps_per_s"] for r in last if r["p1_nested"]]))
+            last = rows[-len(variants) :]
+            if base_alloc is not None:
+                old = float(np.mean([r["steps_per_s"] for r in last if r["p1_baseline"]]))
                 for r in last:
-                    r["speedup_vs_nested_off"] = new / old
-                print(f"{'':>16s} {'':>6s} new/old (ABBA means): {new / old:.2f}x", file=sys.stderr)
+                    r["speedup_vs_baseline"] = r["steps_per_s"] / old
+                for tv in threads_v:
+                    for nv in nested_v:
+                        sel = [
+                            r["steps_per_s"]
+                            for r in last
+                            if not r["p1_baseline"]
+                            and r["p1_threads"] == tv
+                            and r["p1_nested"] == nv
+                        ]
+                        print(
+                            f"{'':>16s} {'':>6s} nested={nv!s} threads={tv!s} vs "
+                            f"{args.p1_baseline} (ABBA means): {np.mean(sel) / old:.2f}x",
+                            file=sys.stderr,
+                        )
+                last = [r for r in last if not r["p1_baseline"]]
+            for key, name in (("p1_nested", "nested"), ("p1_threads", "threads")):
+                if len({str(r[key]) for r in last}) < 2:
+                    continue
+                old = float(np.mean([r["steps_per_s"] for r in last if r[key] is False]))
+                new = float(np.mean([r["steps_per_s"] for r in last if r[key] is True]))
+                for r in last:
+                    r[f"speedup_vs_{name}_off"] = new / old
+                print(
+                    f"{'':>16s} {'':>6s} {name} on/off (ABBA means): {new / old:.2f}x",
+                    file=sys.stderr,
+                )
     _print_table(rows)
     out = {
         "benchmark": "benchmarks.env",
         "command": "python -m benchmarks.env "
         + " ".join(argv if argv is not None else sys.argv[1:]),
         "machine": _machine(),
+        "load_avg_1min_5min_15min": {"start": list(load_start), "end": list(os.getloadavg())},
         "results": rows,
     }
     if args.out is not None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 INF = np.inf
 
@@ -1737,7 +1737,9 @@ def single_pool_off(ah, Gp, w, eps, off, cap, xi, nsh, psh, rho0=0.0):
             lr += math.log((math.exp(o) * (o - 1.0) + 1.0 + 1e-300) / ah[i])
         lr /= nc
     a = lr
-    fa, _ = _pool_eval_off(math.exp(a), ah, Gp, w, eps, off, cap, om, s, nu, pi, beta, xi, vals, order)
+    fa, _ = _pool_eval_off(
+        math.exp(a), ah, Gp, w, eps, off, cap, om, s, nu, pi, beta, xi, vals, order
+    )
     it = 1
     b = a
     fb = fa
@@ -2181,6 +2183,65 @@ def priced_prefix(ah, ainc, Acum, G, w, eps, t, sw, rho0, nmat, pmat, lam, mu):
 
 
 @njit(**_JIT)
+def _serve_all_dual(x, ah, Gp):
+    """``(h, h')`` at ``rho = exp(x)``: ``h = sum_i e^omega_i / (Gp_i ah_i) - rho``, ``h' = dh/drho``.
+
+    ``mu e^omega_i / (Gp_i ah_i)`` is the least cost of serving cell ``i`` in full at prices
+    ``(rho mu, mu)``, and ``dh/drho = sum_i 1 / (Gp_i omega_i) - 1`` (PRB shares minus the pool).
+    """
+    rho = math.exp(x)
+    h = -rho
+    d = -1.0
+    for i in range(ah.shape[0]):
+        o = omega_of(rho * ah[i])
+        if o <= 0.0:
+            return INF, INF
+        h += math.exp(o) / (Gp[i] * ah[i])
+        d += 1.0 / (Gp[i] * o)
+    return h, d
+
+
+@njit(**_JIT)
+def serve_all_possible(ah, Gp):
+    """False if one PRB pool and one power pool (each 1) provably cannot serve every cell in full.
+
+    Weak duality: an allocation serving everybody (``Gp_i n_i log(1 + ah_i p_i / n_i) >= 1``,
+    ``sum n <= 1``, ``sum p <= 1``) costs at most ``rho + 1`` at prices ``(rho, 1)``, so
+    ``h(rho) > 1`` for any ``rho > 0`` (:func:`_serve_all_dual`) proves it impossible; ``h`` is
+    concave with its maximum where the PRB shares fill the pool.  A few bracketing steps on
+    ``log rho`` from the single-pool start look for such a ``rho``; True means none was found
+    (serving everybody may be possible).  A filter only: cheap, never wrong when False.
+    """
+    nc = ah.shape[0]
+    x = 0.0
+    for i in range(nc):
+        o = math.log1p(ah[i])
+        x += math.log((math.exp(o) * (o - 1.0) + 1.0 + 1e-300) / ah[i])
+    x /= nc
+    h, d = _serve_all_dual(x, ah, Gp)
+    if h > 1.0:
+        return False
+    step = 1.0 if d > 0.0 else -1.0
+    for _ in range(6):
+        xn = x + step
+        hn, dn = _serve_all_dual(xn, ah, Gp)
+        if hn > 1.0:
+            return False
+        if (dn > 0.0) != (d > 0.0):
+            # the maximum of h lies between x and xn: one secant point on h'
+            if d != dn and math.isfinite(d) and math.isfinite(dn):
+                xs = x + (xn - x) * d / (d - dn)
+                hs, _ = _serve_all_dual(xs, ah, Gp)
+                if hs > 1.0:
+                    return False
+            return True
+        x = xn
+        d = dn
+        step *= 2.0
+    return True
+
+
+@njit(**_JIT)
 def closed_form(ah, ainc, G, w, eps, force_ipm, nested, nmat, pmat, lam, mu, nsh, psh):
     """Closed-form attempt for one satellite (no interior point).
 
@@ -2206,6 +2267,17 @@ def closed_form(ah, ainc, G, w, eps, force_ipm, nested, nmat, pmat, lam, mu, nsh
             U = _utility_of(nmat, pmat, ah, ainc, G, w, eps)
             return True, M, U, dual_value(ah, ainc, G, w, eps, lam, mu), False
         return False, M, -INF, INF, False
+    if not force_ipm and serve_all_possible(ah[:, 0], G * M):
+        # everybody may be served: the most even causal schedules, if they fit, attain the
+        # largest possible utility (prices 0); the single-pool search is then not needed
+        if schedule_all_satisfied(ah, Acum, G, nmat, pmat):
+            for i in range(nc):
+                nsh[i] = 1.0 / nc
+                psh[i] = 1.0 / nc
+            lam[:] = 0.0
+            mu[:] = 0.0
+            U = _utility_of(nmat, pmat, ah, ainc, G, w, eps)
+            return True, 1, U, dual_value(ah, ainc, G, w, eps, lam, mu), False
     xi = np.empty(nc)
     lam1, mu1, iters = single_pool(ah[:, 0].copy(), G * M, w, eps, xi, nsh, psh)
     for m in range(M):
@@ -2286,6 +2358,57 @@ def _demand(a, b):
 
 
 @njit(**_JIT)
+def _closed_sat(
+    x, a, g, N, P, scale, K, eps, w, force_ipm, nested,
+    n, p, lam, mu, status, iters, ubs, nsh_all, psh_all, usat, b, s, D, idx, lamv, muv, served,
+):  # fmt: skip
+    """Closed-form pass for satellite ``s`` of batch item ``b`` (its entries only).
+
+    ``D`` (C,) are the item's demands; ``idx`` (C,), ``lamv, muv`` (M,) work space; the
+    item's cells that the satellite can serve are marked in ``served`` (C,).
+    """
+    M = a.shape[2]
+    nc, ah, ainc, Gc, wc = _problem_arrays(x, a, g, N, P, scale, K, w, b, s, D, idx)
+    if nc == 0:
+        return
+    nmat = np.zeros((nc, M))
+    pmat = np.zeros((nc, M))
+    nsh = np.empty(nc)
+    psh = np.empty(nc)
+    ok, it, U, ub, split = closed_form(
+        ah, ainc, Gc, wc, eps, force_ipm, nested, nmat, pmat, lamv, muv, nsh, psh
+    )
+    iters[b, s] = it
+    ubs[b, s] = ub
+    usat[b, s] = U
+    Ns = N[b, s]
+    Ps = P[b, s]
+    for k in range(nc):
+        c = idx[k]
+        served[c] = True
+        nsh_all[b, s, c] = nsh[k]
+        psh_all[b, s, c] = psh[k]
+        if ok:
+            for m in range(M):
+                n[b, s, c, m] = nmat[k, m] * Ns
+                p[b, s, c, m] = pmat[k, m] * Ps
+    for m in range(M):
+        lam[b, s, m] = lamv[m] / Ns
+        mu[b, s, m] = muv[m] / Ps
+    status[b, s] = (ST_SPLIT if split else ST_CLOSED) if ok else ST_PENDING
+
+
+@njit(**_JIT)
+def _unserved_utility(D, served, w, eps, b):
+    """``w log eps`` summed over item ``b``'s cells with demand that no satellite can serve."""
+    f = 0.0
+    for c in range(D.shape[0]):
+        if D[c] > 0.0 and not served[c]:
+            f += w[b, c] * math.log(eps)
+    return f
+
+
+@njit(**_JIT)
 def _closed_item(
     x, a, g, N, P, scale, K, eps, w, force_ipm, nested,
     n, p, lam, mu, status, iters, ubs, nsh_all, psh_all, fixed, usat, b,
@@ -2299,37 +2422,12 @@ def _closed_item(
     served = np.zeros(C, dtype=np.bool_)
     D = _demand(a, b)
     for s in range(S):
-        nc, ah, ainc, Gc, wc = _problem_arrays(x, a, g, N, P, scale, K, w, b, s, D, idx)
-        if nc == 0:
-            continue
-        nmat = np.zeros((nc, M))
-        pmat = np.zeros((nc, M))
-        nsh = np.empty(nc)
-        psh = np.empty(nc)
-        ok, it, U, ub, split = closed_form(
-            ah, ainc, Gc, wc, eps, force_ipm, nested, nmat, pmat, lamv, muv, nsh, psh
-        )
-        iters[b, s] = it
-        ubs[b, s] = ub
-        usat[b, s] = U
-        Ns = N[b, s]
-        Ps = P[b, s]
-        for k in range(nc):
-            c = idx[k]
-            served[c] = True
-            nsh_all[b, s, c] = nsh[k]
-            psh_all[b, s, c] = psh[k]
-            if ok:
-                for m in range(M):
-                    n[b, s, c, m] = nmat[k, m] * Ns
-                    p[b, s, c, m] = pmat[k, m] * Ps
-        for m in range(M):
-            lam[b, s, m] = lamv[m] / Ns
-            mu[b, s, m] = muv[m] / Ps
-        status[b, s] = (ST_SPLIT if split else ST_CLOSED) if ok else ST_PENDING
-    for c in range(C):
-        if D[c] > 0.0 and not served[c]:
-            fixed[b] += w[b, c] * math.log(eps)
+        _closed_sat(
+            x, a, g, N, P, scale, K, eps, w, force_ipm, nested,
+            n, p, lam, mu, status, iters, ubs, nsh_all, psh_all, usat, b, s, D, idx, lamv, muv,
+            served,
+        )  # fmt: skip
+    fixed[b] += _unserved_utility(D, served, w, eps, b)
 
 
 @njit(**_JIT)
@@ -2631,30 +2729,13 @@ def _round_serial(
 
 
 @njit(**_JIT)
-def solve_kernel(
-    x, a, g, N, P, scale, K, eps, w, force_ipm, nested, tol, mu_factor, max_iter, target_gap
-):
-    """The whole fast solver on a canonical batch: closed form, interior point, scoring.
+def _tolerances(x, a, g, N, P, scale, K, eps, w, tol, status, ubs, nsh, psh, fixed, usat):
+    """Interior-point tolerances ``gtol`` (B, S) and the items to solve ``todo`` (B,).
 
-    Arguments as in :func:`solve_batch_kernel`, plus the interior point's ``tol``,
-    ``mu_factor`` and ``max_iter`` and the certified relative gap ``target_gap`` to reach.
-
-    Tolerances are relative to each batch item's total utility: with ``U_b`` the utility of
-    item ``b`` estimated before the interior point runs (closed-form satellites exactly, the
-    others by their uniform-price bound, or their start's utility with fading) and ``q_b`` its
-    number of interior-point satellites plus those settled by the split path
-    (:func:`prefix_suffix`; so that the split path never loosens the interior point's
-    tolerance), each of them stops at a surrogate gap ``tol |U_b| / q_b``.  Items whose certified gap still exceeds ``target_gap`` are solved
-    again with tolerances 100 times smaller (twice at most).
-
-    Returns ``n, p, lam, mu, status, iters, ubs`` as :func:`solve_batch_kernel` (after the
-    interior point); ``bound, utility`` (B,); and the scoring of :func:`evaluate_kernel` (pools
-    projected): ``z, served, D, no_sat, viol_before, viol_after``.
+    See :func:`solve_kernel`: each of the ``q_b`` interior-point satellites of item ``b``
+    stops at a surrogate gap ``tol |U_b| / q_b``.
     """
     B, S, C = x.shape
-    n, p, lam, mu, status, iters, ubs, nsh, psh, fixed, usat = solve_batch_kernel(
-        x, a, g, N, P, scale, K, eps, w, force_ipm, nested
-    )
     idx = np.empty(C, dtype=np.int64)
     gtol = np.zeros((B, S))
     todo = np.zeros(B, dtype=np.bool_)
@@ -2680,6 +2761,77 @@ def solve_kernel(
             for s in range(S):
                 if status[b, s] == ST_PENDING:
                     gtol[b, s] = tol * max(abs(tot), 1e-12) / (q + qs)
+    return gtol, todo
+
+
+@njit(**_JIT)
+def _check_round(rnd, todo, gtol, served, Dall, w, eps, fixed, ubs, target_gap):
+    """After round ``rnd``: items still above ``target_gap`` get 100x smaller tolerances.
+
+    Updates ``todo, gtol`` in place; returns whether another round is needed.
+    """
+    B, S = ubs.shape
+    again = False
+    for b in range(B):
+        if not todo[b]:
+            continue
+        U = _item_utility(served, Dall, w, eps, b)
+        bd = fixed[b]
+        for s in range(S):
+            bd += ubs[b, s]
+        todo[b] = rnd < 2 and bd - U > target_gap * abs(U)
+        if todo[b]:
+            again = True
+            for s in range(S):
+                gtol[b, s] *= 0.01
+    return again
+
+
+@njit(**_JIT)
+def _finish(served, Dall, w, eps, fixed, ubs):
+    """Per-item utility and bound (B,) of the final allocation."""
+    B, S = ubs.shape
+    bound = np.zeros(B)
+    util = np.zeros(B)
+    for b in range(B):
+        util[b] = _item_utility(served, Dall, w, eps, b)
+        bound[b] = fixed[b]
+        for s in range(S):
+            bound[b] += ubs[b, s]
+    return bound, util
+
+
+@njit(**_JIT)
+def solve_kernel(
+    x, a, g, N, P, scale, K, eps, w, force_ipm, nested, tol, mu_factor, max_iter, target_gap
+):
+    """The whole fast solver on a canonical batch: closed form, interior point, scoring.
+
+    Arguments as in :func:`solve_batch_kernel`, plus the interior point's ``tol``,
+    ``mu_factor`` and ``max_iter`` and the certified relative gap ``target_gap`` to reach.
+
+    Tolerances are relative to each batch item's total utility: with ``U_b`` the utility of
+    item ``b`` estimated before the interior point runs (closed-form satellites exactly, the
+    others by their uniform-price bound, or their start's utility with fading) and ``q_b`` its
+    number of interior-point satellites plus those settled by the split path
+    (:func:`prefix_suffix`; so that the split path never loosens the interior point's
+    tolerance), each of them stops at a surrogate gap ``tol |U_b| / q_b``.  Items whose certified gap still exceeds ``target_gap`` are solved
+    again with tolerances 100 times smaller (twice at most).
+
+    Returns ``n, p, lam, mu, status, iters, ubs`` as :func:`solve_batch_kernel` (after the
+    interior point); ``bound, utility`` (B,); and the scoring of :func:`evaluate_kernel` (pools
+    projected): ``z, served, D, no_sat, viol_before, viol_after``.
+
+    Every stage works item by item (``_closed_item``, ``_item_round``); the threaded variant in
+    :mod:`oracles.p1._parallel` runs the same stages over the items with ``prange``.
+    """
+    B, S, C = x.shape
+    n, p, lam, mu, status, iters, ubs, nsh, psh, fixed, usat = solve_batch_kernel(
+        x, a, g, N, P, scale, K, eps, w, force_ipm, nested
+    )
+    gtol, todo = _tolerances(
+        x, a, g, N, P, scale, K, eps, w, tol, status, ubs, nsh, psh, fixed, usat
+    )
     M = a.shape[2]
     z = np.zeros((B, C, M))
     served = np.zeros((B, C))
@@ -2687,31 +2839,12 @@ def solve_kernel(
     no_sat = np.zeros((B, C), dtype=np.bool_)
     vb = np.zeros(B)
     va = np.zeros(B)
-    bound = np.zeros(B)
-    util = np.zeros(B)
     for rnd in range(3):
         args = (x, a, g, N, P, scale, K, eps, w, rnd, todo, gtol, mu_factor, max_iter, nsh, psh)
         _round_serial(*args, n, p, lam, mu, status, iters, ubs, z, served, Dall, no_sat, vb, va)
-        again = False
-        for b in range(B):
-            if not todo[b]:
-                continue
-            U = _item_utility(served, Dall, w, eps, b)
-            bd = fixed[b]
-            for s in range(S):
-                bd += ubs[b, s]
-            todo[b] = rnd < 2 and bd - U > target_gap * abs(U)
-            if todo[b]:
-                again = True
-                for s in range(S):
-                    gtol[b, s] *= 0.01
-        if not again:
+        if not _check_round(rnd, todo, gtol, served, Dall, w, eps, fixed, ubs, target_gap):
             break
-    for b in range(B):
-        util[b] = _item_utility(served, Dall, w, eps, b)
-        bound[b] = fixed[b]
-        for s in range(S):
-            bound[b] += ubs[b, s]
+    bound, util = _finish(served, Dall, w, eps, fixed, ubs)
     return n, p, lam, mu, status, iters, ubs, bound, util, z, served, Dall, no_sat, vb, va
 
 
@@ -2768,14 +2901,37 @@ def satisfaction_kernel(served, D):
 
 
 @njit(**_JIT)
+def all_finite(a, g, N, P, scale, K, eps):
+    """Whether the arrays and constants of :func:`allocate_kernel` are all finite."""
+    if not (math.isfinite(scale) and math.isfinite(K) and math.isfinite(eps)):
+        return False
+    for v in a.ravel():
+        if not math.isfinite(v):
+            return False
+    for v in g.ravel():
+        if not math.isfinite(v):
+            return False
+    for v in N.ravel():
+        if not math.isfinite(v):
+            return False
+    for v in P.ravel():
+        if not math.isfinite(v):
+            return False
+    return True
+
+
+@njit(**_JIT)
 def allocate_kernel(
-    assoc, a, g, N, P, scale, K, eps, nested, tol, mu_factor, max_iter, target_gap
+    assoc, a, g, N, P, scale, K, eps, nested, tol, mu_factor, max_iter, target_gap, check
 ):
     """:func:`solve_kernel` with unit weights for serving-satellite indices ``assoc`` (B, C).
 
     Returns only the satisfaction (as :func:`satisfaction_kernel`) and the served bits (B, C):
-    the environment's inner loop, without boxing the solver's other outputs.
+    the environment's inner loop, without boxing the solver's other outputs.  With ``check``
+    non-finite inputs raise ``ValueError`` (:func:`all_finite`).
     """
+    if check and not all_finite(a, g, N, P, scale, K, eps):
+        raise ValueError("allocate: non-finite input (arrivals, gains, pools or constants)")
     x = onehot_kernel(assoc, g.shape[1])
     w = np.ones((a.shape[0], a.shape[1]))
     res = solve_kernel(
@@ -2783,3 +2939,84 @@ def allocate_kernel(
     )
     served = res[10]
     return satisfaction_kernel(served, res[11]), served
+
+
+@njit(parallel=True, **_JIT)
+def allocate_parallel(
+    assoc, a, g, N, P, scale, K, eps, nested, tol, mu_factor, max_iter, target_gap, check
+):
+    """:func:`allocate_kernel` with the work on numba's threads (``prange``).
+
+    The closed-form pass runs over all (item, satellite) pairs, each round's interior points
+    over the pending pairs, the scoring over the items; every piece writes only its own
+    entries, so the numbers are bit-identical to :func:`allocate_kernel`.  Only Python calls
+    it: a cached *caller* of a ``parallel=True`` kernel crashed when loaded from the cache in
+    a new process.
+    """
+    if check and not all_finite(a, g, N, P, scale, K, eps):
+        raise ValueError("allocate: non-finite input (arrivals, gains, pools or constants)")
+    B, C, M = a.shape
+    S = g.shape[1]
+    x = onehot_kernel(assoc, S)
+    w = np.ones((B, C))
+    n = np.zeros((B, S, C, M))
+    p = np.zeros((B, S, C, M))
+    lam = np.zeros((B, S, M))
+    mu = np.zeros((B, S, M))
+    status = np.zeros((B, S), dtype=np.int64)
+    iters = np.zeros((B, S), dtype=np.int64)
+    ubs = np.zeros((B, S))
+    usat = np.zeros((B, S))
+    nsh = np.zeros((B, S, C))
+    psh = np.zeros((B, S, C))
+    fixed = np.zeros(B)
+    Dm = np.zeros((B, C))
+    served_c = np.zeros((B, C), dtype=np.bool_)
+    for b in prange(B):
+        Dm[b] = _demand(a, b)
+    for j in prange(B * S):
+        b = j // S
+        s = j - b * S
+        idx = np.empty(C, dtype=np.int64)
+        lamv = np.empty(M)
+        muv = np.empty(M)
+        _closed_sat(
+            x, a, g, N, P, scale, K, eps, w, False, nested,
+            n, p, lam, mu, status, iters, ubs, nsh, psh, usat, b, s, Dm[b], idx, lamv, muv,
+            served_c[b],
+        )  # fmt: skip
+    for b in range(B):
+        fixed[b] += _unserved_utility(Dm[b], served_c[b], w, eps, b)
+    gtol, todo = _tolerances(
+        x, a, g, N, P, scale, K, eps, w, tol, status, ubs, nsh, psh, fixed, usat
+    )
+    z = np.zeros((B, C, M))
+    served = np.zeros((B, C))
+    Dall = np.zeros((B, C))
+    no_sat = np.zeros((B, C), dtype=np.bool_)
+    vb = np.zeros(B)
+    va = np.zeros(B)
+    jobs = np.empty(B * S, dtype=np.int64)
+    for rnd in range(3):
+        nj = 0
+        for b in range(B):
+            if todo[b]:
+                for s in range(S):
+                    if gtol[b, s] > 0.0:
+                        jobs[nj] = b * S + s
+                        nj += 1
+        for q in prange(nj):
+            b = jobs[q] // S
+            s = jobs[q] - b * S
+            idx = np.empty(C, dtype=np.int64)
+            solve_pending(
+                x, a, g, N, P, scale, K, eps, w, b, s, Dm[b], idx, gtol[b, s], mu_factor,
+                max_iter, nsh, psh, n, p, lam, mu, status, iters, ubs,
+            )  # fmt: skip
+        for b in prange(B):
+            if rnd == 0 or todo[b]:
+                vb[b], va[b] = _pool_violation(x, n, p, N, P, b, True)
+                _service_item(x, n, p, g, scale, a, K, b, z, served, Dall, no_sat)
+        if not _check_round(rnd, todo, gtol, served, Dall, w, eps, fixed, ubs, target_gap):
+            break
+    return satisfaction_kernel(served, Dall), served

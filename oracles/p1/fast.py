@@ -8,6 +8,8 @@ value of its Lagrangian dual at the solver's pool prices.  See ``docs/p1.md``.
 from __future__ import annotations
 
 import math
+import os
+import threading
 import time
 from typing import Any
 
@@ -17,7 +19,7 @@ from oracles.p1 import _kernels as k
 from oracles.p1._validate import P1Data
 from oracles.p1.result import P1BatchResult, scores
 
-__all__ = ["solve_fast", "allocate", "FAST_DEFAULTS"]
+__all__ = ["solve_fast", "allocate", "FAST_DEFAULTS", "THREADS", "THREADS_MIN_PAIRS"]
 
 #: default options of the fast solver (override through ``**solver_options``)
 FAST_DEFAULTS: dict[str, Any] = {
@@ -113,6 +115,37 @@ def solve_fast(data: P1Data, **options: Any) -> P1BatchResult:
     )
 
 
+#: default of :func:`allocate`'s ``threads``: ``"auto"`` runs the (batch item, satellite)
+#: pairs on numba's threads when there are at least :data:`THREADS_MIN_PAIRS` of them and the
+#: machine has an idle core (1-minute load average below ``cpu_count - 0.5``); True / False
+#: force it
+THREADS: bool | str = "auto"
+THREADS_MIN_PAIRS = 32
+_LOAD_CHECK = [0.0, False]  # time of the last load check [s], its answer
+# numba's default (workqueue) threading layer must not run two parallel kernels at once: a
+# second Python thread that finds the threaded kernel busy takes the serial one
+_PARALLEL_LOCK = threading.Lock()
+
+
+def _threads_on(pairs: int, threads: bool | str | None) -> bool:
+    if threads is None:
+        threads = THREADS
+    if threads != "auto":
+        return bool(threads)
+    if pairs < THREADS_MIN_PAIRS:
+        return False
+    now = time.monotonic()
+    if now - _LOAD_CHECK[0] > 1.0:  # /proc/loadavg at most once a second
+        ncpu = os.cpu_count() or 1
+        try:
+            idle = ncpu > 1 and os.getloadavg()[0] < ncpu - 0.5
+        except OSError:  # pragma: no cover - no load average on this platform
+            idle = False
+        _LOAD_CHECK[0] = now
+        _LOAD_CHECK[1] = idle
+    return bool(_LOAD_CHECK[1])
+
+
 def allocate(
     assoc: np.ndarray,
     a: np.ndarray,
@@ -125,6 +158,8 @@ def allocate(
     T_f: float,  # noqa: N803
     eps: float = 1e-4,
     nested: bool | None = None,
+    threads: bool | str | None = None,
+    check_finite: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Lean entry point for the environment: satisfaction and served bits only.
 
@@ -147,6 +182,13 @@ def allocate(
         PRB bandwidth [Hz], noise PSD [W/Hz], fast-slot length [s], utility offset.
     nested : bool, optional
         The ``nested`` option of :data:`FAST_DEFAULTS` (default: its value there).
+    threads : bool or "auto", optional
+        Solve on numba's threads (:func:`oracles.p1._kernels.allocate_parallel`: the
+        (item, satellite) pairs in parallel; same numbers, bit for bit).  Default
+        :data:`THREADS` (``"auto"``: only with at least :data:`THREADS_MIN_PAIRS` pairs
+        ``B * S`` while the machine has an idle core).
+    check_finite : bool
+        Raise ``ValueError`` on non-finite arrays or constants (checked inside the kernel).
 
     Returns
     -------
@@ -160,7 +202,7 @@ def allocate(
     if g.ndim == 3:
         g = g[..., None]
     opt = FAST_DEFAULTS
-    return k.allocate_kernel(
+    args = (
         np.ascontiguousarray(assoc, dtype=np.int64),
         a,
         g,
@@ -174,4 +216,11 @@ def allocate(
         float(opt["mu_factor"]),
         int(opt["max_iter"]),
         float(opt["target_gap"]),
+        bool(check_finite),
     )
+    if not (_threads_on(a.shape[0] * g.shape[1], threads) and _PARALLEL_LOCK.acquire(False)):
+        return k.allocate_kernel(*args)
+    try:
+        return k.allocate_parallel(*args)
+    finally:
+        _PARALLEL_LOCK.release()

@@ -21,7 +21,7 @@ once per environment step for every environment of a batch:
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
@@ -161,13 +161,12 @@ def p1_fast(
     """
     from oracles.p1.fast import allocate
 
-    # the lean entry point skips validation: check finiteness here, in debug mode (python -O drops it)
-    assert _finite(a, g, N_PRB, P_max, W_PRB, N0, T_f, eps), (
-        "p1 allocator: non-finite input (arrivals, gains, pools or constants)"
-    )
+    # the lean entry point skips validation: finiteness is checked inside its kernel, in debug
+    # mode (python -O turns it off, as it would an assert); ValueError on non-finite input
     xi, served = allocate(
-        assoc, a, g, N_PRB=N_PRB, P_max=P_max, W_PRB=W_PRB, N0=N0, T_f=T_f, eps=eps
-    )
+        assoc, a, g, N_PRB=N_PRB, P_max=P_max, W_PRB=W_PRB, N0=N0, T_f=T_f, eps=eps,
+        check_finite=__debug__,
+    )  # fmt: skip
     return Allocation(xi, served)
 
 
@@ -191,17 +190,11 @@ def p1_fast_interior_point(
     """
     from oracles.p1.fast import allocate
 
-    assert _finite(a, g, N_PRB, P_max, W_PRB, N0, T_f, eps), (
-        "p1 allocator: non-finite input (arrivals, gains, pools or constants)"
-    )
     xi, served = allocate(
-        assoc, a, g, N_PRB=N_PRB, P_max=P_max, W_PRB=W_PRB, N0=N0, T_f=T_f, eps=eps, nested=False
-    )
+        assoc, a, g, N_PRB=N_PRB, P_max=P_max, W_PRB=W_PRB, N0=N0, T_f=T_f, eps=eps,
+        nested=False, check_finite=__debug__,
+    )  # fmt: skip
     return Allocation(xi, served)
-
-
-def _finite(*arrays: Any) -> bool:
-    return all(bool(np.isfinite(x).all()) for x in arrays)
 
 
 def p1_cvx(

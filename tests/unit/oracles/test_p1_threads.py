@@ -1,0 +1,106 @@
+"""Fast P1 solver, session-21 paths: the batch on numba's threads, the in-kernel finiteness
+check of the environment's entry point, and the everybody-served filter of the closed form.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from oracles.p1 import _kernels as k
+from oracles.p1 import solve_batch
+from oracles.p1.fast import allocate
+from oracles.p1.instances import PHYSICAL
+
+PHY = dict(PHYSICAL)
+
+
+def _env_batch(seed: int, B: int = 20, S: int = 4, C: int = 12, M: int = 10):
+    """A batch like the environment's: random associations, Poisson-like arrivals, mixed load."""
+    rng = np.random.default_rng(seed)
+    assoc = rng.integers(-1, S, size=(B, C))
+    a = rng.poisson(8.0, size=(B, C, M)).astype(float) * rng.uniform(200, 4000, size=(B, C, 1))
+    a[rng.random((B, C)) < 0.1] = 0.0  # some cells without demand
+    a[:, :, :3] *= rng.random((B, C, 1)) < 0.5  # back-loaded cells: causality binds
+    snr_db = rng.uniform(-25, 10, size=(B, S, C))
+    N = np.full((B, S), 100.0)
+    P = np.full((B, S), 100.0)
+    g = 10 ** (snr_db / 10) * PHY["W_PRB"] * PHY["N0"] * N[..., None] / P[..., None]
+    return assoc, a, g, N, P
+
+
+@pytest.mark.parametrize("seed", [0, 1], ids=["seed0", "seed1"])
+def test_threads_bit_identical_and_match_solve_batch(seed):
+    """``threads=True`` gives the serial kernel's numbers bit for bit, and solve_batch's."""
+    assoc, a, g, N, P = _env_batch(seed)
+    xs, ss = allocate(assoc, a, g, N_PRB=N, P_max=P, **PHY, threads=False)
+    xp, sp = allocate(assoc, a, g, N_PRB=N, P_max=P, **PHY, threads=True)
+    np.testing.assert_array_equal(xs, xp)
+    np.testing.assert_array_equal(ss, sp)
+    B, S = N.shape
+    x = np.zeros((B, S, assoc.shape[1]))
+    b_, c_ = np.nonzero(assoc >= 0)
+    x[b_, assoc[b_, c_], c_] = 1.0
+    ref = solve_batch(x, a, g, N_PRB=N, P_max=P, **PHY)
+    np.testing.assert_array_equal(xs, ref.xi)
+    assert (ref.gap <= 1e-6).all()
+    # the batch exercises the closed form, the everybody-served path and the interior point
+    path = ref.info["path"]
+    assert (path == k.ST_CLOSED).any() and ((path == k.ST_IPM) | (path == k.ST_SPLIT)).any()
+
+
+@pytest.mark.parametrize("threads", [False, True], ids=["serial", "threads"])
+@pytest.mark.parametrize("field", ["a", "g", "N", "W_PRB"])
+def test_check_finite_raises(threads, field):
+    assoc, a, g, N, P = _env_batch(2, B=16)
+    kw = dict(PHY)
+    if field == "a":
+        a[3, 2, 1] = np.nan
+    elif field == "g":
+        g[0, 1, 4] = np.inf
+    elif field == "N":
+        N[5, 0] = np.nan
+    else:
+        kw["W_PRB"] = np.inf
+    with pytest.raises(ValueError, match="non-finite input"):
+        allocate(assoc, a, g, N_PRB=N, P_max=P, **kw, threads=threads, check_finite=True)
+
+
+def test_threads_auto_switch(monkeypatch):
+    """``"auto"``: threads only with many (item, satellite) pairs and an idle core."""
+    import oracles.p1.fast as fast
+
+    monkeypatch.setattr(fast, "_LOAD_CHECK", [0.0, False])
+    monkeypatch.setattr(fast.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(fast.os, "getloadavg", lambda: (0.9, 0.0, 0.0))
+    assert fast._threads_on(256, "auto") and not fast._threads_on(4, "auto")
+    monkeypatch.setattr(fast, "_LOAD_CHECK", [0.0, False])
+    monkeypatch.setattr(fast.os, "getloadavg", lambda: (1.7, 0.0, 0.0))
+    assert not fast._threads_on(256, "auto")
+    assert fast._threads_on(1, True) and not fast._threads_on(256, False)
+
+
+@pytest.mark.parametrize("seed", range(6), ids=[f"seed{s}" for s in range(6)])
+def test_serve_all_filter_agrees_with_single_pool(seed):
+    """The filter says False only where the exact single pool cannot serve everybody
+    (``mu > 0``), and it catches nearly all of those; load from far under to far over capacity.
+    """
+    rng = np.random.default_rng(100 + seed)
+    over = caught = under = 0
+    for load in np.exp(np.linspace(math.log(0.05), math.log(20.0), 40)):
+        nc = int(rng.integers(1, 12))
+        ah = np.exp(rng.uniform(math.log(0.05), math.log(300.0), nc))
+        Gp = rng.uniform(0.5, 5.0, nc) / load
+        xi, nsh, psh = np.empty(nc), np.empty(nc), np.empty(nc)
+        _, mu, _ = k.single_pool(ah, Gp, np.ones(nc), 1e-4, xi, nsh, psh)
+        possible = k.serve_all_possible(ah, Gp)
+        if mu == 0.0:
+            assert possible  # never wrong: everybody can be served
+            under += 1
+        elif xi.min() < 0.999:
+            over += 1
+            caught += not possible
+    assert under > 0 and over > 0
+    assert caught >= 0.9 * over
