@@ -125,6 +125,8 @@ class EvalSettings:
     fig8_search_updates : int
         The slow causal searches (``rollout``, ``saa``) are scored on the first
         ``fig8_search_updates`` updates only (0: all), compared with OPT on the same cycles, >= 0.
+    rollout_samples, saa_samples : int
+        Sampled channel paths per decision of the ``rollout`` / ``saa`` built-ins, >= 1.
     """
 
     seeds: int = 20
@@ -143,6 +145,8 @@ class EvalSettings:
     fig8_every: int = 5
     fig8_seeds: int = 1
     fig8_search_updates: int = 0
+    rollout_samples: int = 16
+    saa_samples: int = 4
 
 
 @dataclass
@@ -200,6 +204,8 @@ class LinkGroupRunConfig:
             raise ValueError("evaluate.windows_per_task, bootstrap >= 1; evaluate.seeds, stream_seeds >= 0")
         if e.fig8_updates != 0 and e.fig8_updates < 2:
             raise ValueError(f"evaluate.fig8_updates = {e.fig8_updates} is out of range: 0 (off) or >= 2")
+        if e.rollout_samples < 1 or e.saa_samples < 1:
+            raise ValueError("evaluate.rollout_samples and evaluate.saa_samples must be >= 1")
         if e.fig8_search_updates < 0:
             raise ValueError(f"evaluate.fig8_search_updates = {e.fig8_search_updates} is out of range: >= 0")
         if e.fig8_windows < 1 or not 1 <= e.fig8_every <= e.fig8_windows or e.fig8_seeds < 1:

@@ -80,7 +80,7 @@ def _cfg(d: dict[str, Any]) -> LinkGroupRunConfig:
     return c
 
 
-def _builtin(name: str, seed: int) -> Any:
+def _builtin(name: str, seed: int, e: Any = None) -> Any:
     from leo_env.envs.linkgroup.policies import (
         AdmmPolicy,
         GreedyPolicy,
@@ -92,7 +92,8 @@ def _builtin(name: str, seed: int) -> Any:
 
     return {"grd": GreedyPolicy, "admm": AdmmPolicy, "opt": OptPolicy,
             "random": lambda: RandomPolicy(seed=seed),
-            "rollout": lambda: RolloutPolicy(seed=seed), "saa": lambda: SaaPolicy(seed=seed)}[name]()
+            "rollout": lambda: RolloutPolicy(n_samples=16 if e is None else e.rollout_samples, seed=seed),
+            "saa": lambda: SaaPolicy(n_samples=4 if e is None else e.saa_samples, seed=seed)}[name]()
 
 
 def _play_builtin(pol: Any, env: Any, seed: int | None, times: list[float]) -> float:
@@ -128,7 +129,7 @@ def windows_seed(cfg_d: dict[str, Any], specs: list[tuple[str, dict[str, Any] | 
         times: list[float] = []
         fs = []
         if d is None:
-            pol = _builtin(label, i)
+            pol = _builtin(label, i, e)
             for w in range(e.windows_per_task):
                 fs.append(_play_builtin(pol, env, window_seed(100, i, w), times))
         else:
@@ -161,7 +162,7 @@ def stream_seed(cfg_d: dict[str, Any], specs: list[tuple[str, dict[str, Any] | N
         T = env.unwrapped.cfg.T  # noqa: N806
         seed = window_seed(200, s)
         if d is None:
-            pol = _builtin(label, s)
+            pol = _builtin(label, s, e)
             series: list[float] = []
             times: list[float] = []
             first = True
@@ -228,7 +229,7 @@ def fig8_run(cfg_d: dict[str, Any], spec: tuple[str, dict[str, Any] | None], s: 
     if label in ("rollout", "saa") and e.fig8_search_updates:
         scored = [w for w in scored if w // e.fig8_windows < e.fig8_search_updates]
     if d is None:
-        pol = _builtin(label, s)
+        pol = _builtin(label, s, e)
         times: list[float] = []
         f_all = []
         for w in range(n_win):
@@ -273,14 +274,28 @@ def _fig8_summary(cfg: LinkGroupRunConfig, labels: list[str], runs: list[dict[st
         f_opt = np.asarray([c_opt[k] for k in keys])
         pos = f_opt > 1e-6
         g = 100.0 * (f[pos] - f_opt[pos]) / f_opt[pos]
+        hard = f_opt >= 1.0  # overloaded cycles: OPT's F of at least one unserved receiver
         row = {"mean_F": float(f.mean()), "n_cycles": len(keys), "opt_mean_F_same_cycles": float(f_opt.mean()),
                "gap_to_opt_pct": float(g.mean()),
+               "gap_overloaded_pct": float(np.mean(100.0 * (f[hard] - f_opt[hard]) / f_opt[hard])) if hard.any()
+               else None,
+               "n_cycles_overloaded": int(hard.sum()),
                "gap_to_opt_pct_median": float(np.median(g)),
                "pooled_gap_pct": 100.0 * float(f.sum() / max(f_opt.sum(), 1e-9) - 1.0),
                "time_per_slot_ms": 1e3 * float(np.mean([by[(lab, s)]["time_per_slot_s"] for s in seeds])),
                "cycle_gaps_pct": g.tolist()}
         if c_me is not None and lab != me:
             row["vs_" + me] = paired(np.asarray([c_me[k] for k in keys]), f, e.bootstrap)
+        if e.fig8_search_updates:  # every policy on the cycles the searches were scored on
+            sub = np.asarray([k[1] < e.fig8_search_updates for k in keys])
+            fs, fo = f[sub], f_opt[sub]
+            ps, hs = fo > 1e-6, fo >= 1.0
+            row["search_cycles"] = {
+                "n_cycles": int(sub.sum()), "mean_F": float(fs.mean()), "opt_mean_F": float(fo.mean()),
+                "gap_to_opt_pct": float(np.mean(100.0 * (fs[ps] - fo[ps]) / fo[ps])),
+                "gap_overloaded_pct": float(np.mean(100.0 * (fs[hs] - fo[hs]) / fo[hs])) if hs.any() else None,
+                "n_cycles_overloaded": int(hs.sum()),
+                "pooled_gap_pct": 100.0 * float(fs.sum() / max(fo.sum(), 1e-9) - 1.0)}
         res["policies"][lab] = row
     return res
 
@@ -295,9 +310,9 @@ def _fig8_markdown(cfg: LinkGroupRunConfig, f8: dict[str, Any], algos: dict[str,
     lines = [f"### Fig. 8 protocol: {e.fig8_seeds} stream(s) x {e.fig8_updates} task updates, "
              f"{e.fig8_windows} windows per cycle, every {e.fig8_every}-th scored against hindsight OPT, "
              f"preset `{cfg.env.preset}` ({f8['n_cycles_opt_positive']} of {f8['n_cycles']} cycles with F_OPT > 0)",
-             "", f"| policy | cycles | mean F (OPT on the same cycles) | gap to OPT % (mean over cycles) | published % | "
-             f"median % | pooled % | ms/slot | {me} - policy per cycle (mean F, 95 % CI, p) |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "", f"| policy | cycles | mean F (OPT on the same cycles) | gap to OPT % (mean over cycles) | "
+             f"gap % over overloaded cycles (F_OPT >= 1) | published % | median % | pooled % | ms/slot | "
+             f"{me} - policy per cycle (mean F, 95 % CI, p) |", "|---|---|---|---|---|---|---|---|---|---|"]
     for lab, r in f8["policies"].items():
         v = r.get("vs_" + me)
         cmp = "-" if v is None else (f"{v['mean_diff']:+.3f} [{v['ci95'][0]:+.3f}, {v['ci95'][1]:+.3f}], "
@@ -305,8 +320,19 @@ def _fig8_markdown(cfg: LinkGroupRunConfig, f8: dict[str, Any], algos: dict[str,
         pub = PUBLISHED_FIG8.get(algos.get(lab, lab))
         lines.append(f"| {lab} | {r['n_cycles']} | {r['mean_F']:.3f} ({r['opt_mean_F_same_cycles']:.3f}) | "
                      f"{r['gap_to_opt_pct']:.1f} | "
+                     f"{'-' if r['gap_overloaded_pct'] is None else format(r['gap_overloaded_pct'], '.1f')} "
+                     f"(n={r['n_cycles_overloaded']}) | "
                      f"{'-' if pub is None else format(pub, '.2f')} | {r['gap_to_opt_pct_median']:.1f} | "
                      f"{r['pooled_gap_pct']:.1f} | {r['time_per_slot_ms']:.2f} | {cmp} |")
+    if e.fig8_search_updates:
+        lines += ["", f"Every policy on the first {e.fig8_search_updates} cycles (where `rollout` / `saa` were scored):",
+                  "", "| policy | cycles | mean F (OPT) | gap to OPT % | gap % over overloaded cycles | pooled % |",
+                  "|---|---|---|---|---|---|"]
+        for lab, r in f8["policies"].items():
+            c = r["search_cycles"]
+            go = "-" if c["gap_overloaded_pct"] is None else format(c["gap_overloaded_pct"], ".1f")
+            lines.append(f"| {lab} | {c['n_cycles']} | {c['mean_F']:.3f} ({c['opt_mean_F']:.3f}) | "
+                         f"{c['gap_to_opt_pct']:.1f} | {go} (n={c['n_cycles_overloaded']}) | {c['pooled_gap_pct']:.1f} |")
     return "\n".join(lines) + "\n"
 
 
@@ -366,10 +392,10 @@ def _summary(cfg: LinkGroupRunConfig, labels: list[str], win: list[dict[str, Any
                    "recovered_share": float(np.mean([np.mean(r[lab]["recovered"]) for r in st])),
                    "recovery_by_event": {k: float(np.mean(v)) for k, v in per_event.items()},
                    "time_per_slot_ms": 1e3 * float(np.mean([r[lab]["time_per_slot_s"] for r in st])),
-                   "transient_excess_pct": 100 * float(exc.mean())}
+                   "transient_excess": float(exc.mean())}
             if lab != me:
                 row["recovery_vs_" + me] = paired(rec_me, rec, e.bootstrap)
-                row["transient_excess_vs_" + me] = paired(100 * exc_me, 100 * exc, e.bootstrap)
+                row["transient_excess_vs_" + me] = paired(exc_me, exc, e.bootstrap)
                 row["F_vs_" + me] = paired(f_me, f, e.bootstrap)
                 row["recovery_saving_of_" + me + "_pct"] = 100 * float(1 - rec_me.mean() / max(rec.mean(), 1e-9))
             res["streams"][lab] = row
@@ -379,7 +405,7 @@ def _summary(cfg: LinkGroupRunConfig, labels: list[str], win: list[dict[str, Any
 def _fmt_paired(v: dict[str, Any] | None) -> str:
     if v is None:
         return "-"
-    return f"{v['mean_diff']:+.1f} [{v['ci95'][0]:+.1f}, {v['ci95'][1]:+.1f}], p={v['wilcoxon_p']:.3g}"
+    return f"{v['mean_diff']:+.2f} [{v['ci95'][0]:+.2f}, {v['ci95'][1]:+.2f}], p={v['wilcoxon_p']:.3g}"
 
 
 def _markdown(cfg: LinkGroupRunConfig, summ: dict[str, Any]) -> str:
@@ -401,7 +427,7 @@ def _markdown(cfg: LinkGroupRunConfig, summ: dict[str, Any]) -> str:
         lines += ["", f"### Streams: {e.stream_seeds} task streams of {(e.changes + 1) * e.interval} slots, "
                   f"changes every {e.interval} slots (recovery time, online learning)", "",
                   f"| policy | mean F | mean recovery [slots] | recovered | by event | {me} - policy "
-                  f"(recovery, 95 % CI, p) | saving of {me} % | ms/slot | transient excess % | {me} - policy "
+                  f"(recovery, 95 % CI, p) | saving of {me} % | ms/slot | transient excess [F] | {me} - policy "
                   f"(excess, 95 % CI, p) |", "|---|---|---|---|---|---|---|---|---|---|"]
         for lab, r in summ["streams"].items():
             v = r.get("recovery_vs_" + me)
@@ -412,7 +438,7 @@ def _markdown(cfg: LinkGroupRunConfig, summ: dict[str, Any]) -> str:
             lines.append(f"| {lab} | {r['mean_F']:.3f} | {r['mean_recovery_slots']:.1f} | "
                          f"{100 * r['recovered_share']:.0f} % | {ev} | {cmp} | "
                          f"{'-' if sav is None else format(sav, '.1f')} | {r['time_per_slot_ms']:.2f} | "
-                         f"{r['transient_excess_pct']:.1f} | {_fmt_paired(r.get('transient_excess_vs_' + me))} |")
+                         f"{r['transient_excess']:.2f} | {_fmt_paired(r.get('transient_excess_vs_' + me))} |")
     return "\n".join(lines) + "\n"
 
 

@@ -204,13 +204,14 @@ def transient_excess(
     window: int = 20,
     tail: int = 50,
 ) -> float:
-    """Relative excess of the objective right after a change over the cycle's normal level.
+    """Excess of the objective right after a change over the cycle's normal level (objective units).
 
-    ``mean(series[change : change + window]) / mean(series[cycle_end - tail : cycle_end]) - 1``:
+    ``mean(series[change : change + window]) - mean(series[cycle_end - tail : cycle_end])``:
     how much worse (positive) the first ``window`` slots after the change are than the end of
     the cycle.  Unlike :func:`recovery_time` it has no threshold, so window-to-window noise
     averages out over streams instead of deciding the result; a policy that adapts after a
-    change shows a positive excess, one that does not adapt an excess near 0.
+    change shows a positive excess, one that does not adapt an excess near 0.  (Absolute, not
+    relative: the level can be ~0 when every receiver is served.)
 
     Parameters
     ----------
@@ -232,5 +233,4 @@ def transient_excess(
             f"need 0 <= change and change + max(window, tail) <= cycle_end <= len(series); got "
             f"change={change}, cycle_end={cycle_end}, len={x.size}"
         )
-    level = float(x[cycle_end - tail : cycle_end].mean())
-    return float(x[change : change + window].mean() / max(abs(level), 1e-12) - 1.0)
+    return float(x[change : change + window].mean() - x[cycle_end - tail : cycle_end].mean())

@@ -118,7 +118,7 @@ def test_transient_excess_on_constructed_series():
     from oracles.linkgroup.objective import transient_excess
 
     x = np.r_[np.full(100, 10.0), np.full(20, 15.0), np.full(80, 10.0)]
-    assert transient_excess(x, 100, 200) == pytest.approx(0.5)
+    assert transient_excess(x, 100, 200) == pytest.approx(5.0)
     assert transient_excess(np.full(200, 3.0), 100, 200) == pytest.approx(0.0)
     with pytest.raises(ValueError, match="cycle_end"):
         transient_excess(x, 180, 200)
