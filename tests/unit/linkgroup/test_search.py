@@ -122,3 +122,32 @@ def test_transient_excess_on_constructed_series():
     assert transient_excess(np.full(200, 3.0), 100, 200) == pytest.approx(0.0)
     with pytest.raises(ValueError, match="cycle_end"):
         transient_excess(x, 180, 200)
+
+
+@pytest.mark.parametrize("make", [lambda: RolloutPolicy(n_samples=4, n_candidates=6, seed=3),
+                                  lambda: SaaPolicy(n_samples=2, time_limit=5.0, seed=3)], ids=["rollout", "saa"])
+def test_search_policies_never_read_the_future(make):
+    """Scrambling the realised window's later slots (gains and levels) does not change a decision."""
+    import dataclasses
+
+    env = LinkGroupSchedEnv(preset="small", mode="links", layout_seed=2)
+    obs, _ = env.reset(seed=11)
+    env.step(_greedy_action(env))
+    u = env.unwrapped
+    acts = []
+    for scramble in (False, True):
+        if scramble:
+            g = u.instance.gain.copy()
+            g[:, :, u.t + 1:] = g[:, :, u.t + 1:][..., ::-1] * 0.5
+            u.instance = dataclasses.replace(u.instance, gain=g)
+            u.levels = u.levels.copy()
+            u.levels[:, :, u.t + 1:] = 0
+        pol = make()
+        pol.reset(env)
+        acts.append(np.asarray(pol.act(obs, env)))
+    assert np.array_equal(acts[0], acts[1])
+
+
+def _greedy_action(env):
+    u = env.unwrapped
+    return u.encode(greedy_group(u.instance, u.t, u.delivered, u.spec_obj))
