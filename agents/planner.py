@@ -502,13 +502,14 @@ def default_model_path(preset: str) -> Path:
     return ROOT / "runs" / "planner" / f"{Path(preset).stem}_demand.json"
 
 
-def _follow(policy: Policy, u: Any, sats: np.ndarray) -> np.ndarray:
-    from leo_env.envs.downlink.policies import _greedy_choice
+def _follow(policy: Policy, env: gym.Env[Any, Any], sats: np.ndarray) -> np.ndarray:
+    """Candidate indices selecting ``sats``; cells where the masks refuse fall back to B0."""
+    from leo_env.envs.downlink.policies import GreedyPolicy
 
-    action, ok = u.actions_for(sats)
+    action, ok = env.unwrapped.actions_for(sats)
     if not ok.all():
         policy.stats["fallbacks"] = policy.stats.get("fallbacks", 0) + int((~ok).sum())
-        action = np.where(ok, action, _greedy_choice(u))
+        action = np.where(ok, action, GreedyPolicy().act({}, env))
     return action
 
 
@@ -620,7 +621,7 @@ class PlannerPolicy(Policy):
             self.stats["replans"] = self.stats.get("replans", 0) + 1
         self._replan(u)
         assert self.plan is not None
-        return _follow(self, u, self.plan[:, 0])
+        return _follow(self, env, self.plan[:, 0])
 
     def _replan(self, u: Any) -> None:
         from oracles import p2
