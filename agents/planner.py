@@ -446,12 +446,14 @@ def plan_from_prices(
     cc, ll, kk = np.nonzero(problem.vis & (problem.w > 0) & np.isfinite(problem.w))
     usable[problem.cand[cc, ll], kk] = True
     pi = np.where(usable, pi, 0.0)
+    unplaced = np.full((problem.C, K), -1, np.int64)
     starts = []
-    ins, _, _ = local_search(problem, -1, max_passes=1, order=order, price=pi)
+    ins, _, _ = local_search(problem, unplaced, max_passes=1, order=order, price=pi)
     starts.append(ins)
     if warm is not None:
         starts.append(warm)
-    best_path, best_primal = None, -np.inf
+    best_path: np.ndarray = starts[0]
+    best_primal = -np.inf
     for st in starts:
         pth, _, _ = local_search(problem, st, max_passes=passes)
         v = _path_value(problem, pth)
@@ -479,7 +481,7 @@ def plan_from_prices(
         step = theta * max(val - best_primal, 1e-9 * max(1.0, abs(val))) / nrm
         pi = np.maximum(0.0, pi - step * g)
     if iters > 0:
-        ins, _, _ = local_search(problem, -1, max_passes=1, order=order, price=best_pi)
+        ins, _, _ = local_search(problem, unplaced, max_passes=1, order=order, price=best_pi)
         ins, _, _ = local_search(problem, ins, max_passes=passes)
         v = _path_value(problem, ins)
         if v > best_primal:
@@ -506,7 +508,8 @@ def _follow(policy: Policy, env: gym.Env[Any, Any], sats: np.ndarray) -> np.ndar
     """Candidate indices selecting ``sats``; cells where the masks refuse fall back to B0."""
     from leo_env.envs.downlink.policies import GreedyPolicy
 
-    action, ok = env.unwrapped.actions_for(sats)
+    u: Any = env.unwrapped
+    action, ok = u.actions_for(sats)
     if not ok.all():
         policy.stats["fallbacks"] = policy.stats.get("fallbacks", 0) + int((~ok).sum())
         action = np.where(ok, action, GreedyPolicy().act({}, env))
@@ -612,7 +615,7 @@ class PlannerPolicy(Policy):
     # ------------------------------------------------------------------ acting
     def act(self, obs: Any, env: gym.Env[Any, Any]) -> np.ndarray:
         """The plan's satellites for the current slot (planning first when needed)."""
-        u = env.unwrapped
+        u: Any = env.unwrapped
         k = u.k
         if self.plan is not None and self.mode in ("prices", "lagrangian"):
             action, ok = u.actions_for(self.plan[:, k - self.plan_k0])
@@ -660,7 +663,7 @@ def _drop_infeasible(problem: Any, path_l: np.ndarray) -> np.ndarray:
     """Rows of a warm start that break visibility or the budget become -1 (to be re-inserted)."""
     path_l = np.array(path_l, dtype=np.int64)
     C, K = path_l.shape  # noqa: N806
-    bad = (path_l < 0).any(axis=1)
+    bad: np.ndarray = np.asarray((path_l < 0).any(axis=1), dtype=bool)
     rows = np.nonzero(~bad)[0]
     if rows.size:
         vis = problem.vis[rows[:, None], path_l[rows], np.arange(K)[None, :]]

@@ -22,6 +22,7 @@ import argparse
 import os
 import platform
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -35,7 +36,7 @@ def _make(name: str) -> Any:
     from agents import planner
     from leo_env.envs.downlink.policies import MPCPolicy
 
-    table = {
+    table: dict[str, Callable[[], Any]] = {
         "planner": planner.make_planner, "planner-fast": planner.make_planner_fast,
         "planner-lag": planner.make_planner_lagrangian, "mpc-post": planner.make_planner_mpc,
         "b2": MPCPolicy,
