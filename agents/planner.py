@@ -73,6 +73,7 @@ __all__ = [
     "make_planner_seed1",
     "make_planner_seed2",
     "make_planner_lagrangian",
+    "make_planner_raw",
     "make_planner_lagrangian_raw",
     "make_planner_mpc",
 ]
@@ -706,6 +707,11 @@ def make_planner_fast() -> PlannerPolicy:
 def make_planner_lagrangian() -> PlannerPolicy:
     """``planner-lag``: learned demand posterior, full Lagrangian plan once, followed."""
     return _named(PlannerPolicy(mode="lagrangian"), "planner-lag")
+
+
+def make_planner_raw() -> PlannerPolicy:
+    """``planner-raw``: ``planner`` on the raw forecasts (ablation of the demand model)."""
+    return _named(PlannerPolicy(mode="prices", denoise=False), "planner-raw")
 
 
 def make_planner_lagrangian_raw() -> PlannerPolicy:
