@@ -1318,6 +1318,88 @@ def _residual(n, p, y, ah, Acum, G, w, eps, t, lr, ln_, lp, ly, lN, lP):
 
 
 @njit(**_JIT)
+def _residual_parts(n, p, y, ah, Acum, G, w, eps, lr, ln_, lp, ly, lN, lP, cr, cn, cp, cy, cN, cP):
+    """:func:`_residual` in two parts, so that the rates are evaluated once per point.
+
+    Returns the dual residual's squared norm (``inf`` outside the domain) and writes the
+    complementarity products ``l_k (-f_k)`` to ``cr, cn, cp, cy`` (nc, M) and ``cN, cP`` (M),
+    from which :func:`_rc` gives the centrality part at any ``t`` and :func:`_gap_of` the
+    surrogate gap.
+
+    Same operations in the same order as :func:`_residual` and :func:`_surrogate_gap`, so the
+    numbers are the same to the last bit.
+    """
+    nc, M = n.shape
+    rd = 0.0
+    for m in range(M):
+        sn = 1.0
+        sp = 1.0
+        for i in range(nc):
+            sn -= n[i, m]
+            sp -= p[i, m]
+        if sn <= 0.0 or sp <= 0.0:
+            return INF
+        cN[m] = lN[m] * sn
+        cP[m] = lP[m] * sp
+        for i in range(nc):
+            nn = n[i, m]
+            pp = p[i, m]
+            if nn <= 0.0 or pp <= 0.0:
+                return INF
+            a = ah[i, m]
+            r = a * pp / nn
+            L = math.log1p(r)
+            ir = 1.0 / (1.0 + r)
+            ym1 = y[i, m - 1] if m > 0 else 0.0
+            h = nn * L - (y[i, m] - ym1) / G[i]
+            sl = Acum[i, m] - y[i, m]
+            if h <= 0.0 or sl <= 0.0:
+                return INF
+            rn = -lr[i, m] * (L - r * ir) - ln_[i, m] + lN[m]
+            rp = -lr[i, m] * a * ir - lp[i, m] + lP[m]
+            ry = lr[i, m] / G[i] + ly[i, m]
+            if m + 1 < M:
+                ry -= lr[i, m + 1] / G[i]
+            else:
+                u = eps + y[i, m]
+                if u <= 0.0:
+                    return INF
+                ry -= w[i] / u
+            rd += rn * rn + rp * rp + ry * ry
+            cr[i, m] = lr[i, m] * h
+            cn[i, m] = ln_[i, m] * nn
+            cp[i, m] = lp[i, m] * pp
+            cy[i, m] = ly[i, m] * sl
+    return rd
+
+
+@njit(**_JIT)
+def _rc(t, cr, cn, cp, cy, cN, cP):
+    """Centrality part of :func:`_residual` at ``t`` from the products of :func:`_residual_parts`."""
+    nc, M = cr.shape
+    it = 1.0 / t
+    rc = 0.0
+    for m in range(M):
+        rc += (cN[m] - it) ** 2 + (cP[m] - it) ** 2
+        for i in range(nc):
+            rc += (cr[i, m] - it) ** 2 + (cn[i, m] - it) ** 2
+            rc += (cp[i, m] - it) ** 2 + (cy[i, m] - it) ** 2
+    return rc
+
+
+@njit(**_JIT)
+def _gap_of(cr, cn, cp, cy, cN, cP):
+    """:func:`_surrogate_gap` from the products of :func:`_residual_parts` (same order)."""
+    nc, M = cr.shape
+    gap = 0.0
+    for m in range(M):
+        for i in range(nc):
+            gap += cr[i, m] + cn[i, m] + cp[i, m] + cy[i, m]
+        gap += cN[m] + cP[m]
+    return gap
+
+
+@njit(**_JIT)
 def _max_dual_step(lv, dl, smax):
     for idx in range(lv.size):
         d = dl.flat[idx]
@@ -1459,11 +1541,28 @@ def ipm(ah, Acum, G, w, eps, n, p, y, t0, gap_tol, mu_factor, max_iter, lam, mu,
     ty = np.empty((nc, M))
     tN = np.empty(M)
     tP = np.empty(M)
+    # complementarity products of the current iterate and of a trial point (_residual_parts):
+    # the residual at a new t and the surrogate gap follow without evaluating the rates again
+    cr = np.empty((nc, M))
+    cn = np.empty((nc, M))
+    cp = np.empty((nc, M))
+    cy = np.empty((nc, M))
+    cN = np.empty(M)
+    cP = np.empty(M)
+    cr2 = np.empty((nc, M))
+    cn2 = np.empty((nc, M))
+    cp2 = np.empty((nc, M))
+    cy2 = np.empty((nc, M))
+    cN2 = np.empty(M)
+    cP2 = np.empty(M)
     converged = False
     iters = 0
+    gap = _surrogate_gap(n, p, y, ah, Acum, G, lr, ln_, lp, ly, lN, lP)
+    rd0 = _residual_parts(
+        n, p, y, ah, Acum, G, w, eps, lr, ln_, lp, ly, lN, lP, cr, cn, cp, cy, cN, cP
+    )
     while iters < max_iter:
         iters += 1
-        gap = _surrogate_gap(n, p, y, ah, Acum, G, lr, ln_, lp, ly, lN, lP)
         t = mu_factor * mcons / gap
         tgt = 1.0 / t
         tn[:, :] = tgt
@@ -1488,8 +1587,7 @@ def ipm(ah, Acum, G, w, eps, n, p, y, t0, gap_tol, mu_factor, max_iter, lam, mu,
         smax = _max_dual_step(lP, dlP, smax)
         smax = _max_primal_step(n, p, y, Acum, eps, dn, dp, dy, smax)
         s = 0.99 * smax
-        r0, _ = _residual(n, p, y, ah, Acum, G, w, eps, t, lr, ln_, lp, ly, lN, lP)
-        r0 = math.sqrt(r0)
+        r0 = math.sqrt(rd0 + _rc(t, cr, cn, cp, cy, cN, cP) if rd0 < INF else INF)
         accepted = False
         for _ in range(60):
             for i in range(nc):
@@ -1504,7 +1602,11 @@ def ipm(ah, Acum, G, w, eps, n, p, y, t0, gap_tol, mu_factor, max_iter, lam, mu,
             for m in range(M):
                 lN2[m] = lN[m] + s * dlN[m]
                 lP2[m] = lP[m] + s * dlP[m]
-            r1, _ = _residual(n2, p2, y2, ah, Acum, G, w, eps, t, lr2, ln2, lp2, ly2, lN2, lP2)
+            rd1 = _residual_parts(
+                n2, p2, y2, ah, Acum, G, w, eps, lr2, ln2, lp2, ly2, lN2, lP2,
+                cr2, cn2, cp2, cy2, cN2, cP2,
+            )  # fmt: skip
+            r1 = rd1 + _rc(t, cr2, cn2, cp2, cy2, cN2, cP2) if rd1 < INF else INF
             if r1 < INF and math.sqrt(r1) <= (1.0 - 0.01 * s) * r0:
                 accepted = True
                 break
@@ -1520,7 +1622,14 @@ def ipm(ah, Acum, G, w, eps, n, p, y, t0, gap_tol, mu_factor, max_iter, lam, mu,
         ly[:, :] = ly2
         lN[:] = lN2
         lP[:] = lP2
-        gap = _surrogate_gap(n, p, y, ah, Acum, G, lr, ln_, lp, ly, lN, lP)
+        rd0 = rd1
+        cr[:, :] = cr2
+        cn[:, :] = cn2
+        cp[:, :] = cp2
+        cy[:, :] = cy2
+        cN[:] = cN2
+        cP[:] = cP2
+        gap = _gap_of(cr, cn, cp, cy, cN, cP)
         if gap <= gap_tol or ub - _filled_utility(n, p, ah, ainc, G, w, eps) <= gap_tol:
             converged = True
             break

@@ -104,3 +104,37 @@ def test_serve_all_filter_agrees_with_single_pool(seed):
             caught += not possible
     assert under > 0 and over > 0
     assert caught >= 0.9 * over
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2], ids=["seed0", "seed1", "seed2"])
+def test_residual_parts_bit_identical(seed):
+    """The interior point's split residual (rates evaluated once per point) gives
+    :func:`_residual`'s and :func:`_surrogate_gap`'s numbers to the last bit, at any ``t``."""
+    rng = np.random.default_rng(seed)
+    nc, M = 5, 7
+    ah = rng.uniform(1.0, 50.0, (nc, M))
+    G = rng.uniform(0.2, 2.0, nc)
+    w = rng.uniform(0.5, 2.0, nc)
+    ainc = rng.dirichlet(np.ones(M), nc)
+    Acum = np.cumsum(ainc, axis=1)
+    Acum[:, -1] = 1.0
+    n = rng.uniform(0.5, 1.0, (nc, M)) / (nc + 1)
+    p = rng.uniform(0.5, 1.0, (nc, M)) / (nc + 1)
+    rate = G[:, None] * n * np.log1p(ah * p / n)
+    y = np.empty((nc, M))  # strictly feasible: half the rate, 90 % of the arrivals
+    prev = np.zeros(nc)
+    for m in range(M):
+        prev = y[:, m] = np.minimum(prev + 0.5 * rate[:, m], 0.9 * Acum[:, m])
+    lr, ln_, lp, ly = (rng.uniform(0.1, 3.0, (nc, M)) for _ in range(4))
+    lN, lP = rng.uniform(0.1, 3.0, M), rng.uniform(0.1, 3.0, M)
+    prods = [np.empty((nc, M)) for _ in range(4)] + [np.empty(M), np.empty(M)]
+    rd = k._residual_parts(n, p, y, ah, Acum, G, w, 1e-4, lr, ln_, lp, ly, lN, lP, *prods)
+    assert np.isfinite(rd)
+    for t in (1.0, 37.5, 1e6):
+        ref, _ = k._residual(n, p, y, ah, Acum, G, w, 1e-4, t, lr, ln_, lp, ly, lN, lP)
+        assert rd + k._rc(t, *prods) == ref
+    assert k._gap_of(*prods) == k._surrogate_gap(n, p, y, ah, Acum, G, lr, ln_, lp, ly, lN, lP)
+    n[0, 0] = 2.0  # outside the domain (pool exceeded)
+    assert (
+        k._residual_parts(n, p, y, ah, Acum, G, w, 1e-4, lr, ln_, lp, ly, lN, lP, *prods) == np.inf
+    )
