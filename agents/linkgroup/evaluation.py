@@ -256,6 +256,8 @@ def _fig8_summary(cfg: LinkGroupRunConfig, labels: list[str], runs: list[dict[st
     def cycles(lab: str) -> dict[tuple[int, int], float]:
         out = {}
         for s in seeds:
+            if (lab, s) not in by:  # a partial set of jobs (benchmarks.linkgroup_jobs)
+                continue
             r = by[(lab, s)]
             upd = np.asarray(r["update"])
             for u in np.unique(upd):
@@ -269,7 +271,7 @@ def _fig8_summary(cfg: LinkGroupRunConfig, labels: list[str], runs: list[dict[st
     c_me = cycles(me) if me in labels else None
     for lab in ["opt", *[x for x in labels if x != "opt"]]:
         c = cycles(lab)
-        keys = sorted(c)
+        keys = sorted(k for k in c if k in c_opt)
         f = np.asarray([c[k] for k in keys])
         f_opt = np.asarray([c_opt[k] for k in keys])
         pos = f_opt > 1e-6
@@ -282,10 +284,13 @@ def _fig8_summary(cfg: LinkGroupRunConfig, labels: list[str], runs: list[dict[st
                "n_cycles_overloaded": int(hard.sum()),
                "gap_to_opt_pct_median": float(np.median(g)),
                "pooled_gap_pct": 100.0 * float(f.sum() / max(f_opt.sum(), 1e-9) - 1.0),
-               "time_per_slot_ms": 1e3 * float(np.mean([by[(lab, s)]["time_per_slot_s"] for s in seeds])),
+               "time_per_slot_ms": 1e3 * float(np.mean([by[(lab, s)]["time_per_slot_s"] for s in seeds
+                                                        if (lab, s) in by])),
+               "seeds": sorted({k[0] for k in keys}),
                "cycle_gaps_pct": g.tolist()}
         if c_me is not None and lab != me:
-            row["vs_" + me] = paired(np.asarray([c_me[k] for k in keys]), f, e.bootstrap)
+            both = np.asarray([k in c_me for k in keys])
+            row["vs_" + me] = paired(np.asarray([c_me[k] for k in keys if k in c_me]), f[both], e.bootstrap)
         if e.fig8_search_updates:  # every policy on the cycles the searches were scored on
             sub = np.asarray([k[1] < e.fig8_search_updates for k in keys])
             fs, fo = f[sub], f_opt[sub]
