@@ -364,7 +364,7 @@ def _summary(cfg: LinkGroupRunConfig, labels: list[str], win: list[dict[str, Any
         f = np.array([np.mean(r[lab]["F"]) for r in win])
         gaps = (f - f_opt) / np.maximum(f_opt, 1e-9)
         hard = f_opt >= 1.0  # OPT leaves at least one receiver unserved ("overloaded" seeds)
-        row = {"mean_F": float(f.mean()),
+        row: dict[str, Any] = {"mean_F": float(f.mean()),
                "gap_to_opt_pct": 100 * float(gaps[hard].mean()) if hard.any() else None,
                "n_overloaded_seeds": int(hard.sum()),
                "median_gap_pct": 100 * float(np.median(gaps)),
