@@ -15,6 +15,7 @@ i.e. ``omega`` is the root of ``exp(omega) (omega - 1) + 1 = rho ah`` (see :func
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 from numba import njit, prange
@@ -23,7 +24,7 @@ INF = np.inf
 
 # numpy error model: no zero-division branches around every division (smaller, faster code;
 # the kernels guard their own domains), on-disk cache next to the module
-_JIT = {"cache": True, "error_model": "numpy"}
+_JIT: dict[str, Any] = {"cache": True, "error_model": "numpy"}
 
 
 @njit(**_JIT)

@@ -118,8 +118,9 @@ def solve_fast(data: P1Data, **options: Any) -> P1BatchResult:
 #: default of :func:`allocate`'s ``threads``: ``"auto"`` runs the (batch item, satellite)
 #: pairs on numba's threads when there are at least :data:`THREADS_MIN_PAIRS` of them and the
 #: machine has an idle core (1-minute load average below ``cpu_count - 0.5``); True / False
-#: force it
-THREADS: bool | str = "auto"
+#: force it.  Default False: the threaded kernel compiles for 60-150 s on a cold cache (a fresh
+#: CI machine is idle, so "auto" would pick it in every vector test); opt in with "auto"/True
+THREADS: bool | str = False
 THREADS_MIN_PAIRS = 32
 _LOAD_CHECK = [0.0, False]  # time of the last load check [s], its answer
 # numba's default (workqueue) threading layer must not run two parallel kernels at once: a

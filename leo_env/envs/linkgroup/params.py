@@ -94,6 +94,7 @@ class LinkGroupParams:
         for key in list(base):
             if key not in own:
                 if key not in cfg_fields:
-                    raise ValueError(f"LinkGroupParams: unknown argument {key!r}")
+                    # Python's own wording: wrappers (TorchRL's GymEnv) retry without optional arguments on it
+                    raise TypeError(f"LinkGroupParams got an unexpected keyword argument {key!r}")
                 ov[key] = base.pop(key)
         return cls(**base, overrides=tuple(sorted(ov.items())))
