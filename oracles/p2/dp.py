@@ -248,3 +248,39 @@ def solve_dp(
         problem, path, status="optimal", method="dp", solve_time_s=elapsed,
         message="optimal (exact per-cell DP)", info={"dp_value": float(value.sum())},
     )
+
+
+@njit(cache=True)
+def _dual_values(
+    pi: np.ndarray, cand: np.ndarray, w: np.ndarray, vis: np.ndarray, eps: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Closed-form per-slot values and shares on the candidate view (see :func:`dual_slot_value`)."""
+    C, L, K = w.shape  # noqa: N806
+    phi = np.full((C, L, K), -np.inf)
+    ys = np.zeros((C, L, K))
+    log_eps = np.log(eps)
+    for c in range(C):
+        for li in range(L):
+            s = cand[c, li]
+            if s < 0:
+                continue
+            for k in range(K):
+                if not vis[c, li, k]:
+                    continue
+                wc = w[c, li, k]
+                if wc == 0.0:
+                    phi[c, li, k] = 0.0
+                    continue
+                if wc == np.inf:
+                    phi[c, li, k] = log_eps
+                    continue
+                p = pi[s, k]
+                cap = wc if wc < 1.0 else 1.0
+                if p > 0.0:
+                    y = 1.0 / p - eps * wc
+                    y = 0.0 if y < 0.0 else (cap if y > cap else y)
+                else:
+                    y = cap
+                ys[c, li, k] = y
+                phi[c, li, k] = np.log(eps + y / wc) - p * y
+    return phi, ys

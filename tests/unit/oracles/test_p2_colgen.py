@@ -10,7 +10,8 @@ import pytest
 from leo_env.core.handover import count_handovers
 from oracles.p2 import proxy as _proxy
 from oracles.p2 import solve
-from oracles.p2.colgen import ColumnPool, column_generation, envelope_master, integer_master
+from oracles.p2.colgen import ColumnPool, column_generation, integer_master
+from oracles.p2.colgen_exact import envelope_master
 from oracles.p2.lagrangian import dual_value
 from oracles.p2.result import score_path
 from oracles.p2.synthetic import random_problem
