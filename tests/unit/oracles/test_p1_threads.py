@@ -31,6 +31,7 @@ def _env_batch(seed: int, B: int = 20, S: int = 4, C: int = 12, M: int = 10):
     return assoc, a, g, N, P
 
 
+@pytest.mark.slow  # the threaded kernel (opt-in, THREADS = False) compiles for 60-150 s on a cold cache
 @pytest.mark.parametrize("seed", [0, 1], ids=["seed0", "seed1"])
 def test_threads_bit_identical_and_match_solve_batch(seed):
     """``threads=True`` gives the serial kernel's numbers bit for bit, and solve_batch's."""
@@ -51,7 +52,9 @@ def test_threads_bit_identical_and_match_solve_batch(seed):
     assert (path == k.ST_CLOSED).any() and ((path == k.ST_IPM) | (path == k.ST_SPLIT)).any()
 
 
-@pytest.mark.parametrize("threads", [False, True], ids=["serial", "threads"])
+@pytest.mark.parametrize(
+    "threads", [False, pytest.param(True, marks=pytest.mark.slow)], ids=["serial", "threads"]
+)
 @pytest.mark.parametrize("field", ["a", "g", "N", "W_PRB"])
 def test_check_finite_raises(threads, field):
     assoc, a, g, N, P = _env_batch(2, B=16)
