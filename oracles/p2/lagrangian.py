@@ -390,8 +390,9 @@ def solve_lagrangian(
     cg_rounds : int
         Pricing rounds of column generation.
     cg_time_share : float
-        With ``dual="both"``, column generation may take at most this multiple of the time
-        the subgradient took.  The price-guided rounds keep the subgradient's prices (they
+        With ``dual="both"`` and a ``time_limit``, column generation may take at most this
+        multiple of the time the subgradient took (without a time limit it is bounded by
+        ``cg_rounds`` only, so the default answer does not depend on the clock).  The price-guided rounds keep the subgradient's prices (they
         gave better associations than the exact master duals on ``europe-starlink``).
     cg_min_gap : float
         With ``dual="both"``, column generation runs only when the subgradient's certified
@@ -535,7 +536,7 @@ def solve_lagrangian(
             return best_seen[0]
 
         remaining = max(0.0, dual_share * limit - (time.perf_counter() - t0))
-        if dual == "both":
+        if dual == "both" and time_limit is not None:  # no clock in the default: reproducible
             remaining = min(remaining, cg_time_share * t_sub)
         cg = _cg.column_generation(problem, pool, max_rounds=cg_rounds, time_limit=remaining,
                                    on_path=_on_path, gap_tol=gap_tol)
