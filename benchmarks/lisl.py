@@ -167,35 +167,13 @@ def fig4(
     rows = []
     for n in sizes:
         for seed in seeds:
-            pb, summary, _ = _problem(n, seed, preset, overrides)
-            sol = dujo(pb, params)
-            thr = {
-                "dujo": sol.info["throughput_last"],
-                "dujo-best": max(sol.info["throughput_last"], sol.info["throughput_best"]),
-            }
-            times = {"dujo": sol.solve_time_s}
-            for name in BASE_METHODS:
-                s = BASELINES[name](pb, np.random.default_rng(seed))
-                thr[name] = s.throughput_gbps
-                times[name] = s.solve_time_s
-            bound = sol.upper_bound_gbps
-            rows.append(
-                {
-                    "n_sats": n,
-                    "seed": seed,
-                    **{f"inst_{k}": v for k, v in summary.items()},
-                    "throughput_gbps": thr,
-                    "bound_gbps": bound,
-                    "gap": {k: 1.0 - v / bound if bound > 0 else 0.0 for k, v in thr.items()},
-                    "time_s": times,
-                    "iter_s": sol.info["iter_time_s"],
-                    "best_k": sol.info["best_k"],
-                }
-            )
+            row = _instance_row(n, seed, overrides or {}, params, preset)
+            rows.append(row)
+            thr, bound = row["throughput_gbps"], row["bound_gbps"]
             print(
                 f"I={n:>5} seed={seed:>2}  "
                 + "  ".join(f"{k}={v:7.1f}" for k, v in thr.items())
-                + f"  bound={bound:7.1f}  ({sol.solve_time_s:.0f} s)",
+                + f"  bound={bound:7.1f}  ({row['time_s']['dujo']:.0f} s)",
                 flush=True,
             )
     summary_rows = []
@@ -381,12 +359,16 @@ def _load_rows(out: str | None) -> list[dict[str, Any]]:
 
 
 def _instance_row(
-    n_sats: int, seed: int, overrides: dict[str, Any], params: DujoParams
+    n_sats: int,
+    seed: int,
+    overrides: dict[str, Any],
+    params: DujoParams,
+    preset: str = "paper",
 ) -> dict[str, Any]:
     """DuJo (last and best iterate), the baselines and the certified bound on one instance."""
     ov = dict(overrides)
     n = int(ov.pop("n_sats", n_sats))
-    pb, summary, _ = _problem(n, seed, "paper", ov)
+    pb, summary, _ = _problem(n, seed, preset, ov)
     sol = dujo(pb, params)
     thr = {
         "dujo": sol.info["throughput_last"],
