@@ -113,7 +113,7 @@ def pretrain(
     dict
         Final ``loss``, ``value_loss`` and training ``accuracy``.
     """
-    expected = int(np.prod(policy.observation_space.shape))
+    expected = int(np.prod(policy.observation_space.shape or ()))
     if data.obs.shape[1] != expected:
         raise ValueError(f"labels hold observations of length {data.obs.shape[1]}, the policy expects {expected}")
     policy.set_training_mode(True)

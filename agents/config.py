@@ -562,7 +562,7 @@ def load_experiment(
         if not pp.exists():
             raise FileNotFoundError(f"agent preset {preset!r} not found at {pp}")
         layers.insert(0, OmegaConf.create({"agent": OmegaConf.load(pp)}))
-    obj = merge_overrides(ExperimentConfig, layers, list(overrides or []), where=where)
+    obj: object = merge_overrides(ExperimentConfig, layers, list(overrides or []), where=where)
     assert isinstance(obj, ExperimentConfig)
     validate(obj)
     return obj

@@ -91,6 +91,8 @@ class ObsLayout:
         """Layout of a ``Dict`` observation space of :class:`~leo_env.envs.downlink.DownlinkEnv`."""
         slices, shapes, off = {}, {}, 0
         for key, sub in space.spaces.items():
+            if sub.shape is None:
+                raise ValueError(f"observation key {key!r} has no fixed shape")
             size = int(np.prod(sub.shape))
             slices[key] = slice(off, off + size)
             shapes[key] = tuple(int(x) for x in sub.shape)

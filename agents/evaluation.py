@@ -519,7 +519,7 @@ def wilcoxon_pairs(
     labels = list(dict.fromkeys(lab for lab, _ in episodes))
     levels = sorted({lv for _, lv in episodes})
     plist = [tuple(p.split(":", 1)) for p in pairs] if pairs else _default_pairs(labels)
-    out = []
+    out: list[dict[str, Any]] = []
     for a, b in plist:
         for lv in levels:
             ea, eb = episodes.get((a, lv)), episodes.get((b, lv))
@@ -657,8 +657,9 @@ def aggregate_training_seeds(
         if len(members) < 2:
             continue
         for lv in levels:
-            eps = [episodes.get((m.label, lv)) for m in members]
-            if any(e is None for e in eps) or len({len(e) for e in eps}) != 1:
+            found = [episodes.get((m.label, lv)) for m in members]
+            eps = [e for e in found if e is not None]
+            if len(eps) != len(found) or len({len(e) for e in eps}) != 1:
                 continue
             u = np.array([[e["utility"] for e in run] for run in eps], dtype=float)
             iqm, lo, hi = iqm_interval(u, reps=reps, seed=n)

@@ -32,7 +32,7 @@ import warnings
 import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -168,8 +168,8 @@ def label_episode(
         "label": np.stack(rows["label"]).astype(np.int64),
         "reward": np.asarray(rows["reward"], dtype=np.float32),
         "slot": np.asarray(rows["slot"], dtype=np.int64),
-        "fallbacks": np.int64(oracle.stats.get("fallbacks", 0)),
-        "solve_time_s": np.float64(oracle.stats.get("solve_time_s", 0.0)),
+        "fallbacks": np.array(oracle.stats.get("fallbacks", 0), dtype=np.int64),
+        "solve_time_s": np.array(oracle.stats.get("solve_time_s", 0.0), dtype=np.float64),
     }
 
 
@@ -194,7 +194,7 @@ def write_shard(path: Path, episodes: list[tuple[int, dict[str, np.ndarray]]]) -
 
     def _w(tmp: str) -> None:
         with open(tmp, "wb") as f:
-            np.savez(f, **arrays)
+            np.savez(f, **cast(dict[str, Any], arrays))
 
     atomic_write(path, _w)
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -104,7 +104,7 @@ def write_plots(
     episodes: dict[tuple[str, float], list[dict[str, Any]]],
     specs: Sequence[Any],
     predictor: str = "",
-    differences: tuple[str, dict[tuple[str, float], tuple[Sequence[float], float, float]]] | None = None,
+    differences: tuple[str, Mapping[tuple[str, float], tuple[Sequence[float], float, float]]] | None = None,
 ) -> list[Path]:
     """Write the plots of :data:`PLOT_FILES` into ``out`` (titles name the predictor); returns their paths."""
     note = f"\npredictor: {predictor}" if predictor else ""
@@ -170,7 +170,7 @@ def write_plots(
 
     # 4. decision-time CDF (first level; forecast-free policies share episodes)
     fig, ax = plt.subplots(figsize=(5, 3.6))
-    lv0 = levels[0] if levels else None
+    lv0 = levels[0] if levels else 0.0
     for lab in labels:
         eps = episodes.get((lab, lv0), [])
         t = np.sort(np.concatenate([np.asarray(e["decision_ms_slots"]) for e in eps])) if eps else np.array([])
@@ -192,7 +192,7 @@ def write_plots(
 
 
 def paired_difference_plot(
-    path: Path, differences: dict[tuple[str, float], tuple[Sequence[float], float, float]], reference: str,
+    path: Path, differences: Mapping[tuple[str, float], tuple[Sequence[float], float, float]], reference: str,
     note: str = "",
 ) -> Path:
     """Per-seed utility differences to ``reference``, one panel per method, with the 95 % CI.

@@ -103,6 +103,8 @@ class LSTMForecaster(nn.Module):
     *next* slot's normalised demand (output ``t`` sees inputs ``0..t``).
     """
 
+    scale: th.Tensor  # a buffer: saved with the weights
+
     def __init__(self, hidden: int = 32, scale: float = 1.0) -> None:
         super().__init__()
         self.hidden = int(hidden)

@@ -97,6 +97,8 @@ def build_model(
         policy = "MlpPolicy"
         pk = {"net_arch": [a.hidden, a.hidden]}
     cls = algo_class(a.algo)
+    if not issubclass(cls, (PPO, MaskablePPO)):
+        raise ValueError(f"agent.algo={a.algo!r} is not a PPO variant (ppo, maskable_ppo, bc_maskable_ppo)")
     return cls(
         policy, env, learning_rate=p.learning_rate, n_steps=p.n_steps, batch_size=p.batch_size,
         n_epochs=p.n_epochs, gamma=p.gamma, gae_lambda=p.gae_lambda, clip_range=p.clip_range,

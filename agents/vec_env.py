@@ -10,7 +10,7 @@ observations (:class:`agents.envs.ObsLayout`), immediate auto-reset with
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import gymnasium as gym
 import numpy as np
@@ -56,8 +56,9 @@ class DownlinkVecEnv(VecEnv):
         satellite_ids: bool = False,
     ) -> None:
         self.venv = DownlinkVectorEnv(num_envs, **kwargs)
-        self.layout = ObsLayout.from_space(self.venv.single_observation_space, ids=satellite_ids)
-        obs_space = self.layout.box(self.venv.single_observation_space)
+        single = cast(spaces.Dict, self.venv.single_observation_space)
+        self.layout = ObsLayout.from_space(single, ids=satellite_ids)
+        obs_space = self.layout.box(single)
         self._actions: np.ndarray | None = None
         self.C = self.venv.params.C
         super().__init__(num_envs, obs_space, action_space or self.venv.single_action_space)

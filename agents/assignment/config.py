@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from omegaconf import OmegaConf
+from omegaconf import DictConfig, OmegaConf
 
 __all__ = ["TrainSettings", "AssignmentRunConfig", "load_config", "MODELS", "SPLITS"]
 
@@ -168,6 +168,8 @@ def load_config(path: str | Path | None, overrides: list[str] | None = None) -> 
     parts = [base]
     if path is not None:
         data = OmegaConf.load(path)
+        if not isinstance(data, DictConfig):
+            raise ValueError(f"experiment config {path}: expected a mapping of sections, got a list")
         data.pop("family", None)  # the family tag used by the lead's routing
         parts.append(data)
     if overrides:

@@ -20,7 +20,7 @@ Kendall tau against the hidden priorities.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import nn
@@ -167,7 +167,7 @@ class GSL(AssignmentModel):
         e = torch.deg2rad(batch["elev"])
         present = batch["avail"][:, None, :].to(e.dtype)
         b = e.shape[0]
-        onehot = self.onehot.expand(b, -1, -1)
+        onehot = cast(torch.Tensor, self.onehot).expand(b, -1, -1)
         x = F.relu(
             self.encode(torch.cat([torch.cos(e) * present, torch.sin(e) * present, onehot], -1))
         )

@@ -76,7 +76,7 @@ class PricePredictor:
 
 def _tensors(
     node_x: np.ndarray, arc_x: np.ndarray, tail: np.ndarray, head: np.ndarray
-) -> tuple[torch.Tensor, ...]:
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     return (
         torch.from_numpy(np.ascontiguousarray(node_x, dtype=np.float32)),
         torch.from_numpy(np.ascontiguousarray(arc_x, dtype=np.float32)),

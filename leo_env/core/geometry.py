@@ -18,7 +18,7 @@ import numpy as np
 # worker threads interfere with torch's CPU kernels in the same process: after a scenario build
 # a masked-PPO decision on `medium` took 66 ms instead of 0.85 ms (`python -m benchmarks.decision`).
 if "NUMBA_THREADING_LAYER" not in os.environ:
-    numba.config.THREADING_LAYER = "workqueue"
+    numba.config.THREADING_LAYER = "workqueue"  # type: ignore[attr-defined]  # set from the environment at import
 
 __all__ = [
     "R_EARTH_M",

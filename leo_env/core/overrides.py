@@ -55,7 +55,7 @@ def valid_keys(cfg: Any, prefix: str = "") -> list[str]:
     out: list[str] = []
     if isinstance(cfg, DictConfig):
         for k in cfg.keys():
-            key = f"{prefix}{k}"
+            key = prefix + str(k)
             out.append(key)
             child = cfg.get(k)
             if isinstance(child, DictConfig):

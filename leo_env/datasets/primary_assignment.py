@@ -43,7 +43,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -453,7 +453,7 @@ def _atomic_save(path: Path, save: Callable[[str], None]) -> None:
 def _save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
     def save(tmp: str) -> None:
         with open(tmp, "wb") as f:
-            np.savez_compressed(f, **arrays)
+            np.savez_compressed(f, **cast(dict[str, Any], arrays))
 
     _atomic_save(path, save)
 

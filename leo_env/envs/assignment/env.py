@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import gymnasium as gym
 import numpy as np
@@ -125,7 +125,9 @@ class PrimaryAssignmentEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         self.data, self.epochs = load_part(self.params)
         self.n_clusters = int(self.data.config.n_clusters)
         self.n_max = int(self.data.config.n_max)
-        self.observation_space = observation_space(self.n_clusters, self.n_max)
+        self.observation_space = cast(
+            spaces.Space[dict[str, np.ndarray]], observation_space(self.n_clusters, self.n_max)
+        )
         self.action_space = spaces.MultiDiscrete(np.full(self.n_clusters, self.n_max))
         self.priority = self.data.priority  # hidden priorities (read by the oracle policy only)
         self.epoch_index = int(self.epochs[0])

@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import gymnasium as gym
 import numpy as np
@@ -22,7 +22,7 @@ __all__ = ["TrueRulePolicy", "HENoPriorityPolicy"]
 def _rule(
     obs: dict[str, np.ndarray], env: gym.Env[Any, Any], order: np.ndarray | None
 ) -> np.ndarray:
-    u = env.unwrapped
+    u = cast(Any, env.unwrapped)
     avail = np.asarray(obs["avail"], dtype=bool)[None, :]
     res = he_assign(obs["elev"][None], obs["elev_min"][None], avail, order, u.min_elevation_deg)
     return res.label[0].astype(np.int64)
@@ -35,7 +35,7 @@ class TrueRulePolicy(Policy):
 
     def act(self, obs: Any, env: gym.Env[Any, Any]) -> np.ndarray:
         """The true assignment, recomputed from the observation."""
-        return _rule(obs, env, np.argsort(env.unwrapped.priority, kind="stable"))
+        return _rule(obs, env, np.argsort(cast(Any, env.unwrapped).priority, kind="stable"))
 
 
 class HENoPriorityPolicy(Policy):
