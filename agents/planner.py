@@ -536,6 +536,9 @@ class PlannerPolicy(Policy):
     demand_model, price_model : model, path or None
         The learned models; None: the preset's files under ``runs/planner/`` (fitted and saved
         on first use, see :func:`fit_models`).
+    price_seed : int
+        With ``price_model=None``: the training seed of the preset's price model
+        (:func:`default_price_path`), >= 0.
     iters : int
         Subgradient steps of ``mode="prices"`` from the learned prices.
     refine_iters : int
@@ -561,8 +564,12 @@ class PlannerPolicy(Policy):
         refine_iters: int = 80,
         solver_options: dict[str, Any] | None = None,
         passes: int = 2,
+        price_seed: int = 0,
     ) -> None:
         super().__init__()
+        if price_seed < 0:
+            raise ValueError(f"price_seed must be >= 0, got {price_seed}")
+        self.price_seed = int(price_seed)
         if mode not in self.MODES:
             raise ValueError(f"mode must be one of {self.MODES}, got {mode!r}")
         if iters < 0:
@@ -584,14 +591,19 @@ class PlannerPolicy(Policy):
     def _models(self, u: Any) -> None:
         preset = str(u.env_params.preset or u.scenario.name)
         if self.denoise and self.demand_model is None:
-            path = Path(self._dm_arg) if self._dm_arg is not None else default_model_path(preset)  # type: ignore[arg-type]
+            dm = self._dm_arg
+            path = default_model_path(preset) if dm is None or isinstance(dm, DemandModel) else Path(dm)
             if not path.exists():
                 fit_models(preset)
             self.demand_model = DemandModel.load(path)
         if self.mode == "prices" and self.price_model is None:
-            path = Path(self._pm_arg) if self._pm_arg is not None else default_price_path(preset)  # type: ignore[arg-type]
+            pm = self._pm_arg
+            if pm is None or isinstance(pm, PriceModel):
+                path = default_price_path(preset, self.price_seed)
+            else:
+                path = Path(pm)
             if not path.exists():
-                fit_models(preset)
+                fit_models(preset, seed=self.price_seed)
             self.price_model = PriceModel.load(path)
 
     def reset(self, env: gym.Env[Any, Any]) -> None:
@@ -689,14 +701,12 @@ def make_planner() -> PlannerPolicy:
 
 def make_planner_seed1() -> PlannerPolicy:
     """``planner-s1``: ``planner`` with the price model of training seed 1 (``*_prices_seed1.json``)."""
-    return _named(PlannerPolicy(mode="prices", price_model=ROOT / "runs" / "planner" / "medium_prices_seed1.json"),
-                  "planner-s1")
+    return _named(PlannerPolicy(mode="prices", price_seed=1), "planner-s1")
 
 
 def make_planner_seed2() -> PlannerPolicy:
     """``planner-s2``: ``planner`` with the price model of training seed 2 (``*_prices_seed2.json``)."""
-    return _named(PlannerPolicy(mode="prices", price_model=ROOT / "runs" / "planner" / "medium_prices_seed2.json"),
-                  "planner-s2")
+    return _named(PlannerPolicy(mode="prices", price_seed=2), "planner-s2")
 
 
 def make_planner_fast() -> PlannerPolicy:
@@ -724,9 +734,10 @@ def make_planner_mpc() -> PlannerPolicy:
     return _named(PlannerPolicy(mode="mpc"), "mpc-post")
 
 
-def default_price_path(preset: str) -> Path:
-    """``runs/planner/<preset>_prices.json`` under the repository root."""
-    return ROOT / "runs" / "planner" / f"{Path(preset).stem}_prices.json"
+def default_price_path(preset: str, seed: int = 0) -> Path:
+    """``runs/planner/<preset>_prices.json`` (training seed 0) or ``<preset>_prices_seed<seed>.json``."""
+    suffix = f"_seed{seed}" if seed else ""
+    return ROOT / "runs" / "planner" / f"{Path(preset).stem}_prices{suffix}.json"
 
 
 def fit_models(
@@ -746,9 +757,7 @@ def fit_models(
         dm = fit_demand_model(preset, seeds)
         dm.save(p1)
     dm = DemandModel.load(p1)
-    path = default_price_path(preset)
-    if seed:
-        path = path.with_name(f"{path.stem}_seed{seed}.json")
+    path = default_price_path(preset, seed)
     pm = fit_price_model(preset, dm, seeds=price_seeds, epochs=epochs, seed=seed, first_seed=1000 * seed)
     return p1, pm.save(path)
 
