@@ -59,6 +59,7 @@ __all__ = [
     "ppo_config",
     "sampled_steps",
     "time_iterations",
+    "train_until",
 ]
 
 VECTORIZE_MODES = ("vector_entry_point", "sync", "async")
@@ -518,6 +519,34 @@ def env_returns(result: Mapping[str, Any]) -> float:
     """Mean episode return of the finished episodes in an RLlib result (nan when none finished)."""
     value = _find(result.get("env_runners", result), "episode_return_mean")
     return float(value) if value is not None else math.nan
+
+
+def train_until(config: Any, total_steps: int, unit: str = "steps") -> dict[str, float]:
+    """Build the algorithm of ``config`` and train until ``total_steps`` env steps are sampled.
+
+    Prints one line per training iteration (``unit`` names the steps, e.g. ``"joint steps"``)
+    and stops the algorithm at the end, also on an error.
+
+    Returns
+    -------
+    dict
+        ``steps`` (sampled, lifetime), ``iterations`` and ``return_mean`` (the last result's
+        mean episode return; nan while no episode has finished).
+    """
+    _check_positive(total_steps=total_steps)
+    algo = config.build_algo()
+    out = {"steps": 0.0, "iterations": 0.0, "return_mean": math.nan}
+    try:
+        while out["steps"] < total_steps:
+            result = algo.train()
+            out["steps"] = float(sampled_steps(result))
+            out["iterations"] += 1
+            out["return_mean"] = env_returns(result)
+            print(f"iteration {int(out['iterations'])}: {int(out['steps'])} {unit}, "
+                  f"mean episode return {out['return_mean']:.3f}")
+    finally:
+        algo.stop()
+    return out
 
 
 def time_iterations(config: Any, iterations: int = 3, warmup: int = 1) -> dict[str, float]:

@@ -15,7 +15,7 @@ import argparse
 import ray
 import torch
 
-from agents.rllib import env_returns, multi_agent_ppo_config, sampled_steps
+from agents.rllib import multi_agent_ppo_config, train_until
 
 
 def main(total_steps: int = 5000, preset: str = "toy", shared: bool = True, batch: int = 200,
@@ -28,19 +28,7 @@ def main(total_steps: int = 5000, preset: str = "toy", shared: bool = True, batc
         env_kwargs={"preset": preset, "allocator": "equal"}, shared_policy=shared,
         train_batch_size=batch, minibatch_size=min(100, batch), seed=seed,
     )
-    algo = config.build_algo()
-    out = {"steps": 0.0, "iterations": 0.0, "return_mean": float("nan")}
-    try:
-        while out["steps"] < total_steps:
-            result = algo.train()
-            out["steps"] = float(sampled_steps(result))
-            out["iterations"] += 1
-            out["return_mean"] = env_returns(result)
-            print(f"iteration {int(out['iterations'])}: {int(out['steps'])} joint steps, "
-                  f"mean team return {out['return_mean']:.3f}")
-    finally:
-        algo.stop()
-    return out
+    return train_until(config, total_steps, unit="joint steps")
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ from typing import Any
 import ray
 import torch
 
-from agents.rllib import env_returns, ppo_config, sampled_steps, time_iterations
+from agents.rllib import ppo_config, time_iterations, train_until
 
 
 def _init_ray(num_cpus: int = 2) -> None:
@@ -53,19 +53,7 @@ def main(
         env_id, env_kwargs=env_kwargs or {"allocator": "equal"}, vectorize=vectorize,
         num_envs=num_envs, train_batch_size=batch, minibatch_size=min(128, batch), seed=seed,
     )
-    algo = config.build_algo()
-    out = {"steps": 0.0, "iterations": 0.0, "return_mean": float("nan")}
-    try:
-        while out["steps"] < total_steps:
-            result = algo.train()
-            out["steps"] = float(sampled_steps(result))
-            out["iterations"] += 1
-            out["return_mean"] = env_returns(result)
-            print(f"iteration {int(out['iterations'])}: {int(out['steps'])} steps, "
-                  f"mean episode return {out['return_mean']:.3f}")
-    finally:
-        algo.stop()
-    return out
+    return train_until(config, total_steps)
 
 
 def bench(
