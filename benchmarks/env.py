@@ -13,10 +13,12 @@ the cache).
 ``--p1-nested both`` times every case with the P1 fast solver's interior point only (off) and
 with its two-block prefix path (on, the default) in the same run, in the order off, on, on, off,
 and reports the ratio of the means (``speedup_vs_nested_off``).  ``--p1-threads both`` does the
-same for the P1 batch on numba's threads (``speedup_vs_threads_off``; the default ``auto`` uses
-them only while a core is idle).  ``--p1-baseline REV`` adds the P1 kernels of git revision
+same for the P1 batch on helper threads (``speedup_vs_threads_off``; the default ``auto`` uses
+them only while other processes leave a core idle).  ``--p1-baseline REV`` adds the P1 kernels of git revision
 ``REV`` as a same-run baseline (``speedup_vs_baseline``).  The 1-minute load average is
-recorded before every case.
+recorded before every case; each case also records this process's CPU time per step
+(``cpu_us_per_step``: what the machine's load barely changes, threads' time included) and the
+cores other processes kept busy meanwhile (``others_busy_cores``, from ``/proc/stat``).
 """
 
 from __future__ import annotations
@@ -47,6 +49,27 @@ TARGETS: dict[tuple[str, str], float] = {
 def _random_actions(mask: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Uniform allowed index per cell; ``mask`` (..., C, n)."""
     return np.where(mask, rng.random(mask.shape), -1.0).argmax(axis=-1)
+
+
+def _cpu_sample() -> tuple[float, float, float, float]:
+    """Wall clock [s], this process's CPU time [s], all CPUs' busy and total jiffies."""
+    try:
+        with open("/proc/stat", "rb") as fh:
+            vals = [float(v) for v in fh.readline().split()[1:9]]
+        busy, total = sum(vals) - vals[3] - vals[4], sum(vals)
+    except (OSError, ValueError):  # pragma: no cover - no /proc/stat on this platform
+        busy = total = float("nan")
+    return time.perf_counter(), time.process_time(), busy, total
+
+
+def _cpu_use(start: tuple[float, float, float, float], steps: int) -> dict[str, float]:
+    """This process's CPU time per step [us] and the cores other processes kept busy."""
+    end = _cpu_sample()
+    wall = end[0] - start[0]
+    own = end[1] - start[1]
+    ncpu = os.cpu_count() or 1
+    busy = ncpu * (end[2] - start[2]) / max(end[3] - start[3], 1e-9)
+    return {"cpu_us_per_step": 1e6 * own / steps, "others_busy_cores": busy - own / wall}
 
 
 def _warm_pool(env: Any, pool: int, seed: int) -> float:
@@ -82,6 +105,7 @@ def bench_scalar(
     env.timing.update(steps=0, allocator_s=0.0)
     steps = resets = 0
     t_reset = 0.0
+    cpu0 = _cpu_sample()
     t0 = time.perf_counter()
     while True:
         _, _, done, _, _ = env.step(_random_actions(env.action_mask_matrix(), rng))
@@ -94,6 +118,7 @@ def bench_scalar(
         if steps % 8 == 0 and time.perf_counter() - t0 >= seconds:
             break
     wall = time.perf_counter() - t0
+    cpu = _cpu_use(cpu0, steps)
     alloc = env.timing["allocator_s"]
     return {
         "preset": preset,
@@ -108,6 +133,7 @@ def bench_scalar(
         "allocator_us_per_step": 1e6 * alloc / steps,
         "env_us_per_step": 1e6 * (wall - alloc) / steps,
         "reset_ms_cached": 1e3 * t_reset / max(resets, 1),
+        **cpu,
         "scenario_build_ms": build_ms,
         "S": env.scenario.S,
         "C": env.params.C,
@@ -145,6 +171,7 @@ def bench_vector(
         vec.step(_random_actions(vec.action_masks().reshape(num_envs, C, -1), rng))
     vec.timing.update(steps=0, env_steps=0, allocator_s=0.0)
     calls = 0
+    cpu0 = _cpu_sample()
     t0 = time.perf_counter()
     while True:
         vec.step(_random_actions(vec.action_masks().reshape(num_envs, C, -1), rng))
@@ -154,6 +181,7 @@ def bench_vector(
     wall = time.perf_counter() - t0
     alloc = vec.timing["allocator_s"]
     env_steps = calls * num_envs  # auto-reset steps included, as any vector env counts them
+    cpu = _cpu_use(cpu0, env_steps)
     return {
         "preset": preset,
         "mode": "vector",
@@ -167,6 +195,7 @@ def bench_vector(
         "allocator_share": alloc / wall,
         "allocator_us_per_step": 1e6 * alloc / env_steps,
         "env_us_per_step": 1e6 * (wall - alloc) / env_steps,
+        **cpu,
         "scenario_build_ms": build_ms,
         "C": C,
         "K": vec.params.K,
@@ -267,6 +296,8 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
         "P1 share",
         "P1 us/step",
         "env us/step",
+        "CPU us/step",
+        "others",
         "build ms",
     ):
         table.add_column(col, justify="right" if col not in ("preset", "mode", "alloc") else "left")
@@ -285,6 +316,8 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
             f"{100 * r['allocator_share']:.0f} %",
             f"{r['allocator_us_per_step']:,.0f}",
             f"{r['env_us_per_step']:,.0f}",
+            f"{r['cpu_us_per_step']:,.0f}",
+            f"{r['others_busy_cores']:.1f}",
             f"{r['scenario_build_ms']:.1f}",
         )
     Console(width=160).print(table)
@@ -325,8 +358,9 @@ def main(argv: list[str] | None = None) -> int:
         "--p1-threads",
         default="auto",
         choices=["auto", "on", "off", "both"],
-        help="P1 batch items on numba's threads (oracles.p1.fast.THREADS; 'auto': batches of "
-        ">= 16 items while a core is idle); 'both' times every case off and on in the same run",
+        help="P1 batch on helper threads (oracles.p1.fast.THREADS; 'auto': batches of >= 32 "
+        "(item, satellite) pairs while other processes leave a core idle); 'both' times every "
+        "case off and on in the same run",
     )
     ap.add_argument(
         "--p1-baseline",
@@ -396,7 +430,8 @@ def main(argv: list[str] | None = None) -> int:
                 rows.append(r)
                 print(
                     f"{preset:>16s} {mode:>6s} nested={nested!s:8s} threads={threads!s:8s}: "
-                    f"{r['steps_per_s']:,.0f} steps/s (load {load0:.1f})",
+                    f"{r['steps_per_s']:,.0f} steps/s (load {load0:.1f}, other processes "
+                    f"{r['others_busy_cores']:.1f} cores)",
                     file=sys.stderr,
                 )
             last = rows[-len(variants) :]

@@ -18,7 +18,10 @@ import math
 from typing import Any
 
 import numpy as np
-from numba import njit, prange
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 INF = np.inf
 
@@ -2519,61 +2522,6 @@ def _unserved_utility(D, served, w, eps, b):
 
 
 @njit(**_JIT)
-def _closed_item(
-    x, a, g, N, P, scale, K, eps, w, force_ipm, nested,
-    n, p, lam, mu, status, iters, ubs, nsh_all, psh_all, fixed, usat, b,
-):  # fmt: skip
-    """Closed-form pass of :func:`solve_batch_kernel` for batch item ``b`` (its entries only)."""
-    S, C = x.shape[1], x.shape[2]
-    M = a.shape[2]
-    idx = np.empty(C, dtype=np.int64)
-    lamv = np.empty(M)
-    muv = np.empty(M)
-    served = np.zeros(C, dtype=np.bool_)
-    D = _demand(a, b)
-    for s in range(S):
-        _closed_sat(
-            x, a, g, N, P, scale, K, eps, w, force_ipm, nested,
-            n, p, lam, mu, status, iters, ubs, nsh_all, psh_all, usat, b, s, D, idx, lamv, muv,
-            served,
-        )  # fmt: skip
-    fixed[b] += _unserved_utility(D, served, w, eps, b)
-
-
-@njit(**_JIT)
-def solve_batch_kernel(x, a, g, N, P, scale, K, eps, w, force_ipm, nested):
-    """Closed-form pass over every (batch item, satellite) of a validated batch.
-
-    Parameters are the canonical arrays of :class:`oracles.p1._validate.P1Data`: ``x`` (B, S,
-    C) bool, ``a`` (B, C, M) [bit], ``g`` (B, S, C, Mg) linear gains, ``N, P`` (B, S) pools,
-    ``scale = 1 / (W_PRB N0)``, ``K = T_f W_PRB / ln 2``, ``w`` (B, C).
-
-    Returns ``n, p`` (B, S, C, M) [PRB], [W]; pool prices ``lam, mu`` (B, S, M) in utility per
-    PRB and per watt; ``status, iters`` (B, S) (``ST_PENDING`` where the interior point must
-    run, see :func:`solve_pending`); per-satellite bounds ``ub`` (B, S); the single-pool shares
-    ``nsh, psh`` (B, S, C) that warm-start it; ``fixed`` (B,) the utility of cells nobody can
-    serve (``w log eps`` each); ``usat`` (B, S) the utility of each closed-form satellite.
-    """
-    B, S, C = x.shape
-    M = a.shape[2]
-    n = np.zeros((B, S, C, M))
-    p = np.zeros((B, S, C, M))
-    lam = np.zeros((B, S, M))
-    mu = np.zeros((B, S, M))
-    status = np.zeros((B, S), dtype=np.int64)
-    iters = np.zeros((B, S), dtype=np.int64)
-    ubs = np.zeros((B, S))
-    usat = np.zeros((B, S))
-    nsh_all = np.zeros((B, S, C))
-    psh_all = np.zeros((B, S, C))
-    fixed = np.zeros(B)
-    out = (n, p, lam, mu, status, iters, ubs, nsh_all, psh_all, fixed, usat)
-    for b in range(B):
-        _closed_item(x, a, g, N, P, scale, K, eps, w, force_ipm, nested, *out, b)
-    return n, p, lam, mu, status, iters, ubs, nsh_all, psh_all, fixed, usat
-
-
-@njit(**_JIT)
 def _pending_setup(x, a, g, N, P, scale, K, eps, w, b, s, D, idx, nsh_all, psh_all):
     """Normalised arrays and strictly feasible interior-point start of satellite ``(b, s)``.
 
@@ -2911,49 +2859,244 @@ def _finish(served, Dall, w, eps, fixed, ubs):
     return bound, util
 
 
+@intrinsic
+def _fetch_add(typingctx, ary, i, v):
+    """Atomic ``ary[i] += v`` (sequentially consistent); returns the old value.
+
+    ``ary`` a 1-D int64 array shared by the threads of :func:`thread_worker`; ``v = 0`` is an
+    atomic load.
+    """
+    sig = types.int64(ary, i, v)
+
+    def codegen(context, builder, sig, args):
+        aryty = sig.args[0]
+        arr = context.make_array(aryty)(context, builder, args[0])
+        ptr = cgutils.get_item_pointer(context, builder, aryty, arr, [args[1]])
+        val = context.cast(builder, args[2], sig.args[2], types.int64)
+        return builder.atomic_rmw("add", ptr, val, "seq_cst")
+
+    return sig, codegen
+
+
+@intrinsic
+def _sched_yield(typingctx):
+    """``sched_yield()`` of the C library: lets a waiting thread give its core away."""
+    sig = types.int32()
+
+    def codegen(context, builder, sig, args):
+        fnty = ir.FunctionType(ir.IntType(32), [])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "sched_yield")
+        return builder.call(fn, [])
+
+    return sig, codegen
+
+
+# slots of the shared counter array ``ctr`` of :func:`_stages`
+_C_JOIN = 0  # threads that joined (+ _CLOSED once the first stage is over: no more joiners)
+_C_TEAM = 1  # team size, published by thread 0 when it closes the membership (0: not yet)
+_C_CLOSED_FORM = 2  # next (item, satellite) pair of the closed-form stage
+_C_IPM = 3  # next interior-point job
+_C_NJOBS = 4  # number of interior-point jobs (valid after barrier 1)
+_C_SCORE = 5  # next item to score
+_C_BAR = 6  # barriers 1, 2, 3 at _C_BAR + 0, 1, 2
+_CTR_LEN = 9
+_CLOSED = 1 << 40
+
+
+@njit(**_JIT)
+def _barrier(ctr, k, team):
+    """Wait until ``team`` threads have reached barrier slot ``k`` (spinning, yielding)."""
+    _fetch_add(ctr, k, 1)
+    while _fetch_add(ctr, k, 0) < team:
+        _sched_yield()
+
+
+@njit(**_JIT)
+def new_state(B, S, C, M):
+    """Work arrays of :func:`_stages` for a batch of shape (B, S, C, M), zeroed."""
+    return (
+        np.zeros((B, S, C, M)),  # n
+        np.zeros((B, S, C, M)),  # p
+        np.zeros((B, S, M)),  # lam
+        np.zeros((B, S, M)),  # mu
+        np.zeros((B, S), dtype=np.int64),  # status
+        np.zeros((B, S), dtype=np.int64),  # iters
+        np.zeros((B, S)),  # ubs
+        np.zeros((B, S)),  # usat
+        np.zeros((B, S, C)),  # nsh
+        np.zeros((B, S, C)),  # psh
+        np.zeros(B),  # fixed
+        np.zeros((B, C), dtype=np.bool_),  # reach: cells some satellite can serve
+        np.zeros((B, C)),  # Dm: demands
+        np.zeros((B, C, M)),  # z
+        np.zeros((B, C)),  # served
+        np.zeros((B, C)),  # Dall
+        np.zeros((B, C), dtype=np.bool_),  # no_sat
+        np.zeros(B),  # vb
+        np.zeros(B),  # va
+        np.zeros((B, S)),  # gtol
+        np.zeros(B, dtype=np.bool_),  # todo
+        np.zeros(B * S, dtype=np.int64),  # jobs
+        np.zeros(_CTR_LEN, dtype=np.int64),  # ctr
+    )
+
+
+@njit(**_JIT)
+def _ipm_jobs(x, Dm, gtol, jobs):
+    """Interior-point jobs (pairs ``b * S + s`` with ``gtol > 0``), most cells first.
+
+    Most cells first so that the threads of :func:`_stages` finish together (longest job
+    first); the order does not change any number.  Returns the number of jobs.
+    """
+    B, S, C = x.shape
+    nj = 0
+    size = np.zeros(B * S, dtype=np.int64)
+    for b in range(B):
+        for s in range(S):
+            if gtol[b, s] > 0.0:
+                nc = 0
+                for c in range(C):
+                    if x[b, s, c] and Dm[b, c] > 0.0:
+                        nc += 1
+                j = nj  # insertion, stable among equal sizes
+                while j > 0 and size[j - 1] < nc:
+                    jobs[j] = jobs[j - 1]
+                    size[j] = size[j - 1]
+                    j -= 1
+                jobs[j] = b * S + s
+                size[j] = nc
+                nj += 1
+    return nj
+
+
+@njit(**_JIT)
+def _stages(
+    x, a, g, N, P, scale, K, eps, w, force_ipm, nested, tol, mu_factor, max_iter, target_gap,
+    n, p, lam, mu, status, iters, ubs, usat, nsh, psh, fixed, reach, Dm, z, served, Dall,
+    no_sat, vb, va, gtol, todo, jobs, ctr, tid,
+):  # fmt: skip
+    """The fast solver's stages on a canonical batch, run by one thread of a team.
+
+    Arguments as in :func:`solve_kernel`, the work arrays of :func:`new_state` (shared by the
+    team, ``Dm`` holding the demands) and the thread's number ``tid`` (0: the caller's thread).
+    Stages: (1) the closed form over all (item, satellite) pairs; (2, thread 0) the
+    interior-point tolerances (:func:`_tolerances`); (3) the interior points; (4) the scoring
+    (pool projection, greedy causal service) over the items; (5, thread 0) the re-solve rounds
+    of items still above ``target_gap`` (rare; serial).  The threads take the next pair, job
+    or item from shared atomic counters and wait for each other between stages.  Every piece
+    writes only its own entries, so the numbers do not depend on the team size or on which
+    thread ran what.
+
+    Membership: a thread joins (counter ``_C_JOIN``) when it starts; thread 0 closes the team
+    when it has run out of closed-form pairs, so a helper that starts late (a busy machine)
+    is not waited for -- it finds the team closed and returns.
+    """
+    B, S, C = x.shape
+    M = a.shape[2]
+    if _fetch_add(ctr, _C_JOIN, 1) >= _CLOSED:
+        return  # arrived after thread 0 closed the team: nothing to do
+    idx = np.empty(C, dtype=np.int64)
+    lamv = np.empty(M)
+    muv = np.empty(M)
+    while True:
+        j = _fetch_add(ctr, _C_CLOSED_FORM, 1)
+        if j >= B * S:
+            break
+        b = j // S
+        s = j - b * S
+        _closed_sat(
+            x, a, g, N, P, scale, K, eps, w, force_ipm, nested,
+            n, p, lam, mu, status, iters, ubs, nsh, psh, usat, b, s, Dm[b], idx, lamv, muv,
+            reach[b],
+        )  # fmt: skip
+    if tid == 0:
+        team = _fetch_add(ctr, _C_JOIN, _CLOSED)
+        _fetch_add(ctr, _C_TEAM, team)
+    else:
+        while _fetch_add(ctr, _C_TEAM, 0) == 0:
+            _sched_yield()
+        team = _fetch_add(ctr, _C_TEAM, 0)
+    _barrier(ctr, _C_BAR, team)  # every closed-form pair is done
+    if tid == 0:
+        for b in range(B):
+            fixed[b] += _unserved_utility(Dm[b], reach[b], w, eps, b)
+        gt, td = _tolerances(
+            x, a, g, N, P, scale, K, eps, w, tol, status, ubs, nsh, psh, fixed, usat
+        )
+        gtol[:] = gt
+        todo[:] = td
+        _fetch_add(ctr, _C_NJOBS, _ipm_jobs(x, Dm, gtol, jobs))
+    _barrier(ctr, _C_BAR + 1, team)  # tolerances and jobs published
+    nj = _fetch_add(ctr, _C_NJOBS, 0)
+    while True:
+        q = _fetch_add(ctr, _C_IPM, 1)
+        if q >= nj:
+            break
+        b = jobs[q] // S
+        s = jobs[q] - b * S
+        solve_pending(
+            x, a, g, N, P, scale, K, eps, w, b, s, Dm[b], idx, gtol[b, s], mu_factor,
+            max_iter, nsh, psh, n, p, lam, mu, status, iters, ubs,
+        )  # fmt: skip
+    _barrier(ctr, _C_BAR + 2, team)  # every interior point is done
+    while True:
+        b = _fetch_add(ctr, _C_SCORE, 1)
+        if b >= B:
+            break
+        vb[b], va[b] = _pool_violation(x, n, p, N, P, b, True)
+        _service_item(x, n, p, g, scale, a, K, b, z, served, Dall, no_sat)
+    if tid != 0:
+        return
+    while _fetch_add(ctr, _C_SCORE, 0) < B + team:  # each thread overshoots the counter once
+        _sched_yield()
+    for rnd in range(3):
+        if rnd > 0:
+            _round_serial(
+                x, a, g, N, P, scale, K, eps, w, rnd, todo, gtol, mu_factor, max_iter, nsh,
+                psh, n, p, lam, mu, status, iters, ubs, z, served, Dall, no_sat, vb, va,
+            )  # fmt: skip
+        if not _check_round(rnd, todo, gtol, served, Dall, w, eps, fixed, ubs, target_gap):
+            break
+
+
 @njit(**_JIT)
 def solve_kernel(
     x, a, g, N, P, scale, K, eps, w, force_ipm, nested, tol, mu_factor, max_iter, target_gap
 ):
     """The whole fast solver on a canonical batch: closed form, interior point, scoring.
 
-    Arguments as in :func:`solve_batch_kernel`, plus the interior point's ``tol``,
-    ``mu_factor`` and ``max_iter`` and the certified relative gap ``target_gap`` to reach.
+    Parameters are the canonical arrays of :class:`oracles.p1._validate.P1Data`: ``x`` (B, S,
+    C) bool, ``a`` (B, C, M) [bit], ``g`` (B, S, C, Mg) linear gains, ``N, P`` (B, S) pools,
+    ``scale = 1 / (W_PRB N0)``, ``K = T_f W_PRB / ln 2``, ``w`` (B, C); ``force_ipm`` skips
+    the closed form (testing), ``nested`` enables the two-block path (:func:`prefix_suffix`);
+    the interior point's ``tol``, ``mu_factor`` and ``max_iter``; the certified relative gap
+    ``target_gap`` to reach.
 
     Tolerances are relative to each batch item's total utility: with ``U_b`` the utility of
     item ``b`` estimated before the interior point runs (closed-form satellites exactly, the
     others by their uniform-price bound, or their start's utility with fading) and ``q_b`` its
-    number of interior-point satellites plus those settled by the split path
-    (:func:`prefix_suffix`; so that the split path never loosens the interior point's
-    tolerance), each of them stops at a surrogate gap ``tol |U_b| / q_b``.  Items whose certified gap still exceeds ``target_gap`` are solved
-    again with tolerances 100 times smaller (twice at most).
+    number of interior-point satellites plus those settled by the split path (so that the
+    split path never loosens the interior point's tolerance), each of them stops at a
+    surrogate gap ``tol |U_b| / q_b``.  Items whose certified gap still exceeds
+    ``target_gap`` are solved again with tolerances 100 times smaller (twice at most).
 
-    Returns ``n, p, lam, mu, status, iters, ubs`` as :func:`solve_batch_kernel` (after the
-    interior point); ``bound, utility`` (B,); and the scoring of :func:`evaluate_kernel` (pools
-    projected): ``z, served, D, no_sat, viol_before, viol_after``.
-
-    Every stage works item by item (``_closed_item``, ``_item_round``); the threaded variant in
-    :mod:`oracles.p1._parallel` runs the same stages over the items with ``prange``.
+    Returns ``n, p`` (B, S, C, M) [PRB], [W]; pool prices ``lam, mu`` (B, S, M) in utility
+    per PRB and per watt; ``status, iters`` (B, S); per-satellite bounds ``ubs`` (B, S);
+    ``bound, utility`` (B,); and the scoring of :func:`evaluate_kernel` (pools projected):
+    ``z, served, D, no_sat, viol_before, viol_after``.  The stages are :func:`_stages` on
+    one thread (:func:`thread_worker` runs them on several, same numbers).
     """
     B, S, C = x.shape
-    n, p, lam, mu, status, iters, ubs, nsh, psh, fixed, usat = solve_batch_kernel(
-        x, a, g, N, P, scale, K, eps, w, force_ipm, nested
-    )
-    gtol, todo = _tolerances(
-        x, a, g, N, P, scale, K, eps, w, tol, status, ubs, nsh, psh, fixed, usat
-    )
-    M = a.shape[2]
-    z = np.zeros((B, C, M))
-    served = np.zeros((B, C))
-    Dall = np.zeros((B, C))
-    no_sat = np.zeros((B, C), dtype=np.bool_)
-    vb = np.zeros(B)
-    va = np.zeros(B)
-    for rnd in range(3):
-        args = (x, a, g, N, P, scale, K, eps, w, rnd, todo, gtol, mu_factor, max_iter, nsh, psh)
-        _round_serial(*args, n, p, lam, mu, status, iters, ubs, z, served, Dall, no_sat, vb, va)
-        if not _check_round(rnd, todo, gtol, served, Dall, w, eps, fixed, ubs, target_gap):
-            break
+    st = new_state(B, S, C, a.shape[2])
+    Dm = st[12]
+    for b in range(B):
+        Dm[b] = _demand(a, b)
+    _stages(
+        x, a, g, N, P, scale, K, eps, w, force_ipm, nested, tol, mu_factor, max_iter,
+        target_gap, *st, 0,
+    )  # fmt: skip
+    n, p, lam, mu, status, iters, ubs = st[0], st[1], st[2], st[3], st[4], st[5], st[6]
+    fixed, z, served, Dall, no_sat, vb, va = st[10], st[13], st[14], st[15], st[16], st[17], st[18]
     bound, util = _finish(served, Dall, w, eps, fixed, ubs)
     return n, p, lam, mu, status, iters, ubs, bound, util, z, served, Dall, no_sat, vb, va
 
@@ -3030,7 +3173,7 @@ def all_finite(a, g, N, P, scale, K, eps):
     return True
 
 
-@njit(**_JIT)
+@njit(nogil=True, **_JIT)
 def allocate_kernel(
     assoc, a, g, N, P, scale, K, eps, nested, tol, mu_factor, max_iter, target_gap, check
 ):
@@ -3051,17 +3194,12 @@ def allocate_kernel(
     return satisfaction_kernel(served, res[11]), served
 
 
-@njit(parallel=True, **_JIT)
-def allocate_parallel(
-    assoc, a, g, N, P, scale, K, eps, nested, tol, mu_factor, max_iter, target_gap, check
-):
-    """:func:`allocate_kernel` with the work on numba's threads (``prange``).
+@njit(nogil=True, **_JIT)
+def thread_setup(assoc, a, g, N, P, scale, K, eps, check):
+    """Shared arrays of a threaded :func:`allocate_kernel`: ``(x, w, *new_state(...))``.
 
-    The closed-form pass runs over all (item, satellite) pairs, each round's interior points
-    over the pending pairs, the scoring over the items; every piece writes only its own
-    entries, so the numbers are bit-identical to :func:`allocate_kernel`.  Only Python calls
-    it: a cached *caller* of a ``parallel=True`` kernel crashed when loaded from the cache in
-    a new process.
+    The demands are filled in; see :func:`thread_worker`.  With ``check`` non-finite inputs
+    raise ``ValueError``.
     """
     if check and not all_finite(a, g, N, P, scale, K, eps):
         raise ValueError("allocate: non-finite input (arrivals, gains, pools or constants)")
@@ -3069,64 +3207,30 @@ def allocate_parallel(
     S = g.shape[1]
     x = onehot_kernel(assoc, S)
     w = np.ones((B, C))
-    n = np.zeros((B, S, C, M))
-    p = np.zeros((B, S, C, M))
-    lam = np.zeros((B, S, M))
-    mu = np.zeros((B, S, M))
-    status = np.zeros((B, S), dtype=np.int64)
-    iters = np.zeros((B, S), dtype=np.int64)
-    ubs = np.zeros((B, S))
-    usat = np.zeros((B, S))
-    nsh = np.zeros((B, S, C))
-    psh = np.zeros((B, S, C))
-    fixed = np.zeros(B)
-    Dm = np.zeros((B, C))
-    served_c = np.zeros((B, C), dtype=np.bool_)
-    for b in prange(B):
-        Dm[b] = _demand(a, b)
-    for j in prange(B * S):
-        b = j // S
-        s = j - b * S
-        idx = np.empty(C, dtype=np.int64)
-        lamv = np.empty(M)
-        muv = np.empty(M)
-        _closed_sat(
-            x, a, g, N, P, scale, K, eps, w, False, nested,
-            n, p, lam, mu, status, iters, ubs, nsh, psh, usat, b, s, Dm[b], idx, lamv, muv,
-            served_c[b],
-        )  # fmt: skip
+    st = new_state(B, S, C, M)
+    Dm = st[12]
     for b in range(B):
-        fixed[b] += _unserved_utility(Dm[b], served_c[b], w, eps, b)
-    gtol, todo = _tolerances(
-        x, a, g, N, P, scale, K, eps, w, tol, status, ubs, nsh, psh, fixed, usat
-    )
-    z = np.zeros((B, C, M))
-    served = np.zeros((B, C))
-    Dall = np.zeros((B, C))
-    no_sat = np.zeros((B, C), dtype=np.bool_)
-    vb = np.zeros(B)
-    va = np.zeros(B)
-    jobs = np.empty(B * S, dtype=np.int64)
-    for rnd in range(3):
-        nj = 0
-        for b in range(B):
-            if todo[b]:
-                for s in range(S):
-                    if gtol[b, s] > 0.0:
-                        jobs[nj] = b * S + s
-                        nj += 1
-        for q in prange(nj):
-            b = jobs[q] // S
-            s = jobs[q] - b * S
-            idx = np.empty(C, dtype=np.int64)
-            solve_pending(
-                x, a, g, N, P, scale, K, eps, w, b, s, Dm[b], idx, gtol[b, s], mu_factor,
-                max_iter, nsh, psh, n, p, lam, mu, status, iters, ubs,
-            )  # fmt: skip
-        for b in prange(B):
-            if rnd == 0 or todo[b]:
-                vb[b], va[b] = _pool_violation(x, n, p, N, P, b, True)
-                _service_item(x, n, p, g, scale, a, K, b, z, served, Dall, no_sat)
-        if not _check_round(rnd, todo, gtol, served, Dall, w, eps, fixed, ubs, target_gap):
-            break
-    return satisfaction_kernel(served, Dall), served
+        Dm[b] = _demand(a, b)
+    return (x, w) + st
+
+
+@njit(nogil=True, **_JIT)
+def thread_worker(
+    x, a, g, N, P, scale, K, eps, w, nested, tol, mu_factor, max_iter, target_gap,
+    n, p, lam, mu, status, iters, ubs, usat, nsh, psh, fixed, reach, Dm, z, served, Dall,
+    no_sat, vb, va, gtol, todo, jobs, ctr, tid,
+):  # fmt: skip
+    """One thread's share of :func:`allocate_kernel` (:func:`_stages`; releases the GIL).
+
+    Call it with the arrays of :func:`thread_setup` from several Python threads at once,
+    ``tid = 0`` from the caller's thread (it does the serial parts and must run); the others
+    help while they can.  The result (the served bits ``served`` and demands ``Dall``, as
+    :func:`allocate_kernel`'s, bit for bit) is complete when thread 0 returns.  Returns the
+    team size (the number of threads that took part) for thread 0, 0 for the others.
+    """
+    _stages(
+        x, a, g, N, P, scale, K, eps, w, False, nested, tol, mu_factor, max_iter, target_gap,
+        n, p, lam, mu, status, iters, ubs, usat, nsh, psh, fixed, reach, Dm, z, served, Dall,
+        no_sat, vb, va, gtol, todo, jobs, ctr, tid,
+    )  # fmt: skip
+    return _fetch_add(ctr, _C_TEAM, 0) if tid == 0 else 0

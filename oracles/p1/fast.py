@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import queue
 import threading
 import time
 from typing import Any
@@ -19,7 +20,14 @@ from oracles.p1 import _kernels as k
 from oracles.p1._validate import P1Data
 from oracles.p1.result import P1BatchResult, scores
 
-__all__ = ["solve_fast", "allocate", "FAST_DEFAULTS", "THREADS", "THREADS_MIN_PAIRS"]
+__all__ = [
+    "solve_fast",
+    "allocate",
+    "spare_cores",
+    "FAST_DEFAULTS",
+    "THREADS",
+    "THREADS_MIN_PAIRS",
+]
 
 #: default options of the fast solver (override through ``**solver_options``)
 FAST_DEFAULTS: dict[str, Any] = {
@@ -115,36 +123,91 @@ def solve_fast(data: P1Data, **options: Any) -> P1BatchResult:
     )
 
 
-#: default of :func:`allocate`'s ``threads``: ``"auto"`` runs the (batch item, satellite)
-#: pairs on numba's threads when there are at least :data:`THREADS_MIN_PAIRS` of them and the
-#: machine has an idle core (1-minute load average below ``cpu_count - 0.5``); True / False
-#: force it.  Default False: the threaded kernel compiles for 60-150 s on a cold cache (a fresh
-#: CI machine is idle, so "auto" would pick it in every vector test); opt in with "auto"/True
+#: default of :func:`allocate`'s ``threads``: ``"auto"`` runs a batch on the caller's thread
+#: plus helper threads when it has at least :data:`THREADS_MIN_PAIRS` (item, satellite) pairs
+#: and other processes leave a core idle (:func:`spare_cores`); True / False force it.
+#: Default False: opt in with "auto" (the environment benchmark's ``--p1-threads``).
 THREADS: bool | str = False
 THREADS_MIN_PAIRS = 32
-_LOAD_CHECK = [0.0, False]  # time of the last load check [s], its answer
-# numba's default (workqueue) threading layer must not run two parallel kernels at once: a
-# second Python thread that finds the threaded kernel busy takes the serial one
-_PARALLEL_LOCK = threading.Lock()
+#: ``"auto"`` adds one helper thread per this many spare cores' worth of idle time ...
+THREADS_SPARE = 0.6
+#: ... and at most this many helpers (None: ``cpu_count - 1``)
+THREADS_MAX_HELPERS: int | None = None
+# a second Python thread that finds the helpers busy runs the batch alone
+_HELPER_LOCK = threading.Lock()
+_HELPERS: list[_Helper] = []
+# last /proc/stat sample: time [s], busy and total jiffies of all CPUs, own CPU time [s];
+# and the answer of spare_cores() over the interval before it
+_CPU = {"t": 0.0, "busy": 0.0, "total": 0.0, "own": 0.0, "spare": 0.0}
+_CPU_INTERVAL_S = 0.5
 
 
-def _threads_on(pairs: int, threads: bool | str | None) -> bool:
+class _Helper:
+    """A daemon thread that runs :func:`oracles.p1._kernels.thread_worker` calls it is given."""
+
+    def __init__(self) -> None:
+        self.jobs: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
+        threading.Thread(target=self._loop, name="p1-helper", daemon=True).start()
+
+    def _loop(self) -> None:
+        while True:
+            args = self.jobs.get()
+            k.thread_worker(*args)
+
+
+def _proc_stat() -> tuple[float, float] | None:
+    """Busy and total jiffies of all CPUs (``/proc/stat``), or None where unavailable."""
+    try:
+        with open("/proc/stat", "rb") as fh:
+            vals = [float(v) for v in fh.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    total = sum(vals)
+    return total - vals[3] - vals[4], total  # idle and iowait are not busy
+
+
+def spare_cores(now: float | None = None) -> float:
+    """Cores that other processes left idle, beyond one for this process [cores].
+
+    Measured over the last interval of at least 0.5 s from ``/proc/stat`` (all CPUs' busy
+    time minus this process's own CPU time, so that its helper threads do not count); without
+    ``/proc/stat`` from the 1-minute load average.  Read at most every 0.5 s; 0 until a first
+    interval has passed.
+    """
+    now = time.monotonic() if now is None else now
+    if now - _CPU["t"] < _CPU_INTERVAL_S:
+        return _CPU["spare"]
+    ncpu = os.cpu_count() or 1
+    own = time.process_time()
+    st = _proc_stat()
+    if st is None:
+        try:
+            spare = ncpu - max(os.getloadavg()[0], 1.0)
+        except OSError:  # pragma: no cover - no load average on this platform
+            spare = 0.0
+    elif _CPU["t"] > 0.0 and st[1] > _CPU["total"]:
+        busy_cores = ncpu * (st[0] - _CPU["busy"]) / (st[1] - _CPU["total"])
+        others = busy_cores - (own - _CPU["own"]) / (now - _CPU["t"])
+        spare = ncpu - 1.0 - max(others, 0.0)
+    else:
+        spare = 0.0
+    if st is not None:
+        _CPU["busy"], _CPU["total"] = st
+    _CPU.update(t=now, own=own, spare=spare)
+    return spare
+
+
+def _helpers_wanted(pairs: int, threads: bool | str | None) -> int:
+    """Helper threads for a batch of ``pairs`` (item, satellite) pairs (0: run it alone)."""
     if threads is None:
         threads = THREADS
+    ncpu = os.cpu_count() or 1
+    most = max(ncpu - 1, 1) if THREADS_MAX_HELPERS is None else THREADS_MAX_HELPERS
     if threads != "auto":
-        return bool(threads)
+        return most if threads else 0
     if pairs < THREADS_MIN_PAIRS:
-        return False
-    now = time.monotonic()
-    if now - _LOAD_CHECK[0] > 1.0:  # /proc/loadavg at most once a second
-        ncpu = os.cpu_count() or 1
-        try:
-            idle = ncpu > 1 and os.getloadavg()[0] < ncpu - 0.5
-        except OSError:  # pragma: no cover - no load average on this platform
-            idle = False
-        _LOAD_CHECK[0] = now
-        _LOAD_CHECK[1] = idle
-    return bool(_LOAD_CHECK[1])
+        return 0
+    return min(most, int(spare_cores() / THREADS_SPARE))
 
 
 def allocate(
@@ -184,10 +247,12 @@ def allocate(
     nested : bool, optional
         The ``nested`` option of :data:`FAST_DEFAULTS` (default: its value there).
     threads : bool or "auto", optional
-        Solve on numba's threads (:func:`oracles.p1._kernels.allocate_parallel`: the
-        (item, satellite) pairs in parallel; same numbers, bit for bit).  Default
+        Run the batch on this thread plus helper threads
+        (:func:`oracles.p1._kernels.thread_worker`: the (item, satellite) pairs, interior
+        points and items go to whichever thread is free; same numbers, bit for bit).  Default
         :data:`THREADS` (``"auto"``: only with at least :data:`THREADS_MIN_PAIRS` pairs
-        ``B * S`` while the machine has an idle core).
+        ``B * S``, one helper per :data:`THREADS_SPARE` of a core that other processes
+        leave idle, :func:`spare_cores`); True: ``cpu_count - 1`` helpers (at least one).
     check_finite : bool
         Raise ``ValueError`` on non-finite arrays or constants (checked inside the kernel).
 
@@ -219,9 +284,33 @@ def allocate(
         float(opt["target_gap"]),
         bool(check_finite),
     )
-    if not (_threads_on(a.shape[0] * g.shape[1], threads) and _PARALLEL_LOCK.acquire(False)):
+    helpers = _helpers_wanted(a.shape[0] * g.shape[1], threads)
+    if helpers == 0 or not _HELPER_LOCK.acquire(False):
         return k.allocate_kernel(*args)
     try:
-        return k.allocate_parallel(*args)
+        return _allocate_threads(args, helpers)
     finally:
-        _PARALLEL_LOCK.release()
+        _HELPER_LOCK.release()
+
+
+#: team size (threads that took part) of the last threaded :func:`allocate` call
+LAST_TEAM = [0]
+
+
+def _allocate_threads(args: tuple[Any, ...], helpers: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`oracles.p1._kernels.allocate_kernel` on this thread plus ``helpers`` helpers.
+
+    The helpers take part as soon as they start; one that starts late (a busy machine) is not
+    waited for (see :func:`oracles.p1._kernels._stages`).
+    """
+    while len(_HELPERS) < helpers:
+        _HELPERS.append(_Helper())
+    assoc, a, g, N, P, scale, K, eps, nested, tol, mu_factor, max_iter, target_gap, check = args
+    st = k.thread_setup(assoc, a, g, N, P, scale, K, eps, check)
+    work = (st[0], a, g, N, P, scale, K, eps, st[1], nested, tol, mu_factor, max_iter,
+            target_gap, *st[2:])  # fmt: skip
+    for tid in range(1, helpers + 1):
+        _HELPERS[tid - 1].jobs.put((*work, tid))
+    LAST_TEAM[0] = k.thread_worker(*work, 0)
+    served, demand = st[16], st[17]
+    return k.satisfaction_kernel(served, demand), served

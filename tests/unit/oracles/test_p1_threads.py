@@ -1,10 +1,12 @@
-"""Fast P1 solver, session-21 paths: the batch on numba's threads, the in-kernel finiteness
+"""Fast P1 solver: the batch on helper threads (session 22; bit-identical), the in-kernel finiteness
 check of the environment's entry point, and the everybody-served filter of the closed form.
 """
 
 from __future__ import annotations
 
 import math
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -31,7 +33,6 @@ def _env_batch(seed: int, B: int = 20, S: int = 4, C: int = 12, M: int = 10):
     return assoc, a, g, N, P
 
 
-@pytest.mark.slow  # the threaded kernel (opt-in, THREADS = False) compiles for 60-150 s on a cold cache
 @pytest.mark.parametrize("seed", [0, 1], ids=["seed0", "seed1"])
 def test_threads_bit_identical_and_match_solve_batch(seed):
     """``threads=True`` gives the serial kernel's numbers bit for bit, and solve_batch's."""
@@ -52,9 +53,47 @@ def test_threads_bit_identical_and_match_solve_batch(seed):
     assert (path == k.ST_CLOSED).any() and ((path == k.ST_IPM) | (path == k.ST_SPLIT)).any()
 
 
-@pytest.mark.parametrize(
-    "threads", [False, pytest.param(True, marks=pytest.mark.slow)], ids=["serial", "threads"]
-)
+def _worker_args(seed: int, B: int = 12):
+    assoc, a, g, N, P = _env_batch(seed, B=B)
+    scale = 1.0 / (PHY["W_PRB"] * PHY["N0"])
+    K = PHY["T_f"] * PHY["W_PRB"] / math.log(2.0)
+    g = np.ascontiguousarray(g[..., None])
+    serial = k.allocate_kernel(
+        assoc, a, g, N, P, scale, K, 1e-4, True, 1e-7, 10.0, 200, 1e-6, False
+    )
+    st = k.thread_setup(assoc, a, g, N, P, scale, K, 1e-4, False)
+    work = (st[0], a, g, N, P, scale, K, 1e-4, st[1], True, 1e-7, 10.0, 200, 1e-6, *st[2:])
+    return serial, st, work
+
+
+@pytest.mark.parametrize("seed", [3, 4], ids=["seed3", "seed4"])
+def test_team_of_two_shares_the_work_bit_identically(seed):
+    """A helper that joins first (deterministic team of two): the same numbers as the serial
+    kernel, whichever thread ran which pair, job and item."""
+    serial, st, work = _worker_args(seed)
+    ctr = st[-1]
+    helper = threading.Thread(target=k.thread_worker, args=(*work, 1))
+    helper.start()
+    while ctr[0] < 1:  # the helper has joined (it may already be waiting for thread 0)
+        time.sleep(1e-4)
+    team = k.thread_worker(*work, 0)
+    helper.join()
+    assert team == 2
+    np.testing.assert_array_equal(st[16], serial[1])  # served bits
+    np.testing.assert_array_equal(k.satisfaction_kernel(st[16], st[17]), serial[0])
+
+
+def test_late_helper_is_not_waited_for():
+    """A helper that starts after thread 0 closed the team returns at once, changing nothing."""
+    serial, st, work = _worker_args(5)
+    assert k.thread_worker(*work, 0) == 1
+    before = st[16].copy()
+    assert k.thread_worker(*work, 1) == 0
+    np.testing.assert_array_equal(st[16], before)
+    np.testing.assert_array_equal(before, serial[1])
+
+
+@pytest.mark.parametrize("threads", [False, True], ids=["serial", "threads"])
 @pytest.mark.parametrize("field", ["a", "g", "N", "W_PRB"])
 def test_check_finite_raises(threads, field):
     assoc, a, g, N, P = _env_batch(2, B=16)
@@ -72,17 +111,37 @@ def test_check_finite_raises(threads, field):
 
 
 def test_threads_auto_switch(monkeypatch):
-    """``"auto"``: threads only with many (item, satellite) pairs and an idle core."""
+    """``"auto"``: helpers only with many (item, satellite) pairs and cores that other
+    processes leave idle (``/proc/stat`` minus this process's own CPU time)."""
     import oracles.p1.fast as fast
 
-    monkeypatch.setattr(fast, "_LOAD_CHECK", [0.0, False])
     monkeypatch.setattr(fast.os, "cpu_count", lambda: 2)
-    monkeypatch.setattr(fast.os, "getloadavg", lambda: (0.9, 0.0, 0.0))
-    assert fast._threads_on(256, "auto") and not fast._threads_on(4, "auto")
-    monkeypatch.setattr(fast, "_LOAD_CHECK", [0.0, False])
-    monkeypatch.setattr(fast.os, "getloadavg", lambda: (1.7, 0.0, 0.0))
-    assert not fast._threads_on(256, "auto")
-    assert fast._threads_on(1, True) and not fast._threads_on(256, False)
+    monkeypatch.setattr(fast, "THREADS_MAX_HELPERS", None)
+    clock = {"own": 0.0, "now": 0.0}
+    monkeypatch.setattr(fast.time, "process_time", lambda: clock["own"])
+    monkeypatch.setattr(fast.time, "monotonic", lambda: clock["now"])
+    stat = {"busy": 0.0, "total": 0.0}
+    monkeypatch.setattr(fast, "_proc_stat", lambda: (stat["busy"], stat["total"]))
+
+    def spare_after(busy_cores: float, own_cores: float, t: float) -> float:
+        # one second: 200 jiffies on two CPUs, busy_cores of them busy; own_cores ours
+        stat["busy"] += 100.0 * busy_cores
+        stat["total"] += 200.0
+        clock["own"] += own_cores
+        clock["now"] = t
+        return fast.spare_cores()
+
+    monkeypatch.setattr(
+        fast, "_CPU", {"t": 0.0, "busy": 0.0, "total": 0.0, "own": 0.0, "spare": 0.0}
+    )
+    assert spare_after(1.0, 1.0, 10.0) == 0.0  # first sample: no interval yet
+    assert spare_after(1.0, 1.0, 11.0) == pytest.approx(1.0)  # only this process: one core spare
+    assert fast._helpers_wanted(256, "auto") == 1 and fast._helpers_wanted(4, "auto") == 0
+    assert spare_after(2.0, 2.0, 12.0) == pytest.approx(1.0)  # its own helper does not count
+    assert spare_after(2.0, 1.0, 13.0) == pytest.approx(0.0)  # another process on the other core
+    assert fast._helpers_wanted(256, "auto") == 0
+    assert spare_after(2.0, 0.0, 13.2) == pytest.approx(0.0)  # within 0.5 s: the last answer
+    assert fast._helpers_wanted(1, True) == 1 and fast._helpers_wanted(256, False) == 0
 
 
 @pytest.mark.parametrize("seed", range(6), ids=[f"seed{s}" for s in range(6)])
