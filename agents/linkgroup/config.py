@@ -62,6 +62,19 @@ class TrainSettings:
         Share of BC data-collection slots that play a random neighbour of OPT's group, [0, 1].
     bc_steps : int
         Gradient steps of the BC warm start, >= 0.
+    bc_teacher : str
+        Who labels the BC samples: ``opt`` (hindsight OPT's schedule of the window: not causal)
+        or ``rollout`` (the causal rollout search, ``RolloutPolicy``, at every visited state).
+    teacher_samples : int
+        Sampled channel paths per decision of the ``rollout`` teacher, >= 1.
+    dagger_rounds : int
+        ``rollout`` teacher only: DAgger rounds after the first BC fit, >= 0.  Round ``r`` plays
+        ``dagger_windows`` windows where each slot is played by the student (its Wolpertinger
+        choice) with probability ``1 - 0.5^r`` and by the teacher otherwise; every visited state
+        is labelled with the teacher's group, added to the BC set, and the actor (and critic)
+        are refitted for ``bc_steps // 2`` steps.
+    dagger_windows : int
+        Windows per DAgger round, >= 1.
     checkpoint_every : int
         Meta-episodes between checkpoints, >= 1.
     threads : int
@@ -79,6 +92,10 @@ class TrainSettings:
     bc_windows: int = 0
     bc_epsilon: float = 0.3
     bc_steps: int = 2000
+    bc_teacher: str = "opt"
+    teacher_samples: int = 16
+    dagger_rounds: int = 0
+    dagger_windows: int = 40
     checkpoint_every: int = 5
     threads: int = 1
     max_seconds: float | None = None
@@ -126,7 +143,10 @@ class EvalSettings:
         The slow causal searches (``rollout``, ``saa``) are scored on the first
         ``fig8_search_updates`` updates only (0: all), compared with OPT on the same cycles, >= 0.
     rollout_samples, saa_samples : int
-        Sampled channel paths per decision of the ``rollout`` / ``saa`` built-ins, >= 1.
+        Sampled channel paths per decision of the ``rollout`` (and ``rollout_ls``) / ``saa``
+        (and ``la1``, ``la2``) built-ins, >= 1.
+    rollout_ls_rounds : int
+        Local-search rounds of the ``rollout_ls`` built-in, >= 1.
     """
 
     seeds: int = 20
@@ -147,6 +167,7 @@ class EvalSettings:
     fig8_search_updates: int = 0
     rollout_samples: int = 16
     saa_samples: int = 4
+    rollout_ls_rounds: int = 3
 
 
 @dataclass
@@ -193,7 +214,14 @@ class LinkGroupRunConfig:
         t, e = self.train, self.evaluate
         if t.n_tasks < 1 or not 1 <= t.tasks_per_episode <= t.n_tasks:
             raise ValueError("train.n_tasks must be >= 1 and train.tasks_per_episode in [1, n_tasks]")
-        for name in ("meta_episodes", "bc_windows", "bc_steps"):
+        if t.bc_teacher not in ("opt", "rollout"):
+            raise ValueError(f"train.bc_teacher = {t.bc_teacher!r} is not allowed: 'opt' or 'rollout'")
+        if t.teacher_samples < 1 or t.dagger_windows < 1:
+            raise ValueError("train.teacher_samples and train.dagger_windows must be >= 1")
+        if t.dagger_rounds > 0 and t.bc_teacher != "rollout":
+            raise ValueError("train.dagger_rounds > 0 needs train.bc_teacher = 'rollout' (a causal teacher "
+                             "that can label the student's states)")
+        for name in ("meta_episodes", "bc_windows", "bc_steps", "dagger_rounds"):
             if getattr(t, name) < 0:
                 raise ValueError(f"train.{name} = {getattr(t, name)} is out of range: allowed >= 0")
         if t.maml_windows < 1 or t.checkpoint_every < 1 or t.threads < 1:
@@ -204,8 +232,9 @@ class LinkGroupRunConfig:
             raise ValueError("evaluate.windows_per_task, bootstrap >= 1; evaluate.seeds, stream_seeds >= 0")
         if e.fig8_updates != 0 and e.fig8_updates < 2:
             raise ValueError(f"evaluate.fig8_updates = {e.fig8_updates} is out of range: 0 (off) or >= 2")
-        if e.rollout_samples < 1 or e.saa_samples < 1:
-            raise ValueError("evaluate.rollout_samples and evaluate.saa_samples must be >= 1")
+        if e.rollout_samples < 1 or e.saa_samples < 1 or e.rollout_ls_rounds < 1:
+            raise ValueError("evaluate.rollout_samples, evaluate.saa_samples and evaluate.rollout_ls_rounds "
+                             "must be >= 1")
         if e.fig8_search_updates < 0:
             raise ValueError(f"evaluate.fig8_search_updates = {e.fig8_search_updates} is out of range: >= 0")
         if e.fig8_windows < 1 or not 1 <= e.fig8_every <= e.fig8_windows or e.fig8_seeds < 1:

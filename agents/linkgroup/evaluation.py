@@ -38,10 +38,17 @@ from leo_env.scenario import linkgroup as lg
 
 __all__ = ["BUILTINS", "evaluate", "windows_seed", "stream_seed", "paired"]
 
-BUILTINS = ("grd", "admm", "opt", "random", "rollout", "saa")
+BUILTINS = ("grd", "admm", "opt", "random", "rollout", "saa", "rollout_ls", "la1", "la2")
 """Built-in policies: GRD (causal greedy), ADMM-HEU and OPT (hindsight on the realised window),
-uniformly random masked, and the two causal searches over sampled channel futures: the rollout
-of GRD (``RolloutPolicy``) and SAA-MPC (``SaaPolicy``)."""
+uniformly random masked, the causal searches over sampled channel futures: the rollout of GRD
+(``RolloutPolicy``), the rollout with a local search over first-slot groups (``rollout_ls``,
+``evaluate.rollout_ls_rounds`` rounds) and SAA-MPC (``SaaPolicy``); and two information oracles
+that are **not causal** (``LookaheadSaaPolicy``: SAA-MPC knowing the realised channel 1 or 2
+slots ahead), for measuring the value of information."""
+
+SEARCHES = ("rollout", "saa", "rollout_ls", "la1", "la2")
+"""Built-ins with a decision-time search, scored on the first ``evaluate.fig8_search_updates``
+updates only (when > 0)."""
 
 EVENTS = ("departure", "arrival", "burst", "shock")
 
@@ -84,6 +91,7 @@ def _builtin(name: str, seed: int, e: Any = None) -> Any:
     from leo_env.envs.linkgroup.policies import (
         AdmmPolicy,
         GreedyPolicy,
+        LookaheadSaaPolicy,
         OptPolicy,
         RolloutPolicy,
         SaaPolicy,
@@ -93,7 +101,11 @@ def _builtin(name: str, seed: int, e: Any = None) -> Any:
     return {"grd": GreedyPolicy, "admm": AdmmPolicy, "opt": OptPolicy,
             "random": lambda: RandomPolicy(seed=seed),
             "rollout": lambda: RolloutPolicy(n_samples=16 if e is None else e.rollout_samples, seed=seed),
-            "saa": lambda: SaaPolicy(n_samples=4 if e is None else e.saa_samples, seed=seed)}[name]()
+            "saa": lambda: SaaPolicy(n_samples=4 if e is None else e.saa_samples, seed=seed),
+            "rollout_ls": lambda: RolloutPolicy(n_samples=16 if e is None else e.rollout_samples, seed=seed,
+                                                local_search=3 if e is None else e.rollout_ls_rounds),
+            "la1": lambda: LookaheadSaaPolicy(1, n_samples=4 if e is None else e.saa_samples, seed=seed),
+            "la2": lambda: LookaheadSaaPolicy(2, n_samples=4 if e is None else e.saa_samples, seed=seed)}[name]()
 
 
 def _play_builtin(pol: Any, env: Any, seed: int | None, times: list[float]) -> float:
@@ -226,7 +238,7 @@ def fig8_run(cfg_d: dict[str, Any], spec: tuple[str, dict[str, Any] | None], s: 
     scored = [w for w in range(n_win) if w % e.fig8_every == e.fig8_every - 1]
     seed = window_seed(600, s)
     t0 = time.perf_counter()
-    if label in ("rollout", "saa") and e.fig8_search_updates:
+    if label in SEARCHES and e.fig8_search_updates:
         scored = [w for w in scored if w // e.fig8_windows < e.fig8_search_updates]
     if d is None:
         pol = _builtin(label, s, e)

@@ -81,6 +81,9 @@ class LearnerSettings:
         Weight of a behaviour-cloning term (binary cross-entropy of ``mu`` against the teacher's
         group embedding, on a minibatch of the BC warm-start samples) kept in every actor update
         after a BC warm start (0: none), >= 0.
+    bc_online : bool
+        Keep the ``bc_weight`` term in the online phase's actor updates too (default: only
+        during meta-training).
     """
 
     k: int | None = None
@@ -99,6 +102,7 @@ class LearnerSettings:
     warmup: int = 128
     online_warmup: int = 32
     bc_weight: float = 0.0
+    bc_online: bool = False
 
     def check(self) -> None:
         """Validate (errors name the field and the allowed range)."""
@@ -394,7 +398,7 @@ class Learner:
             for p in self.critic.parameters():
                 p.requires_grad_(False)
             loss = self.actor_loss(b, net)
-            if self.s.bc_weight > 0 and self.bc_x is not None and not self.online:
+            if self.s.bc_weight > 0 and self.bc_x is not None and (self.s.bc_online or not self.online):
                 j = torch.randint(0, len(self.bc_x), (self.s.batch_size,), generator=self.gen)
                 mu, _ = net(self.bc_x[j])
                 loss = loss + self.s.bc_weight * torch.nn.functional.binary_cross_entropy(

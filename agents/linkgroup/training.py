@@ -48,7 +48,7 @@ from leo_env.envs.linkgroup.env import LinkGroupSchedEnv
 from leo_env.io import atomic_write_json
 from leo_env.scenario import linkgroup as lg
 
-__all__ = ["make_env", "new_learner", "play_window", "bc_warm_start", "train", "load_learner",
+__all__ = ["make_env", "new_learner", "play_window", "bc_warm_start", "dagger_warm_start", "train", "load_learner",
            "run_stream", "window_seed"]
 
 CKPT = "checkpoint.pt"
@@ -141,6 +141,16 @@ def bc_warm_start(learner: Learner, envs: list[LinkGroupSchedEnv], n_windows: in
     x = torch.as_tensor(np.asarray(xs, np.float32))
     y = torch.as_tensor(np.asarray(ys, np.float32))
     learner.bc_x, learner.bc_y = x, y
+    last = _bc_fit(learner, x, y, steps, seed, progress)
+    for a in actors or []:
+        a.load_state_dict(learner.actor.state_dict())
+    last["bc_samples"] = float(len(x))
+    return last
+
+
+def _bc_fit(learner: Learner, x: torch.Tensor, y: torch.Tensor, steps: int, seed: int,
+            progress: bool) -> dict[str, float]:
+    """``steps`` BC steps of the generalist actor's ``mu`` on (x, y), each with one critic TD step."""
     opt = torch.optim.Adam(learner.actor.parameters(), lr=learner.s.lr)
     gen = torch.Generator().manual_seed(seed)
     bce = torch.nn.BCELoss()
@@ -163,9 +173,79 @@ def bc_warm_start(learner: Learner, envs: list[LinkGroupSchedEnv], n_windows: in
         if progress and (s + 1) % 500 == 0:
             print(f"  bc step {s + 1}/{steps}: bc loss {last['bc_loss']:.4f} critic {last['critic_loss']:.4f}",
                   flush=True)
+    return last
+
+
+def dagger_warm_start(learner: Learner, envs: list[LinkGroupSchedEnv], n_windows: int, steps: int,
+                      epsilon: float, seed: int, rounds: int, round_windows: int, teacher_samples: int,
+                      actors: list[Actor] | None = None, progress: bool = False) -> dict[str, float]:
+    """BC + DAgger warm start from the causal rollout search (``RolloutPolicy``) as the teacher.
+
+    Round 0 plays ``n_windows`` windows of the training tasks following the teacher (with
+    probability ``epsilon`` a random one of the ``k`` valid groups nearest to the teacher's is
+    played instead, so the critic sees alternatives); round ``r = 1..rounds`` plays
+    ``round_windows`` windows where every slot is played by the student (its Wolpertinger
+    choice, greedy) with probability ``1 - 0.5^r``, else as in round 0.  Every visited state is
+    labelled with the teacher's group *at that state* (the teacher is causal, so it can label
+    the student's states: the point of DAgger), every transition enters the replay memory with
+    the candidate set nearest to the teacher's next group.  After round 0 ``steps`` fitting steps
+    (:func:`_bc_fit`: actor ``mu`` to the labels by binary cross-entropy, critic TD), after every
+    later round ``steps // 2`` on all labels so far.  The per-task actors start from the result.
+    """
+    from agents.linkgroup.wolpertinger import NearestGroups
+    from leo_env.envs.linkgroup.policies import RolloutPolicy
+
+    rng = np.random.default_rng(window_seed(seed, 77))
+    teacher = RolloutPolicy(n_samples=teacher_samples, seed=window_seed(seed, 79))
+    xs: list[np.ndarray] = []
+    ys: list[np.ndarray] = []
+    last: dict[str, float] = {}
+    w_all = 0
+    t_teacher = 0.0
+    for r in range(rounds + 1):
+        p_student = 0.0 if r == 0 else 1.0 - 0.5**r
+        for _ in range(n_windows if r == 0 else round_windows):
+            m = w_all % len(envs)
+            env = envs[m]
+            obs, _ = env.reset(seed=window_seed(seed, 88, w_all))
+            w_all += 1
+            teacher.reset(env)
+            learner.recent.clear()
+            learner.drop_pending()
+            near = NearestGroups(env)
+            while True:
+                t0 = time.perf_counter()
+                g = teacher.group(env)
+                t_teacher += time.perf_counter() - t0
+                cands = near(embed(g, learner.K), learner.k)[0]
+                if not any((c == g).all() for c in cands):
+                    cands = np.vstack([g[None], cands[:-1]]) if len(cands) else g[None]
+                if learner._pending is not None:  # the previous transition's next candidates
+                    learner.memory.add(*learner._pending[:6], cands, m)
+                    learner.drop_pending()
+                xs.append(obs)
+                ys.append(embed(g, learner.K))
+                if rng.random() < p_student:
+                    a = learner.choose(obs, learner.candidates(env, obs, False))
+                elif rng.random() >= epsilon or len(cands) == 1:
+                    a = g
+                else:
+                    a = cands[rng.integers(len(cands))]
+                obs2, rew, term, _, _ = env.step(env.encode(a))
+                learner.observe(obs, a, rew, obs2, term, m)
+                obs = obs2
+                if term:
+                    break
+        x = torch.as_tensor(np.asarray(xs, np.float32))
+        y = torch.as_tensor(np.asarray(ys, np.float32))
+        last = _bc_fit(learner, x, y, steps if r == 0 else steps // 2, window_seed(seed, 78, r), progress)
+        if progress:
+            print(f"  dagger round {r}/{rounds}: {len(xs)} labels, teacher {t_teacher:.0f} s, {last}", flush=True)
+    learner.bc_x, learner.bc_y = x, y
     for a in actors or []:
         a.load_state_dict(learner.actor.state_dict())
-    last["bc_samples"] = float(len(x))
+    last["bc_samples"] = float(len(xs))
+    last["teacher_s"] = t_teacher
     return last
 
 
@@ -258,7 +338,11 @@ def _load(run: Path, learner: Learner, actors: list[Actor], actor_opts: list[Any
 
 
 def load_learner(cfg: LinkGroupRunConfig, trust: bool = False) -> Learner:
-    """The trained learner of a run folder (generalist actor, critic, context encoder)."""
+    """The trained learner of a run folder (generalist actor, critic, context encoder).
+
+    With ``agent.bc_online`` (and ``bc_weight > 0``) the BC samples of the warm start are loaded
+    too (from the run's checksummed ``memory.npz``), so the online phase keeps the BC term.
+    """
     from agents.trust import verify_digest
 
     run = cfg.run_path
@@ -268,6 +352,11 @@ def load_learner(cfg: LinkGroupRunConfig, trust: bool = False) -> Learner:
     env = make_env(cfg)
     learner = new_learner(cfg, env)
     learner.load_state_dict(torch.load(run / CKPT, weights_only=True)["learner"])
+    if learner.s.bc_online and learner.s.bc_weight > 0 and (run / MEMORY).exists():
+        verify_digest(run / MEMORY, run, trust)
+        with np.load(run / MEMORY, allow_pickle=False) as z:
+            if "bc_x" in z.files:  # the BC samples the online phase keeps imitating
+                learner.bc_x, learner.bc_y = torch.as_tensor(z["bc_x"]), torch.as_tensor(z["bc_y"])
     return learner
 
 
@@ -315,8 +404,12 @@ def train(cfg: LinkGroupRunConfig, resume: bool | str | None = None, progress: b
         return time.perf_counter() - t_start
 
     if t.bc_windows > 0 and not state["bc_done"] and cfg.algo != "ac-ddpg":
-        out = bc_warm_start(learner, envs, t.bc_windows, t.bc_steps, t.bc_epsilon, t.seed,
-                            actors, progress=verbose)
+        if t.bc_teacher == "rollout":
+            out = dagger_warm_start(learner, envs, t.bc_windows, t.bc_steps, t.bc_epsilon, t.seed, t.dagger_rounds,
+                                    t.dagger_windows, t.teacher_samples, actors, progress=verbose)
+        else:
+            out = bc_warm_start(learner, envs, t.bc_windows, t.bc_steps, t.bc_epsilon, t.seed,
+                                actors, progress=verbose)
         for o in actor_opts:
             o.state.clear()  # fresh moments after BC
         state["bc_done"] = True

@@ -33,7 +33,7 @@ from leo_env.core.fsmc import sample_levels
 from leo_env.core.linkgroups import LinkGroupInstance, link_view
 from oracles.linkgroup.objective import DEFAULT_SPEC, ObjectiveSpec, objective
 
-__all__ = ["greedy_batch", "sample_future_gains", "rollout_group"]
+__all__ = ["greedy_batch", "sample_future_gains", "sample_future_levels", "gains_of_levels", "rollout_group"]
 
 
 def greedy_batch(
@@ -152,18 +152,44 @@ def sample_future_gains(
     -------
     ndarray, shape (n_samples, J, K, n_slots)
     """
-    J, K = large_gain.shape  # noqa: N806
+    lv = sample_future_levels(levels_now, chain, transition, n_slots, n_samples, rng)
+    return gains_of_levels(large_gain, lv, chain, level_mean)
+
+
+def sample_future_levels(
+    levels_now: np.ndarray,
+    chain: np.ndarray,
+    transition: np.ndarray,
+    n_slots: int,
+    n_samples: int,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """FSMC levels of the next ``n_slots`` slots along ``n_samples`` sampled paths.
+
+    Same arguments as :func:`sample_future_gains` (which calls it, so both consume the
+    generator identically); returns ints of shape (n_samples, J, K, n_slots).
+    """
+    J, K = levels_now.shape  # noqa: N806
     if n_samples < 1 or n_slots < 0:
         raise ValueError(f"n_samples must be >= 1 and n_slots >= 0, got {n_samples}, {n_slots}")
-    out = np.empty((n_samples, J, K, n_slots))
+    out = np.zeros((n_samples, J, K, n_slots), dtype=np.int64)
     if n_slots == 0:
         return out
     for c in np.unique(chain):
         rows_j = np.flatnonzero(chain == c)
         init = np.broadcast_to(levels_now[rows_j], (n_samples, rows_j.size, K)).reshape(-1)
         lv = sample_levels(rng, transition[c], init.size, n_slots + 1, init)[:, 1:]
-        lv = lv.reshape(n_samples, rows_j.size, K, n_slots)
-        out[:, rows_j] = large_gain[rows_j][None, :, :, None] * level_mean[c][lv]
+        out[:, rows_j] = lv.reshape(n_samples, rows_j.size, K, n_slots)
+    return out
+
+
+def gains_of_levels(large_gain: np.ndarray, levels: np.ndarray, chain: np.ndarray,
+                    level_mean: np.ndarray) -> np.ndarray:
+    """Gains ``large_gain x level mean`` of level paths ``levels`` (..., J, K, n); same shape."""
+    J = large_gain.shape[0]  # noqa: N806
+    out = np.empty(levels.shape)
+    for j in range(J):
+        out[..., j, :, :] = large_gain[j][:, None] * level_mean[chain[j]][levels[..., j, :, :]]
     return out
 
 
@@ -180,6 +206,7 @@ def rollout_group(
     future_gain: np.ndarray,
     spec: ObjectiveSpec = DEFAULT_SPEC,
     n_candidates: int = 64,
+    local_search: int = 0,
 ) -> tuple[np.ndarray, dict[str, float]]:
     """The group of slot ``t`` chosen by the sampled-future rollout of GRD (module docstring).
 
@@ -195,19 +222,27 @@ def rollout_group(
         Sampled gains of the remaining slots (:func:`sample_future_gains`).
     n_candidates : int
         Candidate groups scored, >= 1 (GRD's group is always one of them).
+    local_search : int
+        Rounds of best-improvement local search after the candidates (0: none, the plain
+        rollout): every round scores, on the same sampled paths, every valid group that differs
+        from the best so far in one transmitter's link (another receiver, or idle) and moves to
+        the best of them if it scores lower; stops when none does.  >= 0.
 
     Returns
     -------
     group : ndarray of int, shape (J,)
     info : dict
-        ``n_candidates`` scored, ``score`` (mean final F of the choice), ``score_grd`` (of GRD's
-        group), ``chose_grd`` (1.0 if GRD's group was kept).
+        ``n_candidates`` scored (local-search neighbours included), ``score`` (mean final F of
+        the choice), ``score_grd`` (of GRD's group), ``chose_grd`` (1.0 if GRD's group was
+        kept), ``ls_moves`` (local-search moves made).
     """
     J, K, T = inst.J, inst.K, inst.T  # noqa: N806
     if not 0 <= t < T:
         raise ValueError(f"t must be in [0, {T}), got {t}")
     if n_candidates < 1:
         raise ValueError(f"n_candidates must be >= 1, got {n_candidates}")
+    if local_search < 0:
+        raise ValueError(f"local_search must be >= 0, got {local_search}")
     S = future_gain.shape[0]  # noqa: N806
     if future_gain.shape != (S, J, K, T - t - 1):
         raise ValueError(f"future_gain must have shape (S, {J}, {K}, {T - t - 1}), got {future_gain.shape}")
@@ -239,25 +274,68 @@ def rollout_group(
     d1 = after(groups)
     f1 = np.atleast_1d(objective(inst, d1, spec))
     keep = np.r_[0, 1 + np.argsort(f1[1:], kind="stable")[: n_candidates - 1]]
-    groups, d1 = groups[keep], d1[keep]
-    C = groups.shape[0]  # noqa: N806
-    d = np.repeat(d1, S, axis=0)  # (C*S, K), candidate-major
+    groups = groups[keep]
     n_fut = T - t - 1
     if n_fut > 0:
         views = [_slot_view(inst, future_gain[s]) for s in range(S)]
         bits_f = np.stack([v[0] for v in views])  # (S, J, K, P, n_fut)
         ok_f = np.stack([v[1] for v in views])
-        sidx = np.tile(np.arange(S), C)
-        for tau in range(n_fut):
-            bb = bits_f[sidx, ..., tau]
-            oo = ok_f[sidx, ..., tau]
-            a = greedy_batch(inst, bb, oo, d, None, spec)
-            pat = (a >= 0) @ pw
-            rows = np.arange(a.shape[0])
-            for j in range(J):
-                on = a[:, j] >= 0
-                d[rows[on], a[on, j]] += bb[rows[on], j, a[on, j], pat[on]]
-    score = np.atleast_1d(objective(inst, d, spec)).reshape(C, S).mean(axis=1)
-    i = int(np.argmin(score))
-    return groups[i].copy(), {"n_candidates": float(C), "score": float(score[i]),
-                              "score_grd": float(score[0]), "chose_grd": float(i == 0)}
+
+    def score(g: np.ndarray) -> np.ndarray:
+        """Mean final F over the S paths of every first-slot group of ``g`` (C, J)."""
+        C = g.shape[0]  # noqa: N806
+        d = np.repeat(after(g), S, axis=0)  # (C*S, K), candidate-major
+        if n_fut > 0:
+            sidx = np.tile(np.arange(S), C)
+            for tau in range(n_fut):
+                bb = bits_f[sidx, ..., tau]
+                oo = ok_f[sidx, ..., tau]
+                a = greedy_batch(inst, bb, oo, d, None, spec)
+                pat = (a >= 0) @ pw
+                rows = np.arange(a.shape[0])
+                for j in range(J):
+                    on = a[:, j] >= 0
+                    d[rows[on], a[on, j]] += bb[rows[on], j, a[on, j], pat[on]]
+        return np.atleast_1d(objective(inst, d, spec)).reshape(C, S).mean(axis=1)
+
+    sc = score(groups)
+    i = int(np.argmin(sc))
+    best, best_s = groups[i].copy(), float(sc[i])
+    seen = {tuple(g) for g in groups}
+    n_scored = groups.shape[0]
+    moves = 0
+    for _ in range(local_search):
+        nb = _neighbours(best, ok_now, seen)
+        if nb.shape[0] == 0:
+            break
+        seen.update(tuple(g) for g in nb)
+        s_nb = score(nb)
+        n_scored += nb.shape[0]
+        i = int(np.argmin(s_nb))
+        if not s_nb[i] < best_s - 1e-12 * max(1.0, abs(best_s)):
+            break
+        best, best_s = nb[i].copy(), float(s_nb[i])
+        moves += 1
+    return best, {"n_candidates": float(n_scored), "score": best_s, "score_grd": float(sc[0]),
+                  "chose_grd": float((best == groups[0]).all()), "ls_moves": float(moves)}
+
+
+def _neighbours(g: np.ndarray, ok_now: np.ndarray, seen: set[tuple[int, ...]]) -> np.ndarray:
+    """Valid groups differing from ``g`` in one transmitter's link (re-pointed or idled), not in ``seen``."""
+    J, K, _ = ok_now.shape  # noqa: N806
+    pw = 1 << np.arange(J)
+    out = []
+    for j in range(J):
+        for k in range(-1, K):
+            if k == g[j] or (k >= 0 and (g == k).any()):
+                continue
+            h = g.copy()
+            h[j] = k
+            tup = tuple(int(v) for v in h)
+            if tup in seen:
+                continue
+            pat = int((h >= 0) @ pw)
+            on = np.flatnonzero(h >= 0)
+            if ok_now[on, h[on], pat].all():
+                out.append(h)
+    return np.asarray(out, dtype=np.int64).reshape(-1, J)

@@ -49,6 +49,7 @@ def solve_saa_first_slot(
     mip_rel_gap: float = 1e-3,
     threads: int | None = 1,
     unit_bits: float = 1e6,
+    branch: np.ndarray | None = None,
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """The shared first-slot group of the SAA MILP (module docstring).
 
@@ -68,13 +69,20 @@ def solve_saa_first_slot(
         HiGHS time limit per decision [s], > 0 (the incumbent's first slot is played).
     mip_rel_gap : float
         HiGHS relative MIP gap, >= 0.
+    branch : ndarray of int, shape (S,) or (S, L), optional
+        A scenario tree: paths with the same id in column ``l - 1`` must share the sampled
+        channel of slots ``t + 1 .. t + l`` (the caller samples them so; ids nested) and then
+        also share their slot-``t + l`` link variables (non-anticipativity at ``L + 1`` slots).
+        Default: only slot ``t`` is shared (two-stage).
 
     Returns
     -------
     group : ndarray of int, shape (J,)
     info : dict
         ``status`` (``optimal`` / ``time_limit``), ``objective`` (MILP value: mean scenario
-        objective up to the cut error), ``solve_time_s``, ``n_scenarios``, ``n_col``, ``n_row``.
+        objective up to the cut error), ``dual_bound`` (HiGHS's lower bound on the MILP value,
+        hence on the mean over the paths of the best causal-at-the-tied-slots schedule's exact
+        ``F``), ``solve_time_s``, ``n_scenarios``, ``n_col``, ``n_row``.
     """
     import highspy
 
@@ -175,17 +183,35 @@ def solve_saa_first_slot(
         integ_all.append(np.r_[np.ones(cz, dtype=bool), np.zeros(n_col - cz, dtype=bool)])
         col0 += n_col
     # non-anticipativity: the slot-t link variables of every scenario equal those of scenario 0
+    # (and, with a tree, the slot-t+1 variables of every scenario equal those of its branch's first)
     first0 = np.flatnonzero(models[0].xt == 0)
-    key0 = {(int(models[0].xj[i]), int(models[0].xk[i]), int(models[0].xp[i])): i for i in first0}
     na_rows, na_cols, na_vals = [], [], []
     r = n_row
-    for s in range(1, S):
-        m = models[s]
-        for i in np.flatnonzero(m.xt == 0):
-            i0 = key0[(int(m.xj[i]), int(m.xk[i]), int(m.xp[i]))]
-            na_rows += [r, r]
-            na_cols += [offsets[s] + int(i), offsets[0] + i0]
-            na_vals += [1.0, -1.0]
+    ties: list[tuple[int, int, int]] = [(s, 0, 0) for s in range(1, S)]
+    if branch is not None:
+        br = np.asarray(branch)
+        br = br[:, None] if br.ndim == 1 else br
+        if br.ndim != 2 or br.shape[0] != S:
+            raise ValueError(f"branch must have shape ({S},) or ({S}, L), got {np.shape(branch)}")
+        for lev in range(1, min(br.shape[1], T - t - 1) + 1):
+            for s in range(S):
+                s0 = int(np.flatnonzero(br[:, lev - 1] == br[s, lev - 1])[0])
+                if s0 != s:
+                    ties.append((s, s0, lev))
+    for s, s0, slot in ties:
+        m, m0 = models[s], models[s0]
+        sel0 = np.flatnonzero(m0.xt == slot)
+        key0 = {(int(m0.xj[i]), int(m0.xk[i]), int(m0.xp[i])): i for i in sel0}
+        for i in np.flatnonzero(m.xt == slot):
+            i0 = key0.get((int(m.xj[i]), int(m.xk[i]), int(m.xp[i])))
+            if i0 is None:  # a link valid on this path only: it must be off
+                na_rows += [r]
+                na_cols += [offsets[s] + int(i)]
+                na_vals += [1.0]
+            else:
+                na_rows += [r, r]
+                na_cols += [offsets[s] + int(i), offsets[s0] + int(i0)]
+                na_vals += [1.0, -1.0]
             r += 1
     if r > n_row:
         rows_coo.append(sp.coo_matrix((na_vals, (na_rows, na_cols))))
@@ -234,5 +260,6 @@ def solve_saa_first_slot(
     else:
         status = "no_incumbent"
         obj = float("nan")
-    return group, {"status": status, "objective": obj, "solve_time_s": time.perf_counter() - t0,
+    dual = float(info.mip_dual_bound)
+    return group, {"status": status, "objective": obj, "dual_bound": dual, "solve_time_s": time.perf_counter() - t0,
                    "n_scenarios": S, "n_col": int(col0), "n_row": int(r)}

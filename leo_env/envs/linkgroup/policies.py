@@ -7,6 +7,8 @@
 | ``grd`` | :class:`GreedyPolicy` | greedy group of the current slot given the bits delivered so far (causal) |
 | ``rollout`` | :class:`RolloutPolicy` | causal search: GRD rolled out over FSMC channel paths sampled from the current slot |
 | ``saa`` | :class:`SaaPolicy` | causal search: SAA-MPC, one MILP over sampled channel paths with a shared first slot |
+| ``rollout_ls`` | :class:`RolloutPolicy` (``local_search > 0``) | causal search: the rollout plus a local search over first-slot groups on the same sampled paths |
+| ``la1``, ``la2`` | :class:`LookaheadSaaPolicy` | **not causal** (information oracle): SAA-MPC that knows the realised channel ``k`` slots ahead |
 
 They read ``env.unwrapped.instance`` (the realised window: OPT and ADMM-HEU are offline
 oracles), ``delivered``, ``t`` and ``spec_obj``, and answer in the env's action mode.
@@ -27,7 +29,7 @@ from oracles.linkgroup.rollout import rollout_group, sample_future_gains
 from oracles.linkgroup.saa import solve_saa_first_slot
 from oracles.linkgroup.solution import LinkGroupSolution
 
-__all__ = ["OptPolicy", "AdmmPolicy", "GreedyPolicy", "RolloutPolicy", "SaaPolicy"]
+__all__ = ["OptPolicy", "AdmmPolicy", "GreedyPolicy", "RolloutPolicy", "SaaPolicy", "LookaheadSaaPolicy"]
 
 
 class _PlanPolicy(Policy):
@@ -113,16 +115,21 @@ class RolloutPolicy(Policy):
         Candidate groups scored per decision, >= 1.
     seed : int
         Seeds the sampler (``np.random.default_rng(seed)``, once).
+    local_search : int
+        Rounds of local search around the best candidate (``rollout_group``), >= 0; 0 is the
+        plain rollout.
     """
 
     name = "rollout"
 
-    def __init__(self, n_samples: int = 16, n_candidates: int = 64, seed: int = 0) -> None:
+    def __init__(self, n_samples: int = 16, n_candidates: int = 64, seed: int = 0, local_search: int = 0) -> None:
         super().__init__()
-        if int(n_samples) < 1 or int(n_candidates) < 1:
-            raise ValueError(f"n_samples and n_candidates must be >= 1, got {n_samples}, {n_candidates}")
+        if int(n_samples) < 1 or int(n_candidates) < 1 or int(local_search) < 0:
+            raise ValueError(f"n_samples and n_candidates must be >= 1 and local_search >= 0, got {n_samples}, "
+                             f"{n_candidates}, {local_search}")
         self.n_samples = int(n_samples)
         self.n_candidates = int(n_candidates)
+        self.local_search = int(local_search)
         self.rng = np.random.default_rng(seed)
         self.stats: dict[str, float] = {}
 
@@ -139,16 +146,24 @@ class RolloutPolicy(Policy):
         self._chain = np.r_[0, np.ones(u.cfg.J - 1, dtype=np.int64)]  # LEO row: Ka chain
         self.stats = {"decisions": 0.0, "chose_grd": 0.0}
 
-    def act(self, obs: Any, env: gym.Env[Any, Any]) -> Any:
-        """The rollout's group of the current slot."""
+    def _future(self, u: Any, t: int) -> np.ndarray:
+        """Sampled gains of slots ``t+1..T-1`` from the current levels, shape (S, J, K, T-t-1)."""
+        return sample_future_gains(self._large, u.levels[:, :, t], self._chain, self._trans, self._mean,
+                                   u.cfg.T - t - 1, self.n_samples, self.rng)
+
+    def group(self, env: gym.Env[Any, Any]) -> np.ndarray:
+        """The rollout's group of the current slot as an assignment vector (J,), ``-1`` idle."""
         u: Any = env.unwrapped
         t = int(u.t)
-        fut = sample_future_gains(self._large, u.levels[:, :, t], self._chain, self._trans, self._mean,
-                                  u.cfg.T - t - 1, self.n_samples, self.rng)
-        a, info = rollout_group(u.instance, t, u.delivered, fut, u.spec_obj, self.n_candidates)
+        fut = self._future(u, t)
+        a, info = rollout_group(u.instance, t, u.delivered, fut, u.spec_obj, self.n_candidates, self.local_search)
         self.stats["decisions"] += 1.0
         self.stats["chose_grd"] += info["chose_grd"]
-        return u.encode(np.asarray(a))
+        return np.asarray(a)
+
+    def act(self, obs: Any, env: gym.Env[Any, Any]) -> Any:
+        """The rollout's group of the current slot."""
+        return env.unwrapped.encode(self.group(env))
 
 
 class SaaPolicy(RolloutPolicy):
@@ -180,16 +195,50 @@ class SaaPolicy(RolloutPolicy):
         self.time_limit = float(time_limit)
         self.n_cuts = int(n_cuts)
 
-    def act(self, obs: Any, env: gym.Env[Any, Any]) -> Any:
-        """The SAA-MPC group of the current slot."""
+    def group(self, env: gym.Env[Any, Any]) -> np.ndarray:
+        """The SAA-MPC group of the current slot as an assignment vector (J,), ``-1`` idle."""
         u: Any = env.unwrapped
         t = int(u.t)
-        fut = sample_future_gains(self._large, u.levels[:, :, t], self._chain, self._trans, self._mean,
-                                  u.cfg.T - t - 1, self.n_samples, self.rng)
+        fut = self._future(u, t)
         a, info = solve_saa_first_slot(u.instance, t, u.delivered, fut, u.spec_obj, n_cuts=self.n_cuts,
                                        time_limit=self.time_limit)
         self.stats["decisions"] += 1.0
         if info["status"] == "no_incumbent":
             a = greedy_group(u.instance, t, u.delivered, u.spec_obj)
             self.stats["chose_grd"] += 1.0
-        return u.encode(np.asarray(a))
+        return np.asarray(a)
+
+
+class LookaheadSaaPolicy(SaaPolicy):
+    """**Not causal**: SAA-MPC that knows the realised channel ``lookahead`` slots ahead.
+
+    An information oracle for measuring the value of information, not a scheduler: at slot
+    ``t`` the MILP's paths hold the realised gains of slots ``t+1..t+lookahead`` (read from the
+    realised window, ``instance.gain``) and, after them, gains sampled from the realised levels
+    of slot ``t + lookahead``.  ``lookahead = 0`` is :class:`SaaPolicy`; ``lookahead >= T - 1``
+    with any ``n_samples`` is hindsight OPT re-solved every slot.
+
+    Parameters
+    ----------
+    lookahead : int
+        Slots of realised future channel revealed, >= 0.
+    n_samples, time_limit, n_cuts, seed
+        As :class:`SaaPolicy`.
+    """
+
+    name = "saa_lookahead"
+
+    def __init__(self, lookahead: int = 1, n_samples: int = 4, time_limit: float = 5.0, n_cuts: int = 17,
+                 seed: int = 0) -> None:
+        super().__init__(n_samples=n_samples, time_limit=time_limit, n_cuts=n_cuts, seed=seed)
+        if int(lookahead) < 0:
+            raise ValueError(f"lookahead must be >= 0 slots, got {lookahead}")
+        self.lookahead = int(lookahead)
+
+    def _future(self, u: Any, t: int) -> np.ndarray:
+        T = u.cfg.T  # noqa: N806
+        k = min(self.lookahead, T - t - 1)
+        known = np.broadcast_to(u.instance.gain[None, :, :, t + 1:t + 1 + k], (self.n_samples, u.cfg.J, u.cfg.K, k))
+        rest = sample_future_gains(self._large, u.levels[:, :, t + k], self._chain, self._trans, self._mean,
+                                   T - t - 1 - k, self.n_samples, self.rng)
+        return np.concatenate([known, rest], axis=3)

@@ -125,7 +125,9 @@ def test_transient_excess_on_constructed_series():
 
 
 @pytest.mark.parametrize("make", [lambda: RolloutPolicy(n_samples=4, n_candidates=6, seed=3),
-                                  lambda: SaaPolicy(n_samples=2, time_limit=5.0, seed=3)], ids=["rollout", "saa"])
+                                  lambda: RolloutPolicy(n_samples=4, n_candidates=6, seed=3, local_search=2),
+                                  lambda: SaaPolicy(n_samples=2, time_limit=5.0, seed=3)],
+                         ids=["rollout", "rollout-ls", "saa"])
 def test_search_policies_never_read_the_future(make):
     """Scrambling the realised window's later slots (gains and levels) does not change a decision."""
     import dataclasses
