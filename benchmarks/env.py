@@ -63,7 +63,7 @@ def _cpu_sample() -> tuple[float, float, float, float]:
 
 
 def _cpu_use(start: tuple[float, float, float, float], steps: int) -> dict[str, float]:
-    """This process's CPU time per step [us] and the cores other processes kept busy."""
+    """CPU time of this process per step [us] and the cores other processes kept busy."""
     end = _cpu_sample()
     wall = end[0] - start[0]
     own = end[1] - start[1]

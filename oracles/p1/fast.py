@@ -201,12 +201,12 @@ def _helpers_wanted(pairs: int, threads: bool | str | None) -> int:
     """Helper threads for a batch of ``pairs`` (item, satellite) pairs (0: run it alone)."""
     if threads is None:
         threads = THREADS
+    if not threads or (threads == "auto" and pairs < THREADS_MIN_PAIRS):
+        return 0  # before os.cpu_count() (~3 us): the scalar env's path
     ncpu = os.cpu_count() or 1
     most = max(ncpu - 1, 1) if THREADS_MAX_HELPERS is None else THREADS_MAX_HELPERS
     if threads != "auto":
-        return most if threads else 0
-    if pairs < THREADS_MIN_PAIRS:
-        return 0
+        return most
     return min(most, int(spare_cores() / THREADS_SPARE))
 
 
