@@ -964,38 +964,96 @@ def _chol_inplace(A, k):
 
 
 @njit(**_JIT)
-def _inv3(B, out, A):
-    """Inverse of a 3x3 matrix by Gauss-Jordan with partial pivoting; ``A`` is (3, 6) work."""
-    for i in range(3):
-        for j in range(3):
-            A[i, j] = B[i, j]
-            A[i, 3 + j] = 1.0 if i == j else 0.0
-    for j in range(3):
-        best = j
-        bv = abs(A[j, j])
-        for i in range(j + 1, 3):
-            if abs(A[i, j]) > bv:
-                bv = abs(A[i, j])
-                best = i
-        if bv == 0.0:
+def _row_elim(r, pr, f, j):
+    """Row ``r`` minus ``f`` times the pivot row ``pr`` in columns ``j..5`` (6-tuples)."""
+    return (
+        r[0] - f * pr[0] if j <= 0 else r[0],
+        r[1] - f * pr[1] if j <= 1 else r[1],
+        r[2] - f * pr[2] if j <= 2 else r[2],
+        r[3] - f * pr[3],
+        r[4] - f * pr[4],
+        r[5] - f * pr[5],
+    )
+
+
+@njit(**_JIT)
+def _row_div(r, d, j):
+    """Row ``r`` divided by ``d`` in columns ``j..5`` (a 6-tuple)."""
+    return (
+        r[0] / d if j <= 0 else r[0],
+        r[1] / d if j <= 1 else r[1],
+        r[2] / d if j <= 2 else r[2],
+        r[3] / d,
+        r[4] / d,
+        r[5] / d,
+    )
+
+
+@njit(**_JIT)
+def _gj_column(r0, r1, r2, j):
+    """Gauss-Jordan step on column ``j`` of ``[B | I]`` held as three row tuples.
+
+    Partial pivoting (the first row of largest magnitude among rows ``j..2``), the pivot row
+    divided by the pivot, the other rows' column ``j`` eliminated (rows whose entry is 0
+    skipped).  Returns the rows and False when the column has no non-zero pivot.
+    """
+    best = j
+    bv = abs(r0[0]) if j == 0 else abs(r1[1]) if j == 1 else abs(r2[2])
+    if j == 0 and abs(r1[0]) > bv:
+        bv = abs(r1[0])
+        best = 1
+    if j <= 1 and abs(r2[j]) > bv:
+        bv = abs(r2[j])
+        best = 2
+    if bv == 0.0:
+        return r0, r1, r2, False
+    if best != j:
+        if j == 0 and best == 1:
+            r0, r1 = r1, r0
+        elif j == 0:
+            r0, r2 = r2, r0
+        else:
+            r1, r2 = r2, r1
+    if j == 0:
+        r0 = _row_div(r0, r0[0], 0)
+        if r1[0] != 0.0:
+            r1 = _row_elim(r1, r0, r1[0], 0)
+        if r2[0] != 0.0:
+            r2 = _row_elim(r2, r0, r2[0], 0)
+    elif j == 1:
+        r1 = _row_div(r1, r1[1], 1)
+        if r0[1] != 0.0:
+            r0 = _row_elim(r0, r1, r0[1], 1)
+        if r2[1] != 0.0:
+            r2 = _row_elim(r2, r1, r2[1], 1)
+    else:
+        r2 = _row_div(r2, r2[2], 2)
+        if r0[2] != 0.0:
+            r0 = _row_elim(r0, r2, r0[2], 2)
+        if r1[2] != 0.0:
+            r1 = _row_elim(r1, r2, r1[2], 2)
+    return r0, r1, r2, True
+
+
+@njit(**_JIT)
+def _inv3(B, out):
+    """Inverse of a 3x3 matrix by Gauss-Jordan with partial pivoting into ``out``.
+
+    The rows of ``[B | I]`` are held in registers (tuples): ~15 % of the interior point's time
+    less than the same elimination on a (3, 6) work array, with the same operations in the
+    same order (the same numbers, bit for bit).  False if ``B`` is singular.
+    """
+    r0 = (B[0, 0], B[0, 1], B[0, 2], 1.0, 0.0, 0.0)
+    r1 = (B[1, 0], B[1, 1], B[1, 2], 0.0, 1.0, 0.0)
+    r2 = (B[2, 0], B[2, 1], B[2, 2], 0.0, 0.0, 1.0)
+    for j in (0, 1, 2):
+        r0, r1, r2, ok = _gj_column(r0, r1, r2, j)
+        if not ok:
             return False
-        if best != j:
-            for k_ in range(6):
-                tmp = A[j, k_]
-                A[j, k_] = A[best, k_]
-                A[best, k_] = tmp
-        d = A[j, j]
-        for k_ in range(j, 6):
-            A[j, k_] /= d
-        for i in range(3):
-            if i != j:
-                f = A[i, j]
-                if f != 0.0:
-                    for k_ in range(j, 6):
-                        A[i, k_] -= f * A[j, k_]
-    for i in range(3):
-        for j in range(3):
-            out[i, j] = A[i, 3 + j]
+    for c in range(3):
+        out[0, c] = r0[3 + c]
+        out[1, c] = r1[3 + c]
+        out[2, c] = r2[3 + c]
     return True
 
 
@@ -1077,7 +1135,6 @@ def _pd_dir(
     hh,
     bb,
     B3,
-    A36,
 ):
     """Primal-dual Newton direction for one satellite (Boyd & Vandenberghe, sec. 11.7).
 
@@ -1139,7 +1196,7 @@ def _pd_dir(
                 B3[1, 2] = -fp
                 B3[2, 1] = -fp
                 B3[2, 2] = -h / wr
-                if not _inv3(B3, Bi[i, m], A36):
+                if not _inv3(B3, Bi[i, m]):
                     return False
                 w00 += Bi[i, m, 0, 0]
                 w01 += 0.5 * (Bi[i, m, 0, 1] + Bi[i, m, 1, 0])
@@ -1499,7 +1556,6 @@ def ipm(ah, Acum, G, w, eps, n, p, y, t0, gap_tol, mu_factor, max_iter, lam, mu,
     hh = np.empty((nc, M))
     bb = np.empty(b)
     B3 = np.empty((3, 3))
-    A36 = np.empty((3, 6))
     lr = np.empty((nc, M))
     ln_ = np.empty((nc, M))
     lp = np.empty((nc, M))
@@ -1578,7 +1634,7 @@ def ipm(ah, Acum, G, w, eps, n, p, y, t0, gap_tol, mu_factor, max_iter, lam, mu,
         ok = _pd_dir(
             n, p, y, ah, Acum, G, w, eps, True, tn, tp, tr, ty, tN, tP,
             lr, ln_, lp, ly, lN, lP, dn, dp, dy, dlr, dln, dlp, dly, dlN, dlP,
-            Bi, Wi, X, q, rl, Sd, So, rhs, ky, by, hh, bb, B3, A36,
+            Bi, Wi, X, q, rl, Sd, So, rhs, ky, by, hh, bb, B3,
         )  # fmt: skip
         if not ok:
             break
