@@ -2555,12 +2555,12 @@ def _closed_sat(
     for k in range(nc):
         c = idx[k]
         served[c] = True
-        nsh_all[b, s, c] = nsh[k]
-        psh_all[b, s, c] = psh[k]
+        nsh_all[b, c] = nsh[k]
+        psh_all[b, c] = psh[k]
         if ok:
             for m in range(M):
-                n[b, s, c, m] = nmat[k, m] * Ns
-                p[b, s, c, m] = pmat[k, m] * Ps
+                n[b, c, m] = nmat[k, m] * Ns
+                p[b, c, m] = pmat[k, m] * Ps
     for m in range(M):
         lam[b, s, m] = lamv[m] / Ns
         mu[b, s, m] = muv[m] / Ps
@@ -2591,8 +2591,8 @@ def _pending_setup(x, a, g, N, P, scale, K, eps, w, b, s, D, idx, nsh_all, psh_a
     pmat = np.empty((nc, M))
     for i in range(nc):
         for m in range(M):
-            nmat[i, m] = nsh_all[b, s, idx[i]]
-            pmat[i, m] = psh_all[b, s, idx[i]]
+            nmat[i, m] = nsh_all[b, idx[i]]
+            pmat[i, m] = psh_all[b, idx[i]]
     Acum = np.empty((nc, M))
     _cumulative(ainc, Acum)
     nn = np.empty((nc, M))
@@ -2686,8 +2686,8 @@ def solve_pending(
     for k in range(nc):
         c = idx[k]
         for m in range(M):
-            n[b, s, c, m] = nn[k, m] * Ns
-            p[b, s, c, m] = pp[k, m] * Ps
+            n[b, c, m] = nn[k, m] * Ns
+            p[b, c, m] = pp[k, m] * Ps
     for m in range(M):
         lam[b, s, m] = lamv[m] / Ns
         mu[b, s, m] = muv[m] / Ps
@@ -2704,6 +2704,17 @@ def evaluate_kernel(x, n, p, g, scale, a, N, P, K, project):
     :func:`oracles.p1.result.evaluate_allocation`).
     """
     B, S, C, M = n.shape
+    sat_of = np.empty((B, C), dtype=np.int64)
+    _sat_of(x, sat_of)
+    nc_ = np.zeros((B, C, M))
+    pc_ = np.zeros((B, C, M))
+    for b in range(B):
+        for c in range(C):
+            s = sat_of[b, c]
+            if s >= 0:
+                for m in range(M):
+                    nc_[b, c, m] = n[b, s, c, m]
+                    pc_[b, c, m] = p[b, s, c, m]
     z = np.zeros((B, C, M))
     served = np.zeros((B, C))
     D = np.zeros((B, C))
@@ -2711,63 +2722,106 @@ def evaluate_kernel(x, n, p, g, scale, a, N, P, K, project):
     viol_before = np.zeros(B)
     viol_after = np.zeros(B)
     for b in range(B):
-        viol_before[b], viol_after[b] = _pool_violation(x, n, p, N, P, b, project)
-        _service_item(x, n, p, g, scale, a, K, b, z, served, D, no_sat)
+        viol_before[b], viol_after[b] = _pool_violation(sat_of, nc_, pc_, N, P, b, project)
+        _service_item(sat_of, nc_, pc_, g, scale, a, K, b, z, served, D, no_sat)
+    _scatter(sat_of, nc_, pc_, n, p)
     return z, served, D, no_sat, viol_before, viol_after
 
 
 @njit(**_JIT)
-def _pool_violation(x, n, p, N, P, b, project):
-    """Largest relative pool violation of item ``b`` before and after projecting (in place)."""
-    S, C, M = n.shape[1], n.shape[2], n.shape[3]
+def _sat_of(x, sat_of):
+    """Serving satellite of every cell (``-1``: none) from the association ``x`` (B, S, C)."""
+    B, S, C = x.shape
+    for b in range(B):
+        for c in range(C):
+            so = -1
+            for s in range(S):
+                if x[b, s, c]:
+                    so = s
+            sat_of[b, c] = so
+
+
+@njit(**_JIT)
+def _scatter(sat_of, nc_, pc_, n, p):
+    """Cell-indexed allocations ``nc_, pc_`` (B, C, M) into ``n, p`` (B, S, C, M) (0 elsewhere)."""
+    B, S, C, M = n.shape
+    for b in range(B):
+        for s in range(S):
+            for c in range(C):
+                mine = sat_of[b, c] == s
+                for m in range(M):
+                    n[b, s, c, m] = nc_[b, c, m] if mine else 0.0
+                    p[b, s, c, m] = pc_[b, c, m] if mine else 0.0
+
+
+@njit(**_JIT)
+def _pool_violation(sat_of, n, p, N, P, b, project):
+    """Largest relative pool violation of item ``b`` before and after projecting (in place).
+
+    ``n, p`` (B, C, M) are indexed by cell (each cell has one serving satellite,
+    ``sat_of[b, c]``, -1: none); negative entries are set to 0, and with ``project`` every
+    (satellite, slot) whose pool sum exceeds the pool is scaled back onto it.  Each pool sum
+    adds its cells in increasing order, as a dense (S, C) loop would.
+    """
+    C, M = n.shape[1], n.shape[2]
+    S = N.shape[1]
+    sn = np.zeros((S, M))
+    sp = np.zeros((S, M))
+    for c in range(C):
+        s = sat_of[b, c]
+        for m in range(M):
+            if s < 0:
+                n[b, c, m] = 0.0
+                p[b, c, m] = 0.0
+                continue
+            if n[b, c, m] < 0.0:
+                n[b, c, m] = 0.0
+            if p[b, c, m] < 0.0:
+                p[b, c, m] = 0.0
+            sn[s, m] += n[b, c, m]
+            sp[s, m] += p[b, c, m]
     before = 0.0
+    fn = np.zeros((S, M))  # projection factors (0: not scaled)
+    fp = np.zeros((S, M))
+    for s in range(S):
+        for m in range(M):
+            vn = (sn[s, m] - N[b, s]) / N[b, s]
+            vp = (sp[s, m] - P[b, s]) / P[b, s]
+            before = max(before, vn, vp)
+            if project and vn > 0.0:
+                fn[s, m] = N[b, s] / sn[s, m]
+            if project and vp > 0.0:
+                fp[s, m] = P[b, s] / sp[s, m]
+            sn[s, m] = 0.0
+            sp[s, m] = 0.0
+    for c in range(C):
+        s = sat_of[b, c]
+        if s < 0:
+            continue
+        for m in range(M):
+            if fn[s, m] > 0.0:
+                n[b, c, m] *= fn[s, m]
+            if fp[s, m] > 0.0:
+                p[b, c, m] *= fp[s, m]
+            sn[s, m] += n[b, c, m]
+            sp[s, m] += p[b, c, m]
     after = 0.0
     for s in range(S):
         for m in range(M):
-            sn = 0.0
-            sp = 0.0
-            for c in range(C):
-                if not x[b, s, c]:
-                    n[b, s, c, m] = 0.0
-                    p[b, s, c, m] = 0.0
-                else:
-                    if n[b, s, c, m] < 0.0:
-                        n[b, s, c, m] = 0.0
-                    if p[b, s, c, m] < 0.0:
-                        p[b, s, c, m] = 0.0
-                    sn += n[b, s, c, m]
-                    sp += p[b, s, c, m]
-            vn = (sn - N[b, s]) / N[b, s]
-            vp = (sp - P[b, s]) / P[b, s]
-            before = max(before, vn, vp)
-            if project:
-                if vn > 0.0:
-                    f = N[b, s] / sn
-                    for c in range(C):
-                        n[b, s, c, m] *= f
-                if vp > 0.0:
-                    f = P[b, s] / sp
-                    for c in range(C):
-                        p[b, s, c, m] *= f
-            sn = 0.0
-            sp = 0.0
-            for c in range(C):
-                sn += n[b, s, c, m]
-                sp += p[b, s, c, m]
-            after = max(after, (sn - N[b, s]) / N[b, s], (sp - P[b, s]) / P[b, s])
+            after = max(after, (sn[s, m] - N[b, s]) / N[b, s], (sp[s, m] - P[b, s]) / P[b, s])
     return before, after
 
 
 @njit(**_JIT)
-def _service_item(x, n, p, g, scale, a, K, b, z, served, D, no_sat):
-    """Greedy causal service of item ``b``'s allocation: fills ``z, served, D, no_sat``."""
-    S, C, M = n.shape[1], n.shape[2], n.shape[3]
+def _service_item(sat_of, n, p, g, scale, a, K, b, z, served, D, no_sat):
+    """Greedy causal service of item ``b``'s allocation: fills ``z, served, D, no_sat``.
+
+    ``n, p`` (B, C, M) indexed by cell, ``sat_of`` (B, C) the serving satellites (-1: none).
+    """
+    C, M = n.shape[1], n.shape[2]
     Mg = g.shape[3]
     for c in range(C):
-        s_of = -1
-        for s in range(S):
-            if x[b, s, c]:
-                s_of = s
+        s_of = sat_of[b, c]
         reach = False
         if s_of >= 0:
             for mg in range(Mg):
@@ -2780,8 +2834,8 @@ def _service_item(x, n, p, g, scale, a, K, b, z, served, D, no_sat):
             back += a[b, c, m]
             r = 0.0
             if s_of >= 0:
-                nn = n[b, s_of, c, m]
-                pp = p[b, s_of, c, m]
+                nn = n[b, c, m]
+                pp = p[b, c, m]
                 if nn > 0.0 and pp > 0.0:
                     al = g[b, s_of, c, m if Mg > 1 else 0] * scale
                     r = K * nn * math.log1p(al * pp / nn)
@@ -2808,7 +2862,7 @@ def _item_utility(served, D, w, eps, b):
 @njit(**_JIT)
 def _item_round(
     x, a, g, N, P, scale, K, eps, w, rnd, todo, gtol, mu_factor, max_iter, nsh, psh,
-    n, p, lam, mu, status, iters, ubs, z, served, Dall, no_sat, vb, va, b,
+    n, p, lam, mu, status, iters, ubs, z, served, Dall, no_sat, vb, va, sat_of, b,
 ):  # fmt: skip
     """One round of :func:`solve_kernel` for batch item ``b``: interior points, then scoring.
 
@@ -2825,20 +2879,20 @@ def _item_round(
                     max_iter, nsh, psh, n, p, lam, mu, status, iters, ubs,
                 )  # fmt: skip
     if rnd == 0 or todo[b]:
-        vb[b], va[b] = _pool_violation(x, n, p, N, P, b, True)
-        _service_item(x, n, p, g, scale, a, K, b, z, served, Dall, no_sat)
+        vb[b], va[b] = _pool_violation(sat_of, n, p, N, P, b, True)
+        _service_item(sat_of, n, p, g, scale, a, K, b, z, served, Dall, no_sat)
 
 
 @njit(**_JIT)
 def _round_serial(
     x, a, g, N, P, scale, K, eps, w, rnd, todo, gtol, mu_factor, max_iter, nsh, psh,
-    n, p, lam, mu, status, iters, ubs, z, served, Dall, no_sat, vb, va,
+    n, p, lam, mu, status, iters, ubs, z, served, Dall, no_sat, vb, va, sat_of,
 ):  # fmt: skip
     """:func:`_item_round` for every batch item, in order."""
     for b in range(x.shape[0]):
         _item_round(
             x, a, g, N, P, scale, K, eps, w, rnd, todo, gtol, mu_factor, max_iter, nsh, psh,
-            n, p, lam, mu, status, iters, ubs, z, served, Dall, no_sat, vb, va, b,
+            n, p, lam, mu, status, iters, ubs, z, served, Dall, no_sat, vb, va, sat_of, b,
         )  # fmt: skip
 
 
@@ -2969,18 +3023,23 @@ def _barrier(ctr, k, team):
 
 @njit(**_JIT)
 def new_state(B, S, C, M):
-    """Work arrays of :func:`_stages` for a batch of shape (B, S, C, M), zeroed."""
+    """Work arrays of :func:`_stages` for a batch of shape (B, S, C, M), zeroed.
+
+    Allocations are stored per cell, (B, C, M): a cell has one serving satellite (``sat_of``),
+    so the dense (B, S, C, M) layout would be mostly zeros (``europe-starlink``: 168
+    satellites, 304 cells; allocating and scanning it took more than half of a call).
+    """
     return (
-        np.zeros((B, S, C, M)),  # n
-        np.zeros((B, S, C, M)),  # p
+        np.zeros((B, C, M)),  # n: PRBs of each cell (from its one serving satellite)
+        np.zeros((B, C, M)),  # p: power of each cell
         np.zeros((B, S, M)),  # lam
         np.zeros((B, S, M)),  # mu
         np.zeros((B, S), dtype=np.int64),  # status
         np.zeros((B, S), dtype=np.int64),  # iters
         np.zeros((B, S)),  # ubs
         np.zeros((B, S)),  # usat
-        np.zeros((B, S, C)),  # nsh
-        np.zeros((B, S, C)),  # psh
+        np.zeros((B, C)),  # nsh: single-pool shares of each cell
+        np.zeros((B, C)),  # psh
         np.zeros(B),  # fixed
         np.zeros((B, C), dtype=np.bool_),  # reach: cells some satellite can serve
         np.zeros((B, C)),  # Dm: demands
@@ -2993,6 +3052,7 @@ def new_state(B, S, C, M):
         np.zeros((B, S)),  # gtol
         np.zeros(B, dtype=np.bool_),  # todo
         np.zeros(B * S, dtype=np.int64),  # jobs
+        np.full((B, C), -1, dtype=np.int64),  # sat_of: serving satellite of each cell
         np.zeros(_CTR_LEN, dtype=np.int64),  # ctr
     )
 
@@ -3029,7 +3089,7 @@ def _ipm_jobs(x, Dm, gtol, jobs):
 def _stages(
     x, a, g, N, P, scale, K, eps, w, force_ipm, nested, tol, mu_factor, max_iter, target_gap,
     n, p, lam, mu, status, iters, ubs, usat, nsh, psh, fixed, reach, Dm, z, served, Dall,
-    no_sat, vb, va, gtol, todo, jobs, ctr, tid,
+    no_sat, vb, va, gtol, todo, jobs, sat_of, ctr, tid,
 ):  # fmt: skip
     """The fast solver's stages on a canonical batch, run by one thread of a team.
 
@@ -3099,8 +3159,8 @@ def _stages(
         b = _fetch_add(ctr, _C_SCORE, 1)
         if b >= B:
             break
-        vb[b], va[b] = _pool_violation(x, n, p, N, P, b, True)
-        _service_item(x, n, p, g, scale, a, K, b, z, served, Dall, no_sat)
+        vb[b], va[b] = _pool_violation(sat_of, n, p, N, P, b, True)
+        _service_item(sat_of, n, p, g, scale, a, K, b, z, served, Dall, no_sat)
     if tid != 0:
         return
     while _fetch_add(ctr, _C_SCORE, 0) < B + team:  # each thread overshoots the counter once
@@ -3109,7 +3169,7 @@ def _stages(
         if rnd > 0:
             _round_serial(
                 x, a, g, N, P, scale, K, eps, w, rnd, todo, gtol, mu_factor, max_iter, nsh,
-                psh, n, p, lam, mu, status, iters, ubs, z, served, Dall, no_sat, vb, va,
+                psh, n, p, lam, mu, status, iters, ubs, z, served, Dall, no_sat, vb, va, sat_of,
             )  # fmt: skip
         if not _check_round(rnd, todo, gtol, served, Dall, w, eps, fixed, ubs, target_gap):
             break
@@ -3143,16 +3203,22 @@ def solve_kernel(
     one thread (:func:`thread_worker` runs them on several, same numbers).
     """
     B, S, C = x.shape
-    st = new_state(B, S, C, a.shape[2])
+    M = a.shape[2]
+    st = new_state(B, S, C, M)
     Dm = st[12]
     for b in range(B):
         Dm[b] = _demand(a, b)
+    sat_of = st[22]
+    _sat_of(x, sat_of)
     _stages(
         x, a, g, N, P, scale, K, eps, w, force_ipm, nested, tol, mu_factor, max_iter,
         target_gap, *st, 0,
     )  # fmt: skip
-    n, p, lam, mu, status, iters, ubs = st[0], st[1], st[2], st[3], st[4], st[5], st[6]
+    lam, mu, status, iters, ubs = st[2], st[3], st[4], st[5], st[6]
     fixed, z, served, Dall, no_sat, vb, va = st[10], st[13], st[14], st[15], st[16], st[17], st[18]
+    n = np.empty((B, S, C, M))
+    p = np.empty((B, S, C, M))
+    _scatter(sat_of, st[0], st[1], n, p)
     bound, util = _finish(served, Dall, w, eps, fixed, ubs)
     return n, p, lam, mu, status, iters, ubs, bound, util, z, served, Dall, no_sat, vb, va
 
@@ -3241,13 +3307,13 @@ def allocate_kernel(
     """
     if check and not all_finite(a, g, N, P, scale, K, eps):
         raise ValueError("allocate: non-finite input (arrivals, gains, pools or constants)")
-    x = onehot_kernel(assoc, g.shape[1])
-    w = np.ones((a.shape[0], a.shape[1]))
-    res = solve_kernel(
-        x, a, g, N, P, scale, K, eps, w, False, nested, tol, mu_factor, max_iter, target_gap
-    )
-    served = res[10]
-    return satisfaction_kernel(served, res[11]), served
+    st = thread_setup(assoc, a, g, N, P, scale, K, eps, False)
+    thread_worker(
+        st[0], a, g, N, P, scale, K, eps, st[1], nested, tol, mu_factor, max_iter, target_gap,
+        *st[2:], 0,
+    )  # fmt: skip
+    served = st[16]
+    return satisfaction_kernel(served, st[17]), served
 
 
 @njit(nogil=True, **_JIT)
@@ -3267,6 +3333,10 @@ def thread_setup(assoc, a, g, N, P, scale, K, eps, check):
     Dm = st[12]
     for b in range(B):
         Dm[b] = _demand(a, b)
+    sat_of = st[22]
+    for b in range(B):
+        for c in range(C):
+            sat_of[b, c] = assoc[b, c]
     return (x, w) + st
 
 
@@ -3274,7 +3344,7 @@ def thread_setup(assoc, a, g, N, P, scale, K, eps, check):
 def thread_worker(
     x, a, g, N, P, scale, K, eps, w, nested, tol, mu_factor, max_iter, target_gap,
     n, p, lam, mu, status, iters, ubs, usat, nsh, psh, fixed, reach, Dm, z, served, Dall,
-    no_sat, vb, va, gtol, todo, jobs, ctr, tid,
+    no_sat, vb, va, gtol, todo, jobs, sat_of, ctr, tid,
 ):  # fmt: skip
     """One thread's share of :func:`allocate_kernel` (:func:`_stages`; releases the GIL).
 
@@ -3287,6 +3357,6 @@ def thread_worker(
     _stages(
         x, a, g, N, P, scale, K, eps, w, False, nested, tol, mu_factor, max_iter, target_gap,
         n, p, lam, mu, status, iters, ubs, usat, nsh, psh, fixed, reach, Dm, z, served, Dall,
-        no_sat, vb, va, gtol, todo, jobs, ctr, tid,
+        no_sat, vb, va, gtol, todo, jobs, sat_of, ctr, tid,
     )  # fmt: skip
     return _fetch_add(ctr, _C_TEAM, 0) if tid == 0 else 0
