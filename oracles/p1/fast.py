@@ -14,6 +14,7 @@ import threading
 import time
 from typing import Any
 
+import numba
 import numpy as np
 
 from oracles.p1 import _kernels as k
@@ -126,12 +127,13 @@ def solve_fast(data: P1Data, **options: Any) -> P1BatchResult:
 #: default of :func:`allocate`'s ``threads``: ``"auto"`` runs a batch on the caller's thread
 #: plus helper threads when it has at least :data:`THREADS_MIN_PAIRS` (item, satellite) pairs
 #: and other processes leave a core idle (:func:`spare_cores`); True / False force it.
-#: Default False: opt in with "auto" (the environment benchmark's ``--p1-threads``).
-THREADS: bool | str = False
+#: The helpers run the serial kernel's own compiled entry points (``thread_setup``,
+#: ``thread_worker``), so they add ~2 s to a cold numba cache, not a separate compile
+THREADS: bool | str = "auto"
 THREADS_MIN_PAIRS = 32
 #: ``"auto"`` adds one helper thread per this many spare cores' worth of idle time ...
 THREADS_SPARE = 0.6
-#: ... and at most this many helpers (None: ``cpu_count - 1``)
+#: ... and at most this many helpers (None: ``min(cpu_count, numba.get_num_threads()) - 1``)
 THREADS_MAX_HELPERS: int | None = None
 # a second Python thread that finds the helpers busy runs the batch alone
 _HELPER_LOCK = threading.Lock()
@@ -203,10 +205,11 @@ def _helpers_wanted(pairs: int, threads: bool | str | None) -> int:
         threads = THREADS
     if not threads or (threads == "auto" and pairs < THREADS_MIN_PAIRS):
         return 0  # before os.cpu_count() (~3 us): the scalar env's path
-    ncpu = os.cpu_count() or 1
-    most = max(ncpu - 1, 1) if THREADS_MAX_HELPERS is None else THREADS_MAX_HELPERS
+    # numba's thread count caps the team too (leo_env.parallel sets it to 1 in its workers)
+    cap = min(os.cpu_count() or 1, numba.get_num_threads()) - 1
+    most = cap if THREADS_MAX_HELPERS is None else THREADS_MAX_HELPERS
     if threads != "auto":
-        return most
+        return max(most, 1)
     return min(most, int(spare_cores() / THREADS_SPARE))
 
 
@@ -252,7 +255,8 @@ def allocate(
         points and items go to whichever thread is free; same numbers, bit for bit).  Default
         :data:`THREADS` (``"auto"``: only with at least :data:`THREADS_MIN_PAIRS` pairs
         ``B * S``, one helper per :data:`THREADS_SPARE` of a core that other processes
-        leave idle, :func:`spare_cores`); True: ``cpu_count - 1`` helpers (at least one).
+        leave idle, :func:`spare_cores`; at most ``min(cpu_count, numba.get_num_threads()) - 1``
+        helpers); True: that many helpers (at least one).
     check_finite : bool
         Raise ``ValueError`` on non-finite arrays or constants (checked inside the kernel).
 

@@ -116,6 +116,7 @@ def test_threads_auto_switch(monkeypatch):
     import oracles.p1.fast as fast
 
     monkeypatch.setattr(fast.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(fast.numba, "get_num_threads", lambda: 2)
     monkeypatch.setattr(fast, "THREADS_MAX_HELPERS", None)
     clock = {"own": 0.0, "now": 0.0}
     monkeypatch.setattr(fast.time, "process_time", lambda: clock["own"])
@@ -142,6 +143,10 @@ def test_threads_auto_switch(monkeypatch):
     assert fast._helpers_wanted(256, "auto") == 0
     assert spare_after(2.0, 0.0, 13.2) == pytest.approx(0.0)  # within 0.5 s: the last answer
     assert fast._helpers_wanted(1, True) == 1 and fast._helpers_wanted(256, False) == 0
+    monkeypatch.setattr(fast.numba, "get_num_threads", lambda: 1)  # a worker pinned to 1
+    spare_after(0.0, 0.0, 14.0)
+    assert spare_after(0.0, 0.0, 15.0) == pytest.approx(1.0)  # idle, yet numba's cap: none
+    assert fast._helpers_wanted(256, "auto") == 0
 
 
 @pytest.mark.parametrize("seed", range(6), ids=[f"seed{s}" for s in range(6)])
