@@ -9,7 +9,7 @@ from gymnasium.utils.env_checker import check_env, data_equivalence
 import leo_env
 import leo_env.envs  # noqa: F401  (registers the ids)
 from leo_env.core import forecast as fc
-from leo_env.core.utility import log_utility
+from leo_env.core.utility import jain_index, log_utility
 from leo_env.envs.downlink import DownlinkEnv, core
 from leo_env.envs.downlink.tables import EVAL_SEED_RANGE, TRAIN_SEED_RANGE, forecast_tables
 from leo_env.envs.registration import ENV_IDS
@@ -275,6 +275,9 @@ def test_reward_equals_utility_from_info():
         expect = log_utility(info["xi"], sc.eps) - sc.lambda_h * info["handovers"].sum()
         assert r == pytest.approx(expect, rel=0, abs=1e-12)
         assert r == pytest.approx(info["utility"] - info["handover_cost"], abs=1e-12)
+        # one kernel call gives both (the step's shortcut): the public functions' numbers
+        assert info["utility"] == log_utility(info["xi"], sc.eps)
+        assert info["jain"] == jain_index(info["xi"])
 
 
 def test_seed_splits_are_disjoint_and_fixed_modes():
