@@ -155,6 +155,7 @@ class _Helper:
         while True:
             args = self.jobs.get()
             k.thread_worker(*args)
+            del args  # do not keep the last batch's arrays alive while idle
 
 
 def _proc_stat() -> tuple[float, float] | None:
