@@ -84,6 +84,12 @@ class LearnerSettings:
     bc_online : bool
         Keep the ``bc_weight`` term in the online phase's actor updates too (default: only
         during meta-training).
+    bc_loss : str
+        BC loss of ``mu`` against the teacher's group embedding: ``bce`` (binary cross-entropy
+        per link) or ``categorical`` (per transmitter, a softmax over its receivers' logits
+        ``logit(mu)`` and an idle logit 0, cross-entropy with the teacher's receiver or idle:
+        when it is confident, the teacher's link gets ``mu > 0.5`` and the others ``mu < 0.5``,
+        i.e. the nearest valid group to ``mu`` is the teacher's).
     """
 
     k: int | None = None
@@ -103,6 +109,7 @@ class LearnerSettings:
     online_warmup: int = 32
     bc_weight: float = 0.0
     bc_online: bool = False
+    bc_loss: str = "bce"
 
     def check(self) -> None:
         """Validate (errors name the field and the allowed range)."""
@@ -122,10 +129,31 @@ class LearnerSettings:
             raise ValueError("agent.context_len, lstm_hidden, hidden and warmup must be >= 1")
         if not self.conv or min(self.conv) < 1:
             raise ValueError("agent.conv must be a non-empty list of positive widths")
+        if self.bc_loss not in ("bce", "categorical"):
+            raise ValueError(f"agent.bc_loss = {self.bc_loss!r} is not allowed: 'bce' or 'categorical'")
         if not (np.isfinite(self.bc_weight) and self.bc_weight >= 0):
             raise ValueError(f"agent.bc_weight = {self.bc_weight} is out of range: allowed >= 0")
         if not 0.0 < self.sigma_min <= self.sigma_max:
             raise ValueError("agent.sigma_min/sigma_max: need 0 < sigma_min <= sigma_max")
+
+
+def bc_loss(mu: torch.Tensor, y: torch.Tensor, kind: str = "bce") -> torch.Tensor:
+    """BC loss of proto-action means ``mu`` (B, J, K) in (0, 1) against group embeddings ``y``.
+
+    ``bce``: mean binary cross-entropy per link.  ``categorical``: per transmitter, softmax
+    cross-entropy over the logits ``logit(mu[:, j, :])`` and an idle logit 0, the target being
+    the teacher's receiver (or idle when the row of ``y`` is empty); mean over transmitters.
+    """
+    m = mu.clamp(1e-6, 1 - 1e-6)
+    if kind == "bce":
+        return torch.nn.functional.binary_cross_entropy(m, y)
+    if kind != "categorical":
+        raise ValueError(f"kind must be 'bce' or 'categorical', got {kind!r}")
+    logits = torch.logit(m)
+    logits = torch.cat([logits, torch.zeros_like(logits[..., :1])], dim=-1)  # (B, J, K + 1)
+    K = y.shape[-1]  # noqa: N806
+    target = torch.where(y.sum(-1) > 0, y.argmax(-1), torch.full_like(y[..., 0], K, dtype=torch.long))
+    return torch.nn.functional.cross_entropy(logits.reshape(-1, K + 1), target.reshape(-1).long())
 
 
 def embed(assign: np.ndarray, K: int) -> np.ndarray:  # noqa: N803
@@ -401,8 +429,7 @@ class Learner:
             if self.s.bc_weight > 0 and self.bc_x is not None and (self.s.bc_online or not self.online):
                 j = torch.randint(0, len(self.bc_x), (self.s.batch_size,), generator=self.gen)
                 mu, _ = net(self.bc_x[j])
-                loss = loss + self.s.bc_weight * torch.nn.functional.binary_cross_entropy(
-                    mu.clamp(1e-6, 1 - 1e-6), self.bc_y[j])
+                loss = loss + self.s.bc_weight * bc_loss(mu, self.bc_y[j], self.s.bc_loss)
             opt.zero_grad()
             loss.backward()
             opt.step()

@@ -42,7 +42,7 @@ import numpy as np
 import torch
 
 from agents.linkgroup.config import LinkGroupRunConfig
-from agents.linkgroup.learner import Learner, embed
+from agents.linkgroup.learner import Learner, bc_loss, embed
 from agents.linkgroup.networks import Actor
 from leo_env.envs.linkgroup.env import LinkGroupSchedEnv
 from leo_env.io import atomic_write_json
@@ -153,12 +153,11 @@ def _bc_fit(learner: Learner, x: torch.Tensor, y: torch.Tensor, steps: int, seed
     """``steps`` BC steps of the generalist actor's ``mu`` on (x, y), each with one critic TD step."""
     opt = torch.optim.Adam(learner.actor.parameters(), lr=learner.s.lr)
     gen = torch.Generator().manual_seed(seed)
-    bce = torch.nn.BCELoss()
     last: dict[str, float] = {}
     for s in range(steps):
         idx = torch.randint(0, len(x), (learner.s.batch_size,), generator=gen)
         mu, _ = learner.actor(x[idx])
-        loss = bce(mu.clamp(1e-6, 1 - 1e-6), y[idx])
+        loss = bc_loss(mu, y[idx], learner.s.bc_loss)
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -220,8 +219,10 @@ def dagger_warm_start(learner: Learner, envs: list[LinkGroupSchedEnv], n_windows
                 cands = near(embed(g, learner.K), learner.k)[0]
                 if not any((c == g).all() for c in cands):
                     cands = np.vstack([g[None], cands[:-1]]) if len(cands) else g[None]
-                if learner._pending is not None:  # the previous transition's next candidates
-                    learner.memory.add(*learner._pending[:6], cands, m)
+                pend = learner._pending
+                if pend is not None:  # the previous transition's next candidates
+                    o, e, rw, dn, o2, cx = pend[:6]
+                    learner.memory.add(o, e, rw, dn, o2, cx, cands, m)
                     learner.drop_pending()
                 xs.append(obs)
                 ys.append(embed(g, learner.K))
@@ -242,8 +243,8 @@ def dagger_warm_start(learner: Learner, envs: list[LinkGroupSchedEnv], n_windows
         if progress:
             print(f"  dagger round {r}/{rounds}: {len(xs)} labels, teacher {t_teacher:.0f} s, {last}", flush=True)
     learner.bc_x, learner.bc_y = x, y
-    for a in actors or []:
-        a.load_state_dict(learner.actor.state_dict())
+    for act in actors or []:
+        act.load_state_dict(learner.actor.state_dict())
     last["bc_samples"] = float(len(xs))
     last["teacher_s"] = t_teacher
     return last

@@ -305,16 +305,16 @@ def rollout_group(
     n_scored = groups.shape[0]
     moves = 0
     for _ in range(local_search):
-        nb = _neighbours(best, ok_now, seen)
-        if nb.shape[0] == 0:
+        nbrs = _neighbours(best, ok_now, seen)
+        if nbrs.shape[0] == 0:
             break
-        seen.update(tuple(g) for g in nb)
-        s_nb = score(nb)
-        n_scored += nb.shape[0]
-        i = int(np.argmin(s_nb))
-        if not s_nb[i] < best_s - 1e-12 * max(1.0, abs(best_s)):
+        seen.update(tuple(g) for g in nbrs)
+        s_nbrs = score(nbrs)
+        n_scored += nbrs.shape[0]
+        i = int(np.argmin(s_nbrs))
+        if not s_nbrs[i] < best_s - 1e-12 * max(1.0, abs(best_s)):
             break
-        best, best_s = nb[i].copy(), float(s_nb[i])
+        best, best_s = nbrs[i].copy(), float(s_nbrs[i])
         moves += 1
     return best, {"n_candidates": float(n_scored), "score": best_s, "score_grd": float(sc[0]),
                   "chose_grd": float((best == groups[0]).all()), "ls_moves": float(moves)}

@@ -163,7 +163,8 @@ class RolloutPolicy(Policy):
 
     def act(self, obs: Any, env: gym.Env[Any, Any]) -> Any:
         """The rollout's group of the current slot."""
-        return env.unwrapped.encode(self.group(env))
+        u: Any = env.unwrapped
+        return u.encode(self.group(env))
 
 
 class SaaPolicy(RolloutPolicy):

@@ -7,7 +7,7 @@ import pytest
 
 from leo_env.core.linkgroups import slot_links
 from leo_env.envs.linkgroup.env import LinkGroupSchedEnv
-from leo_env.envs.linkgroup.policies import LookaheadSaaPolicy, RolloutPolicy
+from leo_env.envs.linkgroup.policies import LookaheadSaaPolicy
 from oracles.linkgroup.greedy import greedy_group
 from oracles.linkgroup.objective import objective
 from oracles.linkgroup.opt import solve_opt
@@ -122,3 +122,23 @@ def test_dagger_warm_start_is_deterministic_and_labels_every_visited_slot(tmp_pa
         w.append(lr.actor.state_dict())
     for k in w[0]:
         assert np.array_equal(w[0][k].numpy(), w[1][k].numpy())
+
+
+def test_categorical_bc_loss_targets_the_teachers_receiver_or_idle():
+    import torch
+
+    from agents.linkgroup.learner import bc_loss
+
+    y = torch.zeros(1, 2, 3)
+    y[0, 0, 1] = 1.0  # transmitter 0 -> receiver 1, transmitter 1 idle
+    good = torch.full((1, 2, 3), 1e-4)
+    good[0, 0, 1] = 1 - 1e-4
+    bad = torch.full((1, 2, 3), 1e-4)
+    bad[0, 0, 2] = 1 - 1e-4
+    bad[0, 1, 0] = 1 - 1e-4
+    assert bc_loss(good, y, "categorical") < 1e-3 < bc_loss(bad, y, "categorical")
+    assert bc_loss(good, y, "bce") < bc_loss(bad, y, "bce")
+    # uniform logits 0: every class (3 receivers + idle) has probability 1/4
+    assert float(bc_loss(torch.full((1, 2, 3), 0.5), y, "categorical")) == pytest.approx(np.log(4.0), rel=1e-5)
+    with pytest.raises(ValueError, match="kind"):
+        bc_loss(good, y, "l2")
