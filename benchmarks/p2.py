@@ -39,9 +39,11 @@ from benchmarks.calibrate import atomic_write_text
 __all__ = ["main", "run_instance", "ALL_METHODS"]
 
 ALL_METHODS = ("sep-milp", "dp", "rolling", "rolling-myopic", "cpl-milp", "lagrangian", "cpl-milp-warm")
-#: optional Lagrangian variants (not in the default run): the subgradient-only bound, and the
-#: price-and-branch primal (integer restricted master as a large-neighbourhood repair)
-EXTRA_METHODS = ("lagrangian-subgradient", "lagrangian-pb")
+#: optional Lagrangian variants (not in the default run): the subgradient-only bound, the
+#: price-and-branch primal (integer restricted master as a large-neighbourhood repair), and the
+#: bound strengthened by per-pool integral subsets (oracles.p2.decomp): pool-hull cuts in the
+#: Dantzig-Wolfe master, or the Lagrangian-decomposition master
+EXTRA_METHODS = ("lagrangian-subgradient", "lagrangian-pb", "lagrangian-cuts", "lagrangian-ld")
 #: europe-starlink: no rolling windows (each window is itself a large MILP)
 LARGE_METHODS = ("sep-milp", "dp", "cpl-milp", "lagrangian") + EXTRA_METHODS
 
@@ -145,6 +147,8 @@ def run_instance(
         "lagrangian": (pc, "lagrangian", {"time_limit": lagrangian_time}),
         "lagrangian-subgradient": (pc, "lagrangian", {"time_limit": lagrangian_time, "dual": "subgradient"}),
         "lagrangian-pb": (pc, "lagrangian", {"time_limit": 2 * lagrangian_time, "primal": "price_and_branch"}),
+        "lagrangian-cuts": (pc, "lagrangian", {"time_limit": 2 * lagrangian_time, "relaxation": "pool_cuts"}),
+        "lagrangian-ld": (pc, "lagrangian", {"time_limit": 2 * lagrangian_time, "relaxation": "decomposition"}),
         "cpl-milp-warm": (pc, "milp", {**milp_opts, "warm_start": "lagrangian"}),
     }
     results: dict[str, Any] = {}
@@ -289,6 +293,9 @@ def main(argv: list[str]) -> int:
     """Command line entry point."""
     ap = argparse.ArgumentParser(prog="python -m benchmarks.p2", description=__doc__.split("\n\n")[0])
     ap.add_argument("--preset", default="stress")
+    ap.add_argument("--override", action="append", default=[], metavar="KEY=VALUE",
+                    help="scenario override for --preset and its overloaded copy (repeatable), "
+                         "e.g. a cut-out: region.lat_min=46")
     ap.add_argument("--instances", type=int, default=5)
     ap.add_argument("--out", type=Path, default=Path("results/p2.json"))
     ap.add_argument("--overload-scale", type=float, default=3.0,
@@ -313,12 +320,13 @@ def main(argv: list[str]) -> int:
 
     compile_s = _warm_up()
     methods = tuple(args.methods) if args.methods else ALL_METHODS
+    name = args.preset + ("-cutout" if args.override else "")
     variants: list[tuple[str, str, list[str], int, float, tuple[str, ...]]] = [
-        (args.preset, args.preset, [], args.instances, args.milp_time, methods)
+        (name, args.preset, list(args.override), args.instances, args.milp_time, methods)
     ]
     if args.overload_scale > 0:
-        variants.append((f"{args.preset}-overloaded", args.preset,
-                         [f"demand.scale={args.overload_scale}"], args.instances, args.milp_time,
+        variants.append((f"{name}-overloaded", args.preset,
+                         [*args.override, f"demand.scale={args.overload_scale}"], args.instances, args.milp_time,
                          methods))
     if args.europe_instances > 0:
         variants.append(("europe-starlink", "europe-starlink", [], args.europe_instances,

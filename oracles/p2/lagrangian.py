@@ -35,7 +35,9 @@ Certificate
     ``gap = (min_iter L(pi) - objective) / max(1, |objective|)`` bounds the distance of the
     returned association from the coupled-proxy optimum.  No choice of prices can make it
     smaller than the integrality gap of the relaxation: ``min_pi L(pi)`` equals the
-    Dantzig-Wolfe (convexified per-cell paths) bound, see ``docs/p2.md``.
+    Dantzig-Wolfe (convexified per-cell paths) bound, see ``docs/p2.md``.  The option
+    ``relaxation`` strengthens it with each pool's integral subsets of cells
+    (:mod:`oracles.p2.decomp`).
 """
 
 from __future__ import annotations
@@ -327,6 +329,9 @@ def solve_lagrangian(
     pb_rounds: int = 40,
     pb_cells: int = 40,
     pb_sub_time: float = 3.0,
+    relaxation: str = "dw",
+    dec_rounds: int = 200,
+    dec_time_share: float = 0.5,
 ) -> P2Result:
     """Coupled-proxy P2 by Lagrangian relaxation of the satellite pools + per-cell DP.
 
@@ -396,7 +401,7 @@ def solve_lagrangian(
         gave better associations than the exact master duals on ``europe-starlink``).
     cg_min_gap : float
         With ``dual="both"``, column generation runs only when the subgradient's certified
-        gap exceeds this (always with ``primal="price_and_branch"``, which needs its
+        gap exceeds this (always with ``primal="price_and_branch"`` or a ``relaxation`` other than ``"dw"``, which need its
         columns; on ``stress``, 0.05-0.4 %, it did not improve the bound within
         its time share; on ``europe-starlink``, ~8 %, it gains ~0.2 points).
     primal : {"local_search", "price_and_branch"}
@@ -408,6 +413,24 @@ def solve_lagrangian(
         It makes the result depend on HiGHS's time limits (machine speed).
     pb_rounds, pb_cells, pb_sub_time : int, int, float
         Price-and-branch neighbourhoods, cells per neighbourhood, HiGHS limit per repair [s].
+    relaxation : {"dw", "pool_cuts", "decomposition"}
+        ``"dw"``: the bound is ``min_pi L(pi)`` (Dantzig-Wolfe).  The other two strengthen it
+        after column generation (they need ``dual="colgen"`` or ``"both"`` and run only
+        above ``gap_tol``) with each pool's integral subsets of cells:
+        ``"pool_cuts"`` separates pool-hull inequalities into the master and prices them
+        in the DP (:func:`oracles.p2.decomp.hull_cut_bound`); ``"decomposition"`` solves the
+        Lagrangian-decomposition master with per-pool configurations
+        (:func:`oracles.p2.decomp.decomposition_bound`).  Every value either reports is a
+        valid bound, never above the Dantzig-Wolfe one (the minimum is kept), and their
+        pricing paths are also scored as primal candidates.  Default ``"dw"``: on
+        ``europe-starlink`` neither gained more than a few hundredths within the time
+        budget (``docs/p2.md``, Limitations).
+    dec_rounds : int
+        Rounds (pricing + separation) of the strengthening.
+    dec_time_share : float
+        With a ``time_limit``, the share of the time left after column generation that the
+        strengthening may use (without one it is bounded by ``dec_rounds`` only); the rest is
+        left to the local search and the price-guided rounds.
 
     Returns
     -------
@@ -431,6 +454,14 @@ def solve_lagrangian(
         raise ValueError(f"dual={dual!r} does not support terminal_cost / terminal_req (use 'subgradient')")
     if primal == "price_and_branch" and dual == "subgradient":
         raise ValueError("primal='price_and_branch' needs column generation (dual='colgen' or 'both')")
+    if relaxation not in ("dw", "pool_cuts", "decomposition"):
+        raise ValueError(f"relaxation must be 'dw', 'pool_cuts' or 'decomposition', got {relaxation!r}")
+    if relaxation != "dw" and dual == "subgradient":
+        raise ValueError(f"relaxation={relaxation!r} needs column generation (dual='colgen' or 'both')")
+    if dec_rounds < 0:
+        raise ValueError(f"dec_rounds must be >= 0, got {dec_rounds}")
+    if not 0.0 < dec_time_share <= 1.0:
+        raise ValueError(f"dec_time_share must be in (0, 1], got {dec_time_share}")
     limit = np.inf if time_limit is None else float(time_limit)
     t0 = time.perf_counter()
     ok, msg = problem.feasibility()
@@ -476,6 +507,7 @@ def solve_lagrangian(
     history: list[tuple[float, float]] = []
     it = 0
     cg: dict[str, Any] | None = None
+    dec: dict[str, Any] | None = None
     pool = None
     if dual != "colgen":
         since = 0
@@ -510,7 +542,8 @@ def solve_lagrangian(
     sub_iters = it
     t_sub = time.perf_counter() - t0
     round_pi = best_pi  # prices of the price-guided rounds (the subgradient's when it ran)
-    min_gap = gap_tol if primal == "price_and_branch" else max(gap_tol, cg_min_gap)
+    # price-and-branch and the strengthened relaxations need the columns: CG runs above gap_tol
+    min_gap = gap_tol if (primal == "price_and_branch" or relaxation != "dw") else max(gap_tol, cg_min_gap)
     if dual == "colgen" or (dual == "both" and relative_gap(best_bound, best_primal) > min_gap):
         from oracles.p2 import colgen as _cg
 
@@ -546,6 +579,22 @@ def solve_lagrangian(
             round_pi = best_pi
         best_primal, best_path = best_seen[0], path_seen[0]
         it = sub_iters + int(cg["rounds"])
+        if relaxation != "dw" and dec_rounds > 0 and relative_gap(best_bound, best_primal) > gap_tol:
+            from oracles.p2 import decomp as _dec
+
+            _, yb, _ = _proxy.coupled_allocation(best_path, problem.cand, problem.w, problem.eps, S)
+            pool.add(best_path, np.where(np.isnan(yb), 0.0, yb))
+            left = np.inf if time_limit is None else dec_time_share * max(0.0, limit - (time.perf_counter() - t0))
+            if relaxation == "decomposition":
+                dec = _dec.decomposition_bound(problem, pool, best_path, max_rounds=dec_rounds, time_limit=left,
+                                               on_path=_on_path, gap_tol=gap_tol)
+            else:
+                dec = _dec.hull_cut_bound(problem, pool, max_rounds=dec_rounds, time_limit=left,
+                                          sep_time=max(1.0, 0.5 * left), on_path=_on_path, gap_tol=gap_tol)
+            if float(dec["bound"]) < best_bound:
+                best_bound = float(dec["bound"])
+            best_primal, best_path = best_seen[0], path_seen[0]
+            it += int(dec["rounds"])
         if record:
             history.append((best_bound, best_primal))
     dual_iters = it
@@ -631,6 +680,10 @@ def solve_lagrangian(
         "local_search_passes": int(passes), "theta_final": theta, "price_rounds": rounds,
         "dual": dual, "primal": primal,
     }
+    if dec is not None:
+        info.update({"relaxation": relaxation, "dec_rounds": int(dec["rounds"]), "dec_bound": float(dec["bound"]),
+                     "dec_converged": bool(dec["converged"]), "dec_time_s": float(dec["time_s"]),
+                     "dec_cuts_or_links": int(dec.get("cuts", dec.get("links", 0)))})
     if cg is not None:
         info.update({"cg_rounds": int(cg["rounds"]), "cg_converged": bool(cg["converged"]),
                      "cg_lp_value": float(cg["lp_value"]), "columns": len(pool) if pool is not None else 0})
