@@ -86,9 +86,11 @@ def test_decomposition_bound_is_stronger_somewhere_and_deterministic():
         a = decomposition_bound(prob, pool, path, max_rounds=300)
         b = decomposition_bound(prob, pool2, path2, max_rounds=300)
         assert a["bound"] == b["bound"]
-        gains.append(cg["bound"] - a["bound"])
+        hc = hull_cut_bound(prob, pool2, max_rounds=300)
+        gains.append((cg["bound"] - a["bound"], cg["bound"] - hc["bound"]))
     # the per-pool integral subsets close part of the Dantzig-Wolfe integrality gap
-    assert max(gains) > 1e-3
+    assert max(g[0] for g in gains) > 1e-3
+    assert max(g[1] for g in gains) > 1e-3
 
 
 @pytest.mark.parametrize("seed", SEEDS, ids=[f"seed{s}" for s in SEEDS])
@@ -100,6 +102,9 @@ def test_hull_cut_bound_between_optimum_and_dantzig_wolfe(seed):
     hc = hull_cut_bound(prob, pool, max_rounds=300)
     assert hc["converged"]
     assert opt - 1e-9 <= hc["bound"] <= cg["bound"] + 2e-6 * max(1.0, abs(cg["bound"]))
+    pool2, _ = _start_pool(prob)
+    column_generation(prob, pool2, max_rounds=200)
+    assert hull_cut_bound(prob, pool2, max_rounds=300)["bound"] == hc["bound"]  # deterministic
 
 
 @pytest.mark.parametrize("relaxation", ["pool_cuts", "decomposition"])
