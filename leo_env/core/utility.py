@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["log_utility", "jain_index", "satisfaction"]
+__all__ = ["log_utility", "jain_index", "row_metrics", "satisfaction"]
 
 
 def satisfaction(served_bits: np.ndarray, demand_bits: np.ndarray) -> np.ndarray:
@@ -30,12 +30,21 @@ def satisfaction(served_bits: np.ndarray, demand_bits: np.ndarray) -> np.ndarray
 
 
 @njit(cache=True)
-def _row_metrics(x, w, eps, utility, jain):  # pragma: no cover - compiled
+def row_metrics(x, w, eps, utility, jain):  # pragma: no cover - compiled
     """Per row of ``x`` (R, C): ``sum_c w log(eps + x)`` and Jain's index, ``nan`` entries skipped.
 
     The one implementation of both metrics: :func:`log_utility` and :func:`jain_index` call it
-    for any array and axis, and the environment's reward calls them, so the reward, the oracles'
-    objective and the result tables agree to the last bit.
+    for any array and axis, and the environment's step calls it directly (one call for both),
+    so the reward, the oracles' objective and the result tables agree to the last bit.
+
+    Parameters
+    ----------
+    x, w : ndarray, shape (R, C)
+        Satisfactions (``nan``: left out) and weights, C-contiguous float64.
+    eps : float
+        Offset of the logarithm (> 0).
+    utility, jain : ndarray, shape (R,)
+        Outputs, written in place.
     """
     R, C = x.shape  # noqa: N806
     for i in range(R):
@@ -68,7 +77,7 @@ def _metrics(xi: np.ndarray, eps: float, w: np.ndarray | None, axis: int | None)
     wr = np.ones_like(rows) if w is None else _rows(np.broadcast_to(np.asarray(w, dtype=float), x.shape), axis)[0]
     u = np.empty(rows.shape[0])
     j = np.empty(rows.shape[0])
-    _row_metrics(rows, wr, float(eps), u, j)
+    row_metrics(rows, wr, float(eps), u, j)
     return u, j, shape
 
 

@@ -123,7 +123,7 @@ def _pool(name: str, value: Any, B: int, S: int, batched: bool) -> np.ndarray:
         raise ValueError(f"{name}: expected {allowed} with S={S}, got shape {arr.shape}")
     if not (np.isfinite(arr).all() and (arr > 0).all()):
         raise ValueError(f"{name}: must be finite and > 0")
-    return np.ascontiguousarray(np.broadcast_to(arr, (B, S)), dtype=float)
+    return np.array(np.broadcast_to(arr, (B, S)), dtype=float, order="C")  # writable: one numba type
 
 
 def canonicalize(
@@ -229,7 +229,9 @@ def canonicalize(
             raise ValueError(f"w: expected shape {want} with C={C}, got {wa.shape}")
         if not (np.isfinite(wa).all() and (wa > 0).all()):
             raise ValueError("w: weights must be finite and > 0")
-        wb = np.ascontiguousarray(wb)
+        # a writable C-contiguous copy: a read-only broadcast view would be another numba type
+        # (one more compile of the whole solver on a cold cache)
+        wb = np.array(wb, dtype=float, order="C")
     return P1Data(
         x=xb,
         a=ab,

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from leo_env.core.utility import _row_metrics
+from leo_env.core.utility import row_metrics
 from leo_env.envs.downlink._kernels import apply_kernel, decide_observe_kernel
 from leo_env.envs.downlink.allocators import Allocator
 from leo_env.envs.downlink.tables import BIG, GAIN_CLIP, N_CAND_FEATURES, EpisodeTables
@@ -672,7 +672,7 @@ def transition(
     # jain_index(xi, axis=1), called once for both (their wrappers cost ~20 us per step)
     utility = np.empty(R)
     jain = np.empty(R)
-    _row_metrics(xi, np.ones_like(xi), float(cons["eps"]), utility, jain)
+    row_metrics(xi, np.ones_like(xi), float(cons["eps"]), utility, jain)
     cost = cons["lambda_h"] * counts[:, 0]
     reward = utility - cost
     if not (math.isfinite(reward[0]) if R == 1 else np.isfinite(reward).all()):
