@@ -68,7 +68,7 @@ def pin_threads(threads: int = 1) -> None:
     try:
         import numba
 
-        numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
+        numba.set_num_threads(max(1, min(int(threads), int(getattr(numba.config, "NUMBA_NUM_THREADS", 1)))))
     except (ImportError, ValueError):
         pass
     if "torch" in sys.modules:  # never import torch just for this

@@ -109,13 +109,13 @@ class LislEnvParams:
             "active_user_share": (0.0, 1.0),
             "snapshot_interval_s": (0.0, 86400.0),
         }
-        for name, (lo, hi) in floats.items():
-            v = float(getattr(self, name))
-            if not math.isfinite(v) or not lo < v <= hi:
+        for name, (flo, fhi) in floats.items():
+            fv = float(getattr(self, name))
+            if not math.isfinite(fv) or not flo < fv <= fhi:
                 raise ValueError(
-                    f"LislEnvParams.{name} = {v!r} is out of range: allowed ({lo:g}, {hi:g}]"
+                    f"LislEnvParams.{name} = {fv!r} is out of range: allowed ({flo:g}, {fhi:g}]"
                 )
-            object.__setattr__(self, name, v)
+            object.__setattr__(self, name, fv)
 
     def links_capacity(self) -> int:
         """``L_max``: the padded number of candidate satellite pairs."""

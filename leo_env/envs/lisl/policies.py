@@ -55,4 +55,6 @@ class ZeroPricePolicy(Policy):
     def act(self, obs: Any, env: gym.Env[Any, Any]) -> np.ndarray:
         """Zeros of the action's shape."""
         _check_prices_mode(env)
-        return np.zeros(env.action_space.shape, dtype=np.float32)
+        shape = env.action_space.shape
+        assert shape is not None, "prices mode has a Box action space"
+        return np.zeros(shape, dtype=np.float32)
