@@ -28,12 +28,16 @@ class EnvSettings:
         Cell layout of training (evaluation uses ``evaluate.layout_seeds``).
     served, data : str
         Objective form (``squared``/``linear``, ``normalised``/``raw``).
+    observation : str
+        ``paper`` (the paper's state, default) or ``rates`` (each link's current rate and the
+        receivers' absolute / remaining demands appended; the env's ``observation`` option).
     """
 
     preset: str = "small"
     layout_seed: int = 0
     served: str = "squared"
     data: str = "normalised"
+    observation: str = "paper"
 
 
 @dataclass
@@ -142,6 +146,9 @@ class EvalSettings:
     fig8_search_updates : int
         The slow causal searches (``rollout``, ``saa``) are scored on the first
         ``fig8_search_updates`` updates only (0: all), compared with OPT on the same cycles, >= 0.
+    fig8_admm_updates : int
+        ADMM-HEU (``admm``) is scored on the first ``fig8_admm_updates`` updates only (0: all;
+        its solve takes ~17 s per window at ``k50``), >= 0.
     rollout_samples, saa_samples : int
         Sampled channel paths per decision of the ``rollout`` (and ``rollout_ls``) / ``saa``
         (and ``la1``, ``la2``) built-ins, >= 1.
@@ -165,6 +172,7 @@ class EvalSettings:
     fig8_every: int = 5
     fig8_seeds: int = 1
     fig8_search_updates: int = 0
+    fig8_admm_updates: int = 0
     rollout_samples: int = 16
     saa_samples: int = 4
     rollout_ls_rounds: int = 3
@@ -209,7 +217,7 @@ class LinkGroupRunConfig:
         if self.algo not in ALGOS:
             raise ValueError(f"algo = {self.algo!r} is not allowed: one of {ALGOS}")
         LinkGroupParams.build(preset=self.env.preset, layout_seed=self.env.layout_seed,
-                              served=self.env.served, data=self.env.data)
+                              served=self.env.served, data=self.env.data, observation=self.env.observation)
         self.agent.check()
         t, e = self.train, self.evaluate
         if t.n_tasks < 1 or not 1 <= t.tasks_per_episode <= t.n_tasks:
@@ -235,8 +243,9 @@ class LinkGroupRunConfig:
         if e.rollout_samples < 1 or e.saa_samples < 1 or e.rollout_ls_rounds < 1:
             raise ValueError("evaluate.rollout_samples, evaluate.saa_samples and evaluate.rollout_ls_rounds "
                              "must be >= 1")
-        if e.fig8_search_updates < 0:
-            raise ValueError(f"evaluate.fig8_search_updates = {e.fig8_search_updates} is out of range: >= 0")
+        for key in ("fig8_search_updates", "fig8_admm_updates"):
+            if getattr(e, key) < 0:
+                raise ValueError(f"evaluate.{key} = {getattr(e, key)} is out of range: >= 0")
         if e.fig8_windows < 1 or not 1 <= e.fig8_every <= e.fig8_windows or e.fig8_seeds < 1:
             raise ValueError("evaluate.fig8_windows >= 1, evaluate.fig8_every in [1, fig8_windows], "
                              "evaluate.fig8_seeds >= 1")

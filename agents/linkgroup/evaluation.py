@@ -238,8 +238,9 @@ def fig8_run(cfg_d: dict[str, Any], spec: tuple[str, dict[str, Any] | None], s: 
     scored = [w for w in range(n_win) if w % e.fig8_every == e.fig8_every - 1]
     seed = window_seed(600, s)
     t0 = time.perf_counter()
-    if label in SEARCHES and e.fig8_search_updates:
-        scored = [w for w in scored if w // e.fig8_windows < e.fig8_search_updates]
+    limit = e.fig8_search_updates if label in SEARCHES else (e.fig8_admm_updates if label == "admm" else 0)
+    if limit:
+        scored = [w for w in scored if w // e.fig8_windows < limit]
     if d is None:
         pol = _builtin(label, s, e)
         times: list[float] = []

@@ -254,9 +254,9 @@ class Learner:
         torch.manual_seed(seed)
         self.gen = torch.Generator().manual_seed(seed)
         self.rng = np.random.default_rng(seed)
-        self.actor = Actor(J, K, tuple(self.s.conv), self.s.sigma_min, self.s.sigma_max)
+        self.actor = Actor(J, K, tuple(self.s.conv), self.s.sigma_min, self.s.sigma_max, obs_dim)
         cdim = self.s.lstm_hidden if self.uses_context else 0
-        self.critic = Critic(J, K, cdim, tuple(self.s.conv), self.s.hidden)
+        self.critic = Critic(J, K, cdim, tuple(self.s.conv), self.s.hidden, obs_dim)
         self.context = ContextEncoder(self.tr_dim, self.s.lstm_hidden) if self.uses_context else None
         self.target = copy.deepcopy(self.critic)
         self.target_ctx = copy.deepcopy(self.context)

@@ -23,16 +23,42 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ["receiver_image", "Actor", "Critic", "ContextEncoder"]
+__all__ = ["image_channels", "receiver_image", "Actor", "Critic", "ContextEncoder"]
+
+
+def image_channels(obs_dim: int, J: int, K: int) -> int:  # noqa: N803
+    """Channels of the receiver image of an observation of size ``obs_dim``.
+
+    ``J K + 5 K + 1`` (the paper's observation) -> ``J + 6``; ``2 J K + 8 K + 1`` (the env's
+    ``observation="rates"``: each link's rate alone and three demand amounts per receiver
+    appended) -> ``2 J + 9``.
+    """
+    base = J * K + 5 * K + 1
+    if obs_dim == base:
+        return J + 6
+    if obs_dim == base + J * K + 3 * K:
+        return 2 * J + 9
+    raise ValueError(f"obs_dim = {obs_dim} fits neither observation form of J = {J}, K = {K}: "
+                     f"allowed {base} (paper) or {base + J * K + 3 * K} (rates)")
 
 
 def receiver_image(obs: torch.Tensor, J: int, K: int) -> torch.Tensor:  # noqa: N803
-    """Observation batch (B, J K + 5 K + 1) -> receiver image (B, J + 6, K)."""
-    B = obs.shape[0]  # noqa: N806
+    """Observation batch (B, D) -> receiver image (B, C, K), C = :func:`image_channels`.
+
+    Paper form: per receiver its ``J`` link levels, the 5 per-receiver entries and ``t / T``;
+    ``rates`` form: then its ``J`` link rates and 3 demand amounts.
+    """
+    B, D = obs.shape  # noqa: N806
+    base = J * K + 5 * K + 1
     lv = obs[:, : J * K].reshape(B, J, K)
     per = obs[:, J * K : J * K + 5 * K].reshape(B, 5, K)
-    t = obs[:, -1:].unsqueeze(-1).expand(B, 1, K)
-    return torch.cat([lv, per, t], dim=1)
+    t = obs[:, base - 1 : base].unsqueeze(-1).expand(B, 1, K)
+    parts = [lv, per, t]
+    if D != base:
+        image_channels(D, J, K)  # validates the size
+        parts += [obs[:, base : base + J * K].reshape(B, J, K),
+                  obs[:, base + J * K :].reshape(B, 3, K)]
+    return torch.cat(parts, dim=1)
 
 
 def _pointwise(c_in: int, widths: tuple[int, ...]) -> nn.Sequential:
@@ -54,13 +80,15 @@ class Actor(nn.Module):
         Filters of the pointwise convolution layers.
     sigma_min, sigma_max : float
         Range of the standard deviation.
+    obs_dim : int or None
+        Observation size (None: the paper's ``J K + 5 K + 1``); sets the image channels.
     """
 
     def __init__(self, J: int, K: int, conv: tuple[int, ...] = (32, 64),  # noqa: N803
-                 sigma_min: float = 0.02, sigma_max: float = 0.5) -> None:
+                 sigma_min: float = 0.02, sigma_max: float = 0.5, obs_dim: int | None = None) -> None:
         super().__init__()
         self.J, self.K = J, K
-        self.enc = _pointwise(J + 6, conv)
+        self.enc = _pointwise(image_channels(obs_dim or J * K + 5 * K + 1, J, K), conv)
         self.head = nn.Sequential(nn.Conv1d(2 * conv[-1], conv[-1], 1), nn.ReLU(),
                                   nn.Conv1d(conv[-1], 2 * J, 1))
         self.sigma_min, self.sigma_max = sigma_min, sigma_max
@@ -110,13 +138,15 @@ class Critic(nn.Module):
         Filters of the pointwise convolution layers.
     hidden : int
         Width of the two MLP layers.
+    obs_dim : int or None
+        Observation size (None: the paper's ``J K + 5 K + 1``); sets the image channels.
     """
 
     def __init__(self, J: int, K: int, context_dim: int = 64,  # noqa: N803
-                 conv: tuple[int, ...] = (32, 64), hidden: int = 128) -> None:
+                 conv: tuple[int, ...] = (32, 64), hidden: int = 128, obs_dim: int | None = None) -> None:
         super().__init__()
         self.J, self.K, self.context_dim = J, K, context_dim
-        self.enc = _pointwise(2 * J + 6, conv)
+        self.enc = _pointwise(image_channels(obs_dim or J * K + 5 * K + 1, J, K) + J, conv)
         self.mlp = nn.Sequential(nn.Linear(2 * conv[-1] + context_dim, hidden), nn.ReLU(),
                                  nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, 1))
 

@@ -65,7 +65,8 @@ def make_env(cfg: LinkGroupRunConfig, layout_seed: int | None = None) -> LinkGro
     """A ``links``-mode env of the configured cell."""
     e = cfg.env
     return LinkGroupSchedEnv(preset=e.preset, mode="links", served=e.served, data=e.data,
-                             layout_seed=e.layout_seed if layout_seed is None else layout_seed)
+                             layout_seed=e.layout_seed if layout_seed is None else layout_seed,
+                             observation=e.observation)
 
 
 def new_learner(cfg: LinkGroupRunConfig, env: LinkGroupSchedEnv, seed: int | None = None) -> Learner:

@@ -20,7 +20,20 @@ from leo_env.envs.linkgroup.params import LinkGroupParams
 from leo_env.scenario import linkgroup as lg
 from oracles.linkgroup.objective import ObjectiveSpec, objective, served_mask
 
-__all__ = ["LinkGroupSchedEnv"]
+__all__ = ["LinkGroupSchedEnv", "log_bits_feature"]
+
+RATE_UNIT_BITS = 1e3
+"""Unit of the ``rates`` observation's log scale [bit]."""
+RATE_DECADES = 6.0
+"""Decades above the unit mapped onto [0, 1] (1 kbit .. 1 Gbit)."""
+
+
+def log_bits_feature(bits: np.ndarray) -> np.ndarray:
+    """``min(log10(1 + bits / 1 kbit) / 6, 1)`` of amounts ``bits`` [bit] >= 0 (``rates`` observation)."""
+    return np.minimum(np.log10(1.0 + np.maximum(bits, 0.0) / RATE_UNIT_BITS) / RATE_DECADES, 1.0)
+
+
+_log_bits = log_bits_feature
 
 
 class LinkGroupSchedEnv(gym.Env[np.ndarray, Any]):
@@ -64,6 +77,17 @@ class LinkGroupSchedEnv(gym.Env[np.ndarray, Any]):
     | next ``K`` | present flag |
     | last | ``t / T`` |
 
+    With ``observation="rates"`` (not in the paper; the default ``"paper"`` is the table above)
+    ``J K + 3 K`` entries follow, every amount ``x`` in bits shown as
+    ``lg(x) = min(log10(1 + x / 1 kbit) / 6, 1)`` (1 kbit -> 0.05, 1 Gbit -> 1):
+
+    | slice (after the ``J K + 5 K + 1`` above) | content |
+    |---|---|
+    | ``[0, J K)`` | ``lg`` of the bits link ``(j, k)`` would deliver alone in the current slot (0 where it is not valid alone) |
+    | next ``K`` | ``lg(D_k)``, absolute demand (0 for absent receivers) |
+    | next ``K`` | ``lg(D_k - min(d_k, D_k))``, remaining demand |
+    | next ``K`` | ``lg(max(D_min_k - d_k, 0))``, bits still missing to be served |
+
     The task (device set, demand law, channel regime) is not observed.
 
     ## Reward
@@ -90,7 +114,7 @@ class LinkGroupSchedEnv(gym.Env[np.ndarray, Any]):
 
     ## Version history
 
-    * v0: first version.
+    * v0: first version; ``observation="rates"`` added later as an option (default unchanged).
 
     ## Example
 
@@ -122,7 +146,8 @@ class LinkGroupSchedEnv(gym.Env[np.ndarray, Any]):
             self.action_space = spaces.Discrete(len(self.groups))
         else:
             self.action_space = spaces.MultiDiscrete(np.full(J, K + 1, dtype=np.int64))
-        self.observation_space = spaces.Box(0.0, 1.0, (J * K + 5 * K + 1,), np.float32)
+        n_obs = J * K + 5 * K + 1 + (J * K + 3 * K if self.params.observation == "rates" else 0)
+        self.observation_space = spaces.Box(0.0, 1.0, (n_obs,), np.float32)
         self._w_max = max(float(self.layout.weight.max()), 1e-12)
         self._task_changed = False
         self.instance: LinkGroupInstance | None = None
@@ -243,6 +268,7 @@ class LinkGroupSchedEnv(gym.Env[np.ndarray, Any]):
     # ----- observation / info -----------------------------------------------------------------
     def _obs(self) -> np.ndarray:
         inst = self.instance
+        assert inst is not None and self.levels is not None, "reset() first"
         t = min(self.t, self.cfg.T - 1)
         lv = self.levels[:, :, t] / max(self.cfg.fsmc_levels - 1, 1)
         lv = np.where(inst.usable, lv, 0.0)
@@ -250,10 +276,17 @@ class LinkGroupSchedEnv(gym.Env[np.ndarray, Any]):
         frac = np.where(inst.active, np.minimum(self.delivered / dem, 1.0), 0.0)
         mfr = np.where(inst.active, inst.min_bits / dem, 0.0)
         served = served_mask(inst, self.delivered)
-        obs = np.concatenate([
-            lv.reshape(-1), frac, mfr, inst.weight / self._w_max, served, inst.active,
-            [self.t / self.cfg.T],
-        ])
+        parts = [lv.reshape(-1), frac, mfr, inst.weight / self._w_max, served, inst.active, [self.t / self.cfg.T]]
+        if self.params.observation == "rates":
+            J = self.cfg.J  # noqa: N806
+            alone = 1 << np.arange(J)
+            bits = np.where(self._view.ok[np.arange(J), :, alone, t], self._view.bits[np.arange(J), :, alone, t], 0.0)
+            act = inst.active.astype(bool)
+            rem = np.where(act, inst.demand_bits - np.minimum(self.delivered, inst.demand_bits), 0.0)
+            rem_min = np.where(act, np.maximum(inst.min_bits - self.delivered, 0.0), 0.0)
+            parts += [_log_bits(bits).reshape(-1), _log_bits(np.where(act, inst.demand_bits, 0.0)),
+                      _log_bits(rem), _log_bits(rem_min)]
+        obs = np.concatenate(parts)
         return np.clip(obs, 0.0, 1.0).astype(np.float32)
 
     def _info(self, sinr: np.ndarray, step_repairs: int) -> dict[str, Any]:

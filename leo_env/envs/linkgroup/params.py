@@ -18,10 +18,14 @@ from typing import Any
 
 from leo_env.scenario.linkgroup import PRESETS, LinkGroupConfig, preset
 
-__all__ = ["LinkGroupParams", "MODES"]
+__all__ = ["LinkGroupParams", "MODES", "OBSERVATIONS"]
 
 MODES = ("links", "groups")
 """Action modes."""
+
+OBSERVATIONS = ("paper", "rates")
+"""Observation forms: the paper's state (FSMC levels, delivered fraction, ...) and the same with
+each link's current rate and the receivers' absolute / remaining demands appended."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,11 @@ class LinkGroupParams:
         Seed of the cell layout, priority weights and the base task, in [0, 2**31).
     max_group_bytes : int
         Largest group table ``groups`` mode may allocate [byte], in [1, 2**34].
+    observation : {"paper", "rates"}
+        ``paper`` (default): the paper's state (28), FSMC levels and per-receiver progress;
+        ``rates``: the same vector with ``J K + 3 K`` entries appended (each link's rate alone in
+        the current slot, each receiver's demand, remaining demand and remaining minimum, on a
+        log scale; see the env's docstring).  Not in the paper.
     """
 
     preset: str = "k20"
@@ -56,12 +65,14 @@ class LinkGroupParams:
     data: str = "normalised"
     layout_seed: int = 0
     max_group_bytes: int = 256 * 2**20
+    observation: str = "paper"
 
     def __post_init__(self) -> None:
         if self.preset not in PRESETS:
             raise ValueError(f"LinkGroupParams.preset = {self.preset!r} is not allowed: one of {tuple(PRESETS)}")
         for name, allowed in (("mode", MODES), ("served", ("squared", "linear")),
-                              ("data", ("normalised", "raw"))):
+                              ("data", ("normalised", "raw")),
+                              ("observation", OBSERVATIONS)):
             if getattr(self, name) not in allowed:
                 raise ValueError(
                     f"LinkGroupParams.{name} = {getattr(self, name)!r} is not allowed: one of {allowed}"
