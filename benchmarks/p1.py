@@ -22,7 +22,7 @@ cached DPP problem (CVXPY overhead included) at tight Clarabel tolerances
 allocations.  The previous path of the fast solver (``nested=False``: the interior point
 wherever uniform prices do not settle a satellite) is timed on every instance in the same run
 (``old``); ``split sats`` counts the satellites settled by the free-prefix / priced-prefix
-path instead.  Outputs (written atomically): JSON, CSV (per instance), Markdown, PNG.
+path instead, ``stair sats`` those settled by the two-block staircase search.  Outputs (written atomically): JSON, CSV (per instance), Markdown, PNG.
 """
 
 from __future__ import annotations
@@ -175,6 +175,7 @@ def run_case(
             "fast_iterations": int(fast.iterations),
             "satellites_closed_form": int((path == 1).sum()),
             "satellites_split": int((path == 5).sum()),
+            "satellites_staircase": int((path == 6).sum()),
             "satellites_interior_point": int(((path >= 2) & (path <= 3)).sum()),
             "fast_old_time_s": float(np.median(times_old)),
             "certified_gap_old": float(old.gap),
@@ -230,10 +231,12 @@ def summarise(case: Case, rows: list[dict[str, Any]]) -> dict[str, Any]:
                     col["satellites_interior_point"]
                     + col["satellites_closed_form"]
                     + col["satellites_split"]
+                    + col["satellites_staircase"]
                 ).sum(),
             )
         ),
         "satellites_split": int(col["satellites_split"].sum()),
+        "satellites_staircase": int(col["satellites_staircase"].sum()),
         "satellites_interior_point": int(col["satellites_interior_point"].sum()),
         "fast_old_time_median_s": float(np.median(col["fast_old_time_s"])),
         "speedup_vs_nested_off_median": float(
@@ -296,6 +299,7 @@ TABLE_COLS = [
     ("max_constraint_violation", "max viol"),
     ("share_satellites_interior_point", "IPM share"),
     ("satellites_split", "split sats"),
+    ("satellites_staircase", "stair sats"),
     ("certified_gap_max_old", "cert. gap max (old)"),
     ("fast_old_time_median_s", "old t med [s]"),
     ("speedup_vs_nested_off_median", "new/old speed"),

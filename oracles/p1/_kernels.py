@@ -52,6 +52,7 @@ ST_IPM = 2  # primal-dual interior point (binding causality, fading)
 ST_IPM_MAXIT = 3  # interior point stopped early (iteration cap or line search); still feasible
 ST_PENDING = 4  # closed form does not apply: the interior point must run
 ST_SPLIT = 5  # free prefix + uniform-price suffix (binding causality, no interior point)
+ST_STAIR = 6  # a staircase of two price blocks found by a short search (no interior point)
 
 
 @njit(**_JIT)
@@ -1992,8 +1993,9 @@ def _suffix_schedule(ahs, Acs, Gs, xs, nsh, psh, mu1, nsub, psub):
 
 @njit(**_JIT)
 def prefix_suffix(
-    ah, ainc, Acum, G, w, eps, xi_u, rho_u, nmat, pmat, lam, mu, free_tries=1, swing_tries=2
-):
+    ah, ainc, Acum, G, w, eps, xi_u, rho_u, nmat, pmat, lam, mu, backlog, free_tries=1,
+    swing_tries=2,
+):  # fmt: skip
     """Two price blocks (prefix, suffix): exact schedules for binding causality.
 
     A forward pass serves every cell what has arrived (in a slot that cannot serve the whole
@@ -2015,8 +2017,9 @@ def prefix_suffix(
     structure of the optimum when the early slots have fewer arrivals than the pools can serve
     (free prefix) or slightly fewer (priced prefix, one cell carrying bits across).
 
-    Fills ``nmat, pmat`` (nc, M) and the per-slot prices ``lam, mu`` (M).  Returns
-    ``(solved, iterations, utility, bound)``.
+    Fills ``nmat, pmat`` (nc, M), the per-slot prices ``lam, mu`` (M) and ``backlog`` (nc, M),
+    what the forward pass leaves of each cell's arrivals after each slot (for
+    :func:`staircase_search`).  Returns ``(solved, iterations, utility, bound)``.
     """
     nc, M = ah.shape
     wsum = 0.0
@@ -2050,6 +2053,7 @@ def prefix_suffix(
         sn = 0.0
         for i in range(nc):
             sn += nn[i]
+            backlog[i, m] = back[i]
         fn = 1.0 / sn if sn > 1.0 else 1.0
         for i in range(nc):
             nmat[i, m] = nn[i] * fn
@@ -2351,6 +2355,648 @@ def priced_prefix(ah, ainc, Acum, G, w, eps, t, sw, rho0, nmat, pmat, lam, mu):
     return False, it, -INF, INF
 
 
+# ----------------------------------------------------------------------------------------------
+# staircase of price blocks: Newton on the KKT system of a given block structure
+# ----------------------------------------------------------------------------------------------
+
+STAIR_TRIES = 3  # one-boundary candidates tried per satellite (see staircase_search)
+
+
+@njit(**_JIT)
+def _lu_solve(A, b, x, n):
+    """Solve ``A[:n, :n] x = b`` (dense, partial pivoting; ``A`` and ``b`` are overwritten).
+
+    Returns False when a pivot vanishes.
+    """
+    for c in range(n):
+        piv = c
+        big = abs(A[c, c])
+        for r in range(c + 1, n):
+            v = abs(A[r, c])
+            if v > big:
+                big = v
+                piv = r
+        if not big > 1e-300:
+            return False
+        if piv != c:
+            for j in range(c, n):
+                t = A[c, j]
+                A[c, j] = A[piv, j]
+                A[piv, j] = t
+            t = b[c]
+            b[c] = b[piv]
+            b[piv] = t
+        inv = 1.0 / A[c, c]
+        for r in range(c + 1, n):
+            f = A[r, c] * inv
+            if f != 0.0:
+                for j in range(c + 1, n):
+                    A[r, j] -= f * A[c, j]
+                b[r] -= f * b[c]
+    for c in range(n - 1, -1, -1):
+        s = b[c]
+        for j in range(c + 1, n):
+            s -= A[c, j] * x[j]
+        x[c] = s / A[c, c]
+    return True
+
+
+@njit(**_JIT)
+def _omega_warm(q, w0):
+    """:func:`omega_of` by Halley's method from a nearby root ``w0`` (cold when ``w0`` small)."""
+    if not w0 > 0.1:
+        return omega_of(q)
+    w = w0
+    for _ in range(20):
+        ew = math.exp(w)
+        f = (ew - 1.0) * (w - 1.0) + w - q
+        f1 = w * ew
+        f2 = (w + 1.0) * ew
+        den = 2.0 * f1 * f1 - f * f2
+        step = 2.0 * f * f1 / den if den > 0.0 else f / f1
+        wn = w - step
+        if wn <= 0.05:
+            return omega_of(q)
+        if abs(wn - w) <= 1e-15 * wn:
+            return wn
+        w = wn
+    return w
+
+
+@njit(**_JIT)
+def _stair_eval(
+    z, nb, blen, ahv, lGa, G, w, eps, act, eix, segof, nseg, segcell, segfree, segtgt,
+    F, om, dom, warm,
+):  # fmt: skip
+    """Residual ``F`` of the block KKT system (:func:`block_newton`) at the unknowns ``z``.
+
+    ``z = [r_k, L_k (k < nb), V_j (j < nseg), N_e (served pairs e = eix[a, k] >= 0)]``: log
+    price ratio and log power price of block ``k``, log value of cell segment ``j``, PRB
+    shares of active cell ``a`` summed over block ``k``.  Fills ``om`` (spectral
+    efficiencies) and ``dom`` (their derivatives in ``r_k``), (na, nb); with ``warm`` the
+    efficiencies start from the values in ``om``.  Returns the number of equations.
+    """
+    na = act.shape[0]
+    oV = 2 * nb
+    oN = 2 * nb + nseg
+    for k in range(nb):
+        er = math.exp(z[k])
+        for a in range(na):
+            q = er * ahv[act[a]]
+            o = _omega_warm(q, om[a, k]) if warm else omega_of(q)
+            om[a, k] = o
+            dom[a, k] = q / (o * math.exp(o))
+    row = 0
+    for a in range(na):  # bit cost = the segment's value where the cell is served
+        i = act[a]
+        for k in range(nb):
+            if eix[a, k] < 0:
+                continue
+            F[row] = z[nb + k] + om[a, k] - lGa[i] - z[oV + segof[a, k]]
+            row += 1
+    for k in range(nb):  # both pools full in every block
+        fN = -blen[k]
+        fP = -blen[k]
+        for a in range(na):
+            e = eix[a, k]
+            if e < 0:
+                continue
+            fN += z[oN + e]
+            fP += math.expm1(om[a, k]) / ahv[act[a]] * z[oN + e]
+        F[row] = fN
+        F[row + 1] = fP
+        row += 2
+    for j in range(nseg):  # a bound segment serves its arrivals; a free one w / v - eps
+        a = segcell[j]
+        i = act[a]
+        f = 0.0
+        for k in range(nb):
+            e = eix[a, k]
+            if segof[a, k] == j and e >= 0:
+                f += G[i] * om[a, k] * z[oN + e]
+        if segfree[j]:
+            f -= w[i] * math.exp(-z[oV + j]) - eps - segtgt[j]
+        else:
+            f -= segtgt[j]
+        F[row] = f
+        row += 1
+    return row
+
+
+@njit(**_JIT)
+def _stair_jac(z, nb, ahv, G, w, act, eix, segof, nseg, segcell, segfree, J, nz, om, dom):
+    """Jacobian ``J[:nz, :nz]`` of :func:`_stair_eval` at ``z`` (from its ``om, dom``)."""
+    na = act.shape[0]
+    oV = 2 * nb
+    oN = 2 * nb + nseg
+    J[:nz, :nz] = 0.0
+    row = 0
+    for a in range(na):
+        for k in range(nb):
+            if eix[a, k] < 0:
+                continue
+            J[row, k] = dom[a, k]
+            J[row, nb + k] = 1.0
+            J[row, oV + segof[a, k]] = -1.0
+            row += 1
+    for k in range(nb):
+        er = math.exp(z[k])
+        dP = 0.0
+        for a in range(na):
+            e = eix[a, k]
+            if e < 0:
+                continue
+            J[row, oN + e] = 1.0
+            J[row + 1, oN + e] = math.expm1(om[a, k]) / ahv[act[a]]
+            dP += z[oN + e] * er / om[a, k]
+        J[row + 1, k] = dP
+        row += 2
+    for j in range(nseg):
+        a = segcell[j]
+        i = act[a]
+        for k in range(nb):
+            e = eix[a, k]
+            if segof[a, k] == j and e >= 0:
+                J[row, oN + e] = G[i] * om[a, k]
+                J[row, k] += G[i] * z[oN + e] * dom[a, k]
+        if segfree[j]:
+            J[row, oV + j] = w[i] * math.exp(-z[oV + j])
+        row += 1
+
+
+@njit(**_JIT)
+def _stair_boundaries(bind, sup, act, T, M, bound):
+    """Price-block boundaries ``bound[m]`` (after slot ``m``, ``T <= m < M - 1``) from ``bind``.
+
+    A boundary has exactly one active cell, served on both sides, that is not caught up with
+    its arrivals there (the swing cell): two such cells would need equal bit costs on both
+    sides, hence equal prices, so such a boundary is dropped with its bindings; with none, the
+    block before it would have no price level, so the first binding cell served on both sides
+    is made the swing cell.  Likewise, when every active cell is satisfied at the end, the
+    first one is left free (it fixes the price level).
+    """
+    na = act.shape[0]
+    for m in range(T, M):
+        free = 0
+        for a in range(na):
+            i = act[a]
+            if not bind[i, m] and (m == M - 1 or (sup[i, m] and sup[i, m + 1])):
+                free += 1
+        if free == 0:
+            for a in range(na):
+                i = act[a]
+                if m == M - 1 or (sup[i, m] and sup[i, m + 1]):
+                    bind[i, m] = False
+                    free = 1
+                    break
+        if m == M - 1:
+            break
+        bound[m] = free <= 1
+        if not bound[m]:
+            for a in range(na):
+                bind[act[a], m] = False
+
+
+@njit(**_JIT)
+def block_newton(ah, ainc, Acum, G, w, eps, T, bind, sup, lN, lP, nsh0, nmat, pmat, lam, mu):
+    """Exact solution for a given staircase of price blocks, if it is the optimal one.
+
+    The structure: the first ``T`` slots are a free prefix (prices 0, every cell served what
+    has arrived, by the forward pass of :func:`prefix_suffix`); the other slots form blocks of
+    equal prices separated by :func:`_stair_boundaries` from ``bind`` (nc, M): cell ``i``
+    caught up with its arrivals after slot ``m`` (``m = M - 1``: satisfied); ``sup`` (nc, M):
+    cell ``i`` served in slot ``m``.  A cell's segments run between its bindings; it serves at
+    one value per segment (its bit cost wherever it is served there).  Unknowns: per block the
+    log price ratio and log power price, per segment the log value, per served (cell, block)
+    the PRB shares; equations: bit cost = value, both pools full per block, each bound segment
+    serves its arrivals, a free last segment ``w / v - eps`` of its demand.  The square system
+    is solved by Newton's method (dense LU, residual backtracking) from the per-slot prices
+    ``lN, lP`` (M) and per-slot PRB shares ``nsh0`` (nc).  The structure is rejected when its
+    solution contradicts it: a negative share, a binding with a negative multiplier, a cell
+    served beyond its arrivals at a block end, a cell left out of a block although its bit
+    cost there is below its value.  The blocks are scheduled slot by slot (:func:`_suffix_schedule`);
+    the allocation is accepted only if it attains the dual bound at its per-slot prices to
+    round-off (1e-11, as the closed forms).  Fills ``nmat, pmat`` (nc, M), ``lam, mu`` (M);
+    returns ``(solved, newton_evaluations, utility, bound)``.
+    """
+    nc, M = ah.shape
+    fail = (False, 0, -INF, INF)
+    if T >= M:
+        return fail
+    wsum = 0.0
+    for i in range(nc):
+        wsum += w[i]
+    ahv = ah[:, 0].copy()
+    lGa = np.empty(nc)
+    for i in range(nc):
+        lGa[i] = math.log(G[i] * ahv[i])
+    na = 0
+    for i in range(nc):
+        for m in range(T, M):
+            if sup[i, m]:
+                na += 1
+                break
+    if na == 0:
+        return fail
+    act = np.empty(na, dtype=np.int64)
+    a = 0
+    for i in range(nc):
+        for m in range(T, M):
+            if sup[i, m]:
+                act[a] = i
+                a += 1
+                break
+    bound = np.zeros(M, dtype=np.bool_)
+    _stair_boundaries(bind, sup, act, T, M, bound)
+    Ls = M - T
+    bstart = np.empty(Ls, dtype=np.int64)
+    bend = np.empty(Ls, dtype=np.int64)
+    blen = np.empty(Ls)
+    segof = np.empty((na, Ls), dtype=np.int64)
+    eix = np.empty((na, Ls), dtype=np.int64)
+    nsegmax = na * Ls
+    segcell = np.empty(nsegmax, dtype=np.int64)
+    segfree = np.empty(nsegmax, dtype=np.bool_)
+    segtgt = np.empty(nsegmax)
+    segv0 = np.empty(nsegmax)
+    segcnt = np.empty(nsegmax)
+    nzmax = 2 * Ls + nsegmax + na * Ls
+    z = np.empty(nzmax)
+    z2 = np.empty(nzmax)
+    F = np.empty(nzmax)
+    F2 = np.empty(nzmax)
+    dz = np.empty(nzmax)
+    omw = np.empty((na, Ls))
+    domw = np.empty((na, Ls))
+    om2 = np.empty((na, Ls))
+    dom2 = np.empty((na, Ls))
+    evals = 0
+    nb = 0
+    m = T
+    while m < M:
+        bstart[nb] = m
+        while m < M - 1 and not bound[m]:
+            m += 1
+        bend[nb] = m
+        blen[nb] = m - bstart[nb] + 1
+        nb += 1
+        m += 1
+    ne = 0
+    for a in range(na):
+        i = act[a]
+        for k in range(nb):
+            e = False
+            for m in range(bstart[k], bend[k] + 1):
+                if sup[i, m]:
+                    e = True
+            eix[a, k] = ne if e else -1
+            if e:
+                ne += 1
+    nseg = 0
+    for a in range(na):
+        i = act[a]
+        prevA = Acum[i, T - 1] if T > 0 else 0.0
+        has = False
+        for k in range(nb):
+            segof[a, k] = nseg
+            has = has or eix[a, k] >= 0
+            e_ = bend[k]
+            if k < nb - 1:
+                if bind[i, e_]:
+                    if not has:
+                        bind[i, e_] = False  # nothing served since its last binding
+                        continue
+                    segcell[nseg] = a
+                    segfree[nseg] = False
+                    segtgt[nseg] = Acum[i, e_] - prevA
+                    prevA = Acum[i, e_]
+                    nseg += 1
+                    has = False
+            else:
+                if bind[i, M - 1] and not has:
+                    bind[i, M - 1] = False
+                segcell[nseg] = a
+                segfree[nseg] = not bind[i, M - 1]
+                segtgt[nseg] = prevA if segfree[nseg] else 1.0 - prevA
+                nseg += 1
+    nz = 2 * nb + nseg + ne
+    J = np.empty((nz, nz))
+    oV = 2 * nb
+    oN = 2 * nb + nseg
+    for k in range(nb):
+        sl = 0.0
+        sp = 0.0
+        for m in range(bstart[k], bend[k] + 1):
+            sl += lN[m]
+            sp += lP[m]
+        if not (sl > 0.0 and sp > 0.0):
+            return fail
+        z[k] = math.log(sl / sp)
+        z[nb + k] = math.log(sp / blen[k])
+    for j in range(nseg):
+        segv0[j] = 0.0
+        segcnt[j] = 0.0
+    tot = 0.0
+    for a in range(na):
+        tot += nsh0[act[a]]
+    for a in range(na):
+        i = act[a]
+        for k in range(nb):
+            e = eix[a, k]
+            if e < 0:
+                continue
+            j = segof[a, k]
+            segv0[j] += z[nb + k] + omega_of(math.exp(z[k]) * ahv[i]) - lGa[i]
+            segcnt[j] += 1.0
+            z[oN + e] = nsh0[i] / tot * blen[k]
+    for j in range(nseg):
+        if segcnt[j] > 0.0:
+            z[oV + j] = segv0[j] / segcnt[j]
+        else:
+            z[oV + j] = math.log(w[act[segcell[j]]] / (eps + segtgt[j]))
+    # Newton's method
+    conv = False
+    _stair_eval(
+        z, nb, blen, ahv, lGa, G, w, eps, act, eix, segof, nseg, segcell, segfree,
+        segtgt, F, omw, domw, False,
+    )  # fmt: skip
+    evals += 1
+    for _ in range(30):
+        nrm = 0.0
+        for r in range(nz):
+            nrm = max(nrm, abs(F[r]))
+        if nrm < 1e-14:
+            conv = True
+            break
+        _stair_jac(z, nb, ahv, G, w, act, eix, segof, nseg, segcell, segfree, J, nz, omw, domw)
+        for r in range(nz):
+            F2[r] = -F[r]
+        if not _lu_solve(J, F2, dz, nz):
+            return fail
+        st = 1.0
+        ok = False
+        for _ in range(30):
+            for r in range(nz):
+                z2[r] = z[r] + st * dz[r]
+            om2[:, :nb] = omw[:, :nb]
+            _stair_eval(
+                z2, nb, blen, ahv, lGa, G, w, eps, act, eix, segof, nseg, segcell,
+                segfree, segtgt, F2, om2, dom2, True,
+            )  # fmt: skip
+            evals += 1
+            n2 = 0.0
+            for r in range(nz):
+                n2 = max(n2, abs(F2[r]))
+            if n2 < nrm or n2 < 1e-14:
+                ok = True
+                break
+            st *= 0.5
+        if not ok:
+            break
+        for r in range(nz):
+            z[r] = z2[r]
+            F[r] = F2[r]
+        omw[:, :nb] = om2[:, :nb]
+        domw[:, :nb] = dom2[:, :nb]
+    if not conv:
+        return fail
+    # the structure's own conditions: signs of shares and multipliers, causality
+    for a in range(na):
+        i = act[a]
+        cum = Acum[i, T - 1] if T > 0 else 0.0
+        for k in range(nb):
+            e = eix[a, k]
+            j = segof[a, k]
+            if e >= 0:
+                Nv = z[oN + e]
+                if Nv < -1e-13 * blen[k]:
+                    return fail
+                cum += G[i] * omw[a, k] * max(Nv, 0.0)
+            elif z[nb + k] + omega_of(math.exp(z[k]) * ahv[i]) - lGa[i] < z[oV + j] - 1e-12:
+                return fail
+            e_ = bend[k]
+            if k < nb - 1:
+                if bind[i, e_]:
+                    if z[oV + j] > z[oV + segof[a, k + 1]] + 1e-13:
+                        return fail
+                elif cum > Acum[i, e_] * (1.0 + 1e-12):
+                    return fail
+            elif bind[i, M - 1]:
+                if math.exp(z[oV + j]) > w[i] / (eps + 1.0) * (1.0 + 1e-13):
+                    return fail
+            elif cum > 1.0 + 1e-9:
+                return fail
+    # per-slot prices
+    for m in range(T):
+        lam[m] = 0.0
+        mu[m] = 0.0
+    for k in range(nb):
+        for m in range(bstart[k], bend[k] + 1):
+            mu[m] = math.exp(z[nb + k])
+            lam[m] = math.exp(z[k]) * mu[m]
+    nmat[:, :] = 0.0
+    pmat[:, :] = 0.0
+    if T > 0:  # free prefix: the forward pass must serve every arrival
+        q = np.empty(nc)
+        nn = np.empty(nc)
+        pp = np.empty(nc)
+        ahm = np.empty(nc)
+        back = np.zeros(nc)
+        zstate = np.full(1, np.nan)
+        left = 0.0
+        for m in range(T):
+            left = 0.0
+            for i in range(nc):
+                back[i] += ainc[i, m]
+                q[i] = back[i] / G[i] * (1.0 + 1e-12)
+                ahm[i] = ah[i, m]
+            th = _max_fraction(ahm, q, nn, pp, True, 1e-9, zstate)
+            if th >= 1.0:
+                for i in range(nc):
+                    back[i] = 0.0
+            else:
+                lo = th / (1.0 + 1e-12)
+                for i in range(nc):
+                    back[i] *= 1.0 - lo
+                    left += back[i]
+            sn = 0.0
+            for i in range(nc):
+                sn += nn[i]
+            fn = 1.0 / sn if sn > 1.0 else 1.0
+            for i in range(nc):
+                nmat[i, m] = nn[i] * fn
+                pmat[i, m] = pp[i]
+        if left > 0.0:
+            return fail
+    # each block: a causal slot-by-slot schedule of its shares
+    oN = 2 * nb + nseg
+    before = np.empty(na)
+    for a in range(na):
+        before[a] = Acum[act[a], T - 1] if T > 0 else 0.0
+    for k in range(nb):
+        L = bend[k] - bstart[k] + 1
+        ahl = np.empty((na, L))
+        Acs = np.empty((na, L))
+        Gs = np.empty(na)
+        xs = np.empty(na)
+        nsh = np.empty(na)
+        psh = np.empty(na)
+        for a in range(na):
+            i = act[a]
+            e = eix[a, k]
+            Nv = max(z[oN + e], 0.0) if e >= 0 else 0.0
+            nsh[a] = Nv / L
+            psh[a] = math.expm1(omw[a, k]) / ahv[i] * Nv / L
+            xs[a] = G[i] * omw[a, k] * Nv
+            Gs[a] = G[i]
+            for j in range(L):
+                ahl[a, j] = ah[i, bstart[k] + j]
+                Acs[a, j] = max(Acum[i, bstart[k] + j] - before[a], 0.0)
+            xs[a] = min(xs[a], Acs[a, L - 1])
+        nsub = np.empty((na, L))
+        psub = np.empty((na, L))
+        if not _suffix_schedule(ahl, Acs, Gs, xs, nsh, psh, 1.0, nsub, psub):
+            return fail
+        for a in range(na):
+            i = act[a]
+            before[a] += xs[a]
+            for j in range(L):
+                nmat[i, bstart[k] + j] = nsub[a, j]
+                pmat[i, bstart[k] + j] = psub[a, j]
+    U = _utility_of(nmat, pmat, ah, ainc, G, w, eps)
+    ub = dual_value(ah, ainc, G, w, eps, lam, mu)
+    return ub - U <= 1e-11 * (abs(U) + wsum), evals, U, ub
+
+
+@njit(**_JIT)
+def staircase_search(ah, ainc, Acum, G, w, eps, backlog, tries, nmat, pmat, lam, mu):
+    """Two price blocks with one swing cell, found by a short search (no interior point).
+
+    The optimum of a satellite that the closed forms cannot settle is a free prefix (maybe
+    empty) and a staircase of price blocks; at each boundary every served cell is caught up
+    with its arrivals except one, the swing cell, whose bit cost is the same on both sides.
+    The ratio of a cell's bit costs in two blocks is monotone in its SNR, so the swing cell
+    is the cell of largest or smallest SNR.  Candidates with one boundary: free prefix at the
+    forward pass's latest cleared slot (``backlog`` (nc, M): what it leaves after each slot)
+    or none, x boundary slot, x those two swing cells, ordered by (that prefix first, an
+    unsatisfied swing cell first -- satisfaction from the single pool over the suffix -- the
+    other cells' backlog at the boundary); the first ``tries`` go to :func:`block_newton`
+    (accepted only at the dual bound).  Fills ``nmat, pmat, lam,
+    mu`` like :func:`prefix_suffix`; returns ``(solved, iterations, utility, bound)``.
+    """
+    nc, M = ah.shape
+    iters = 0
+    if M < 2 or nc < 1:
+        return False, iters, -INF, INF
+    Tc = 0
+    for t in range(M - 1, 0, -1):
+        left = 0.0
+        for i in range(nc):
+            left += backlog[i, t - 1]
+        if left <= 0.0:
+            Tc = t
+            break
+    smax = 0
+    smin = 0
+    for i in range(1, nc):
+        if ah[i, 0] > ah[smax, 0]:
+            smax = i
+        if ah[i, 0] < ah[smin, 0]:
+            smin = i
+    ncand_max = 2 * 2 * M
+    keyT = np.empty(ncand_max, dtype=np.int64)
+    keyU = np.empty(ncand_max, dtype=np.int64)
+    keyB = np.empty(ncand_max)
+    cT = np.empty(ncand_max, dtype=np.int64)
+    cb = np.empty(ncand_max, dtype=np.int64)
+    cs = np.empty(ncand_max, dtype=np.int64)
+    xsT = np.empty((2, nc))
+    capT = np.empty((2, nc))
+    nshT = np.empty((2, nc))
+    lamT = np.empty(2)
+    muT = np.empty(2)
+    psh = np.empty(nc)
+    off = np.empty(nc)
+    nTs = 1 if Tc == 0 else 2
+    nk = 0
+    for h in range(nTs):
+        T = Tc if h == 0 else 0
+        L = M - T
+        for i in range(nc):
+            off[i] = Acum[i, T - 1] if T > 0 else 0.0
+            capT[h, i] = 1.0 - off[i]
+        Gp = G * L
+        lam1, mu1, it = single_pool_off(
+            ah[:, T].copy(), Gp, w, eps, off, capT[h], xsT[h], nshT[h], psh
+        )
+        iters += it
+        lamT[h] = lam1 / L
+        muT[h] = mu1 / L
+        if not (lam1 > 0.0 and mu1 > 0.0):
+            continue
+        for b in range(T, M - 1):
+            for u in range(2):
+                s = smax if u == 0 else smin
+                if u == 1 and smin == smax:
+                    continue
+                if xsT[h, s] <= 0.0:
+                    continue
+                other = 0.0
+                for i in range(nc):
+                    if i != s:
+                        other += backlog[i, b]
+                keyT[nk] = h
+                keyU[nk] = 0 if xsT[h, s] < capT[h, s] * (1.0 - 1e-12) else 1
+                keyB[nk] = other
+                cT[nk] = h
+                cb[nk] = b
+                cs[nk] = s
+                nk += 1
+    bind = np.zeros((nc, M), dtype=np.bool_)
+    sup = np.zeros((nc, M), dtype=np.bool_)
+    lN = np.empty(M)
+    lP = np.empty(M)
+    used = np.zeros(nk, dtype=np.bool_)
+    for _ in range(min(tries, nk)):
+        best = -1
+        for c in range(nk):  # the next candidate in (prefix, satisfied swing, backlog) order
+            if used[c]:
+                continue
+            if best < 0:
+                best = c
+            elif keyT[c] != keyT[best]:
+                if keyT[c] < keyT[best]:
+                    best = c
+            elif keyU[c] != keyU[best]:
+                if keyU[c] < keyU[best]:
+                    best = c
+            elif keyB[c] < keyB[best]:
+                best = c
+        used[best] = True
+        h = cT[best]
+        T = Tc if h == 0 else 0
+        b = cb[best]
+        s = cs[best]
+        for i in range(nc):
+            for m in range(M):
+                bind[i, m] = False
+                sup[i, m] = m >= T and xsT[h, i] > 0.0
+            if i != s and xsT[h, i] > 0.0:
+                bind[i, b] = True
+            if xsT[h, i] > 0.0 and xsT[h, i] >= capT[h, i] * (1.0 - 1e-12):
+                bind[i, M - 1] = True
+        for m in range(M):
+            lN[m] = lamT[h] if m >= T else 0.0
+            lP[m] = muT[h] if m >= T else 0.0
+        ok, ev, U, ub = block_newton(
+            ah, ainc, Acum, G, w, eps, T, bind, sup, lN, lP, nshT[h], nmat, pmat, lam, mu
+        )
+        iters += ev
+        if ok:
+            return True, iters, U, ub
+    return False, iters, -INF, INF
+
+
 @njit(**_JIT)
 def _serve_all_dual(x, ah, Gp):
     """``(h, h')`` at ``rho = exp(x)``: ``h = sum_i e^omega_i / (Gp_i ah_i) - rho``, ``h' = dh/drho``.
@@ -2419,8 +3065,10 @@ def closed_form(ah, ainc, G, w, eps, force_ipm, nested, nmat, pmat, lam, mu, nsh
     With fading: :func:`schedule_all_satisfied`.  Fills ``nmat, pmat`` (nc, M), the prices
     ``lam, mu`` (M) and the single-pool shares ``nsh, psh`` (nc) that warm-start the interior
     point.  With ``nested``, a satellite the uniform prices cannot settle is tried with a free
-    prefix and a uniform-price suffix (:func:`prefix_suffix`, per-slot prices).  Returns
-    ``(solved, iterations, utility, bound, by_prefix_suffix)``; when not solved, ``bound`` is
+    prefix and a uniform-price suffix (:func:`prefix_suffix`, per-slot prices), then with a
+    staircase of two price blocks (:func:`staircase_search`).  Returns
+    ``(solved, iterations, utility, bound, path)`` (``path``: :data:`ST_CLOSED`, :data:`ST_SPLIT`
+    or :data:`ST_STAIR`; :data:`ST_PENDING` when not solved); when not solved, ``bound`` is
     still a valid upper bound (``inf`` if unknown).
     """
     nc, M = ah.shape
@@ -2434,8 +3082,8 @@ def closed_form(ah, ainc, G, w, eps, force_ipm, nested, nmat, pmat, lam, mu, nsh
         mu[:] = 0.0
         if not force_ipm and schedule_all_satisfied(ah, Acum, G, nmat, pmat):
             U = _utility_of(nmat, pmat, ah, ainc, G, w, eps)
-            return True, M, U, dual_value(ah, ainc, G, w, eps, lam, mu), False
-        return False, M, -INF, INF, False
+            return True, M, U, dual_value(ah, ainc, G, w, eps, lam, mu), ST_CLOSED
+        return False, M, -INF, INF, ST_PENDING
     if not force_ipm and serve_all_possible(ah[:, 0], G * M):
         # everybody may be served: the most even causal schedules, if they fit, attain the
         # largest possible utility (prices 0); the single-pool search is then not needed
@@ -2446,7 +3094,7 @@ def closed_form(ah, ainc, G, w, eps, force_ipm, nested, nmat, pmat, lam, mu, nsh
             lam[:] = 0.0
             mu[:] = 0.0
             U = _utility_of(nmat, pmat, ah, ainc, G, w, eps)
-            return True, 1, U, dual_value(ah, ainc, G, w, eps, lam, mu), False
+            return True, 1, U, dual_value(ah, ainc, G, w, eps, lam, mu), ST_CLOSED
     xi = np.empty(nc)
     lam1, mu1, iters = single_pool(ah[:, 0].copy(), G * M, w, eps, xi, nsh, psh)
     for m in range(M):
@@ -2457,9 +3105,9 @@ def closed_form(ah, ainc, G, w, eps, force_ipm, nested, nmat, pmat, lam, mu, nsh
         ok = schedule_all_satisfied(ah, Acum, G, nmat, pmat)
     ub = dual_value(ah, ainc, G, w, eps, lam, mu)
     if force_ipm:
-        return False, iters, -INF, ub, False
+        return False, iters, -INF, ub, ST_PENDING
     if ok:
-        return True, iters, _utility_of(nmat, pmat, ah, ainc, G, w, eps), ub, False
+        return True, iters, _utility_of(nmat, pmat, ah, ainc, G, w, eps), ub, ST_CLOSED
     if mu1 > 0.0 and schedule_greedy(xi, nsh, psh, Acum, nmat, pmat):
         # accept only what the uniform-price bound certifies (round-off aside)
         U = _utility_of(nmat, pmat, ah, ainc, G, w, eps)
@@ -2467,20 +3115,28 @@ def closed_form(ah, ainc, G, w, eps, force_ipm, nested, nmat, pmat, lam, mu, nsh
         for i in range(nc):
             wsum += w[i]
         if ub - U <= 1e-11 * (abs(U) + wsum):
-            return True, iters, U, ub, False
+            return True, iters, U, ub, ST_CLOSED
     if nested:
         lam2 = np.empty(M)
         mu2 = np.empty(M)
+        backlog = np.empty((nc, M))
         rho_u = lam1 / mu1 if mu1 > 0.0 else 1.0
         ok2, it2, U2, ub2 = prefix_suffix(
-            ah, ainc, Acum, G, w, eps, xi, rho_u, nmat, pmat, lam2, mu2
+            ah, ainc, Acum, G, w, eps, xi, rho_u, nmat, pmat, lam2, mu2, backlog
         )
         iters += it2
+        path = ST_SPLIT
+        if not ok2:
+            ok2, it2, U2, ub2 = staircase_search(
+                ah, ainc, Acum, G, w, eps, backlog, STAIR_TRIES, nmat, pmat, lam2, mu2
+            )
+            iters += it2
+            path = ST_STAIR
         if ok2:
             lam[:] = lam2
             mu[:] = mu2
-            return True, iters, U2, ub2, True
-    return False, iters, -INF, ub, False
+            return True, iters, U2, ub2, path
+    return False, iters, -INF, ub, ST_PENDING
 
 
 @njit(**_JIT)
@@ -2544,7 +3200,7 @@ def _closed_sat(
     pmat = np.zeros((nc, M))
     nsh = np.empty(nc)
     psh = np.empty(nc)
-    ok, it, U, ub, split = closed_form(
+    ok, it, U, ub, path = closed_form(
         ah, ainc, Gc, wc, eps, force_ipm, nested, nmat, pmat, lamv, muv, nsh, psh
     )
     iters[b, s] = it
@@ -2564,7 +3220,7 @@ def _closed_sat(
     for m in range(M):
         lam[b, s, m] = lamv[m] / Ns
         mu[b, s, m] = muv[m] / Ps
-    status[b, s] = (ST_SPLIT if split else ST_CLOSED) if ok else ST_PENDING
+    status[b, s] = path if ok else ST_PENDING
 
 
 @njit(**_JIT)
@@ -2913,7 +3569,7 @@ def _tolerances(x, a, g, N, P, scale, K, eps, w, tol, status, ubs, nsh, psh, fix
         tot = fixed[b]
         D = _demand(a, b)
         for s in range(S):
-            if status[b, s] == ST_SPLIT:
+            if status[b, s] == ST_SPLIT or status[b, s] == ST_STAIR:
                 qs += 1
             if status[b, s] == ST_PENDING:
                 q += 1
@@ -2922,7 +3578,7 @@ def _tolerances(x, a, g, N, P, scale, K, eps, w, tol, status, ubs, nsh, psh, fix
                 else:
                     setup = _pending_setup(x, a, g, N, P, scale, K, eps, w, b, s, D, idx, nsh, psh)
                     tot += setup[9]
-            elif status[b, s] == ST_CLOSED or status[b, s] == ST_SPLIT:
+            elif status[b, s] == ST_CLOSED or status[b, s] == ST_SPLIT or status[b, s] == ST_STAIR:
                 tot += usat[b, s]
         if q > 0:
             todo[b] = True
@@ -3354,8 +4010,11 @@ def thread_worker(
     :func:`allocate_kernel`'s, bit for bit) is complete when thread 0 returns.  Returns the
     team size (the number of threads that took part) for thread 0, 0 for the others.
     """
+    # a runtime False: a literal False would type the stages (and the closed form under them)
+    # a second time, next to solve_kernel's bool -- a second compile on a cold cache
+    force_ipm = tid < 0  # False (thread numbers are >= 0)
     _stages(
-        x, a, g, N, P, scale, K, eps, w, False, nested, tol, mu_factor, max_iter, target_gap,
+        x, a, g, N, P, scale, K, eps, w, force_ipm, nested, tol, mu_factor, max_iter, target_gap,
         n, p, lam, mu, status, iters, ubs, usat, nsh, psh, fixed, reach, Dm, z, served, Dall,
         no_sat, vb, va, gtol, todo, jobs, sat_of, ctr, tid,
     )  # fmt: skip

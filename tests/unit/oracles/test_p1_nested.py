@@ -1,8 +1,10 @@
-"""Free-prefix / uniform-suffix path of the fast P1 solver (binding causality, no interior point).
+"""Price-block paths of the fast P1 solver (binding causality, no interior point).
 
-The path (``info["path"] == 5``, :func:`oracles.p1._kernels.prefix_suffix`) must give the same
-optimum as the interior point (``nested=False``) and as the CVXPY reference, be feasible, and
-be certified by the dual bound at its own per-slot prices.
+The free-prefix / uniform-suffix path (``info["path"] == 5``,
+:func:`oracles.p1._kernels.prefix_suffix`) and the staircase path (``info["path"] == 6``,
+:func:`oracles.p1._kernels.staircase_search`) must give the same optimum as the interior point
+(``nested=False``) and as the CVXPY reference, be feasible, and be certified by the dual bound
+at their own per-slot prices.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from oracles.p1.instances import PHYSICAL
 PHY = dict(PHYSICAL)
 N_PRB, P_MAX = 100.0, 100.0
 ST_SPLIT = 5
+ST_STAIR = 6
 #: demand factor per cell count that puts the satellite near its capacity
 LOAD = {2: 0.25, 4: 0.33, 6: 0.5, 8: 1.0}
 
@@ -53,6 +56,18 @@ def _split_seeds(nc: int, want: int, priced: bool | None = None) -> list[int]:
     for seed in range(400):
         r = solve(**env_like(seed, nc, g_scale=LOAD[nc]))
         if int(r.info["path"][0]) == ST_SPLIT and (priced is None or (r.mu[0, 0] > 0) == priced):
+            out.append(seed)
+            if len(out) == want:
+                break
+    return out
+
+
+def _path_seeds(nc: int, want: int, path: int) -> list[int]:
+    """Seeds (searched in order) whose instance's satellite takes ``path``."""
+    out = []
+    for seed in range(400):
+        r = solve(**env_like(seed, nc, g_scale=LOAD[nc]))
+        if int(r.info["path"][0]) == path:
             out.append(seed)
             if len(out) == want:
                 break
@@ -178,10 +193,63 @@ def test_edge_cases_agree_with_interior_point(case):
 
 
 def test_option_false_keeps_the_previous_path():
-    seeds = _split_seeds(6, 1)
+    for seeds in (_split_seeds(6, 1), _path_seeds(6, 1, ST_STAIR)):
+        assert seeds
+        res = solve(**env_like(seeds[0], 6, g_scale=LOAD[6]), nested=False)
+        paths = np.asarray(res.info["path"]).tolist()
+        assert ST_SPLIT not in paths and ST_STAIR not in paths
+
+
+@pytest.mark.parametrize("nc", [4, 6, 8], ids=lambda n: f"nc{n}")
+def test_staircase_path_matches_interior_point(nc):
+    seeds = _path_seeds(nc, 3, ST_STAIR)
+    assert seeds, "no instance took the staircase path"
+    for seed in seeds:
+        kw = env_like(seed, nc, g_scale=LOAD[nc])
+        new = solve(**kw)
+        old = solve(**kw, nested=False)
+        assert int(old.info["path"][0]) in (2, 3)
+        _check_certified(new)
+        # exact: the dual bound at its own prices is attained to round-off (one satellite)
+        assert new.gap <= 1e-11
+        assert new.utility >= old.utility - 1e-12 * abs(old.utility)
+        assert abs(new.utility - old.utility) <= 1e-6 * abs(old.utility) + 1e-12
+
+
+def test_staircase_path_matches_cvxpy_reference():
+    seeds = _path_seeds(4, 1, ST_STAIR)
     assert seeds
-    res = solve(**env_like(seeds[0], 6, g_scale=LOAD[6]), nested=False)
-    assert ST_SPLIT not in np.asarray(res.info["path"]).tolist()
+    kw = env_like(seeds[0], 4, g_scale=LOAD[4])
+    new = solve(**kw)
+    ref = solve(**kw, method="cvx", tight=True)
+    _check_certified(new)
+    assert new.utility >= ref.utility - 1e-7 * abs(ref.utility)
+    assert new.bound >= ref.utility - 1e-9 * abs(ref.utility)
+    np.testing.assert_allclose(new.xi, ref.xi, rtol=0, atol=2e-3)
+
+
+def test_staircase_bound_is_the_dual_at_its_two_price_blocks():
+    seeds = _path_seeds(6, 2, ST_STAIR)
+    assert seeds
+    scale = 1.0 / (PHY["W_PRB"] * PHY["N0"])
+    K = PHY["T_f"] * PHY["W_PRB"] / math.log(2.0)
+    for seed in seeds:
+        kw = env_like(seed, 6, g_scale=LOAD[6])
+        res = solve(**kw)
+        a = kw["a"][None]
+        g = np.asarray(kw["g"], float)[None, :, :, None]
+        bound = k.bound_kernel(
+            np.asarray(kw["x"], bool)[None], a, g, np.full((1, 1), N_PRB),
+            np.full((1, 1), P_MAX), scale, K, 1e-4, np.ones((1, a.shape[1])),
+            res.lam[None], res.mu[None],
+        )  # fmt: skip
+        assert bound[0] == pytest.approx(res.bound, rel=1e-12, abs=1e-12)
+        # a free prefix (prices 0) or none, then two priced blocks of consecutive slots
+        for pr in (res.lam[0], res.mu[0]):
+            priced = pr[pr > 0]
+            levels = [v for j, v in enumerate(priced) if j == 0 or v != priced[j - 1]]
+            assert len(levels) == 2 and len(set(priced.tolist())) == 2
+            assert np.all(pr[: len(pr) - len(priced)] == 0.0)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
