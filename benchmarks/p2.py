@@ -42,8 +42,9 @@ ALL_METHODS = ("sep-milp", "dp", "rolling", "rolling-myopic", "cpl-milp", "lagra
 #: optional Lagrangian variants (not in the default run): the subgradient-only bound, the
 #: price-and-branch primal (integer restricted master as a large-neighbourhood repair), and the
 #: bound strengthened by per-pool integral subsets (oracles.p2.decomp): pool-hull cuts in the
-#: Dantzig-Wolfe master, or the Lagrangian-decomposition master
-EXTRA_METHODS = ("lagrangian-subgradient", "lagrangian-pb", "lagrangian-cuts", "lagrangian-ld")
+#: Dantzig-Wolfe master, or the Lagrangian-decomposition master; and the branch-and-price dive
+#: primal (oracles.p2.bnp)
+EXTRA_METHODS = ("lagrangian-subgradient", "lagrangian-pb", "lagrangian-cuts", "lagrangian-ld", "lagrangian-dive")
 #: europe-starlink: no rolling windows (each window is itself a large MILP)
 LARGE_METHODS = ("sep-milp", "dp", "cpl-milp", "lagrangian") + EXTRA_METHODS
 
@@ -149,6 +150,7 @@ def run_instance(
         "lagrangian-pb": (pc, "lagrangian", {"time_limit": 2 * lagrangian_time, "primal": "price_and_branch"}),
         "lagrangian-cuts": (pc, "lagrangian", {"time_limit": 2 * lagrangian_time, "relaxation": "pool_cuts"}),
         "lagrangian-ld": (pc, "lagrangian", {"time_limit": 2 * lagrangian_time, "relaxation": "decomposition"}),
+        "lagrangian-dive": (pc, "lagrangian", {"time_limit": 2 * lagrangian_time, "primal": "dive"}),
         "cpl-milp-warm": (pc, "milp", {**milp_opts, "warm_start": "lagrangian"}),
     }
     results: dict[str, Any] = {}
@@ -289,6 +291,87 @@ def _json_default(o: Any) -> Any:
     return str(o)
 
 
+def cell_cutout(prob: Any, lat_deg: float, lon_deg: float, n: int) -> Any:
+    """The ``n`` cells of ``prob`` nearest ``(lat_deg, lon_deg)`` with every satellite that sees one.
+
+    Same demand, budgets, radio and horizon as ``prob`` (the cells' neighbours outside the
+    cut-out are gone, so its pools are less contested than the full instance's).
+    """
+    from oracles.p2 import Problem
+
+    if prob.scenario is None:
+        raise ValueError("prob must come from a scenario (cell positions)")
+    if not 1 <= n <= prob.C:
+        raise ValueError(f"n must be in [1, {prob.C}], got {n}")
+    ll = np.asarray(prob.scenario.cell_latlon_deg, dtype=float)
+    d = np.hypot(ll[:, 0] - lat_deg, (ll[:, 1] - lon_deg) * np.cos(np.radians(lat_deg)))
+    cells = np.sort(np.argsort(d, kind="stable")[:n])
+    v = prob.v[:, cells]
+    keep = v.any(axis=(1, 2))
+    return Problem.from_arrays(
+        v[keep], prob.g[keep][:, cells], prob.a[cells], prob.budget[cells], N_PRB=prob.N_PRB[keep],
+        P_max=prob.P_max[keep], W_PRB=prob.W_PRB, N0=prob.N0, T_f=prob.T_f, eps=prob.eps,
+        lambda_h=prob.lambda_h, proxy="coupled", initial=prob.initial[cells],
+    )
+
+
+def run_cutouts(preset: str, cutouts: list[str], *, lagrangian_time: float, dive_time: float, milp_time: float,
+                out: Path) -> dict[str, Any]:
+    """Gap diagnosis on cell cut-outs (seed 0): DW bound, Lagrangian primal, dive primal, MILP bound.
+
+    Objectives are also given in handover equivalents, ``(C K log(1 + eps) - value) / lambda_h``
+    (every cell fully served costs nothing, each handover one unit).
+    """
+    import leo_env
+    from oracles.p2 import Problem, solve
+
+    full = Problem.from_scenario(leo_env.make_scenario(preset, seed=0), proxy="coupled")
+    rows = []
+    for spec in cutouts:
+        lat, lon, n = (float(x) for x in spec.split(","))
+        q = cell_cutout(full, lat, lon, int(n))
+        top = q.C * q.K * float(np.log1p(q.eps))
+
+        def heq(val: float, q: Any = q, top: float = top) -> float:
+            return (top - val) / q.lambda_h
+
+        lag = solve(q, "lagrangian", time_limit=lagrangian_time)
+        dive = solve(q, "lagrangian", time_limit=lagrangian_time + dive_time, primal="dive")
+        row: dict[str, Any] = {
+            "cutout": spec, "cells": q.C, "satellites": q.S, "K": q.K, "min_handovers": int(q.min_handovers.sum()),
+            "dw_bound": lag.bound, "lagrangian": lag.objective, "lagrangian_time_s": lag.solve_time_s,
+            "dive": dive.objective, "dive_bound": dive.bound, "dive_time_s": dive.solve_time_s,
+            "dive_info": {k: v for k, v in dive.info.items() if k.startswith(("dive", "column_dive"))},
+        }
+        best = max(lag.objective, dive.objective)
+        bound = min(lag.bound, dive.bound)
+        if milp_time > 0:
+            warm = lag.assoc if lag.objective >= dive.objective else dive.assoc
+            m = _solve_guarded(q, "milp", {"time_limit": milp_time, "warm_start": warm, "mip_rel_gap": 1e-6,
+                                          "threads": 1}, milp_time + 120.0)
+            row.update(milp_bound=m.bound, milp_objective=m.objective, milp_status=m.status,
+                       milp_time_s=m.solve_time_s)
+            if m.bound is not None and np.isfinite(m.bound):
+                bound = min(bound, float(m.bound))
+            if np.isfinite(m.objective):
+                best = max(best, float(m.objective))
+        row.update(best_bound=bound, best_primal=best,
+                   heq={"dw_bound": heq(lag.bound), "lagrangian": heq(lag.objective), "dive": heq(dive.objective),
+                        "best_bound": heq(bound), "best_primal": heq(best)},
+                   primal_share=(best - lag.objective) / max(1e-12, lag.bound - lag.objective))
+        rows.append(row)
+        h = row["heq"]
+        print(f"{spec}: {q.C} cells, {q.S} sats, min {row['min_handovers']} | handover equivalents: "
+              f"DW bound {h['dw_bound']:.2f}, best bound {h['best_bound']:.2f}, lagrangian {h['lagrangian']:.2f}, "
+              f"dive {h['dive']:.2f}, best primal {h['best_primal']:.2f} | gap closed by a better primal "
+              f"{100 * row['primal_share']:.0f} %", flush=True)
+    report = {"preset": preset, "cutouts": rows, "meta": {
+        "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"), "python": platform.python_version()}}
+    atomic_write_text(out, json.dumps(report, indent=1, default=_json_default, allow_nan=True))
+    print(f"wrote {out}")
+    return report
+
+
 def main(argv: list[str]) -> int:
     """Command line entry point."""
     ap = argparse.ArgumentParser(prog="python -m benchmarks.p2", description=__doc__.split("\n\n")[0])
@@ -314,7 +397,17 @@ def main(argv: list[str]) -> int:
                     help="where the instances run (solve times are only comparable when serial)")
     ap.add_argument("--workers", type=int, default=None, help="worker processes / Ray CPUs")
     ap.add_argument("--address", default=None, help="Ray cluster to join (auto, ray://host:10001)")
+    ap.add_argument("--cutout", action="append", default=[], metavar="LAT,LON,N",
+                    help="gap diagnosis instead of the benchmark: the N cells of --preset (seed 0) nearest "
+                         "(LAT, LON) [deg], full horizon (repeatable); --milp-time 0 skips HiGHS")
+    ap.add_argument("--dive-time", type=float, default=30.0,
+                    help="--cutout: time of the dive after the Lagrangian stages [s]")
     args = ap.parse_args(argv)
+    if args.cutout:
+        _warm_up()
+        run_cutouts(args.preset, args.cutout, lagrangian_time=args.lagrangian_time, dive_time=args.dive_time,
+                    milp_time=args.milp_time, out=args.out)
+        return 0
     if args.workers is not None and args.workers < 1:
         ap.error(f"--workers must be >= 1, got {args.workers}")
 
