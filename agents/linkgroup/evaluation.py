@@ -87,6 +87,20 @@ def _cfg(d: dict[str, Any]) -> LinkGroupRunConfig:
     return c
 
 
+def _env_cfg(cfg: LinkGroupRunConfig, d: dict[str, Any] | None) -> LinkGroupRunConfig:
+    """``cfg`` with the observation form of learner ``d`` (the cell, tasks and windows stay ``cfg``'s).
+
+    The observation option changes only what the agent sees, never the dynamics, so every
+    policy still meets the same realisations.
+    """
+    if d is None:
+        return cfg
+    obs = _cfg(d).env.observation
+    if obs == cfg.env.observation:
+        return cfg
+    return merge_overrides(LinkGroupRunConfig, [cfg.to_dict()], [f"env.observation={obs}"])
+
+
 def _builtin(name: str, seed: int, e: Any = None) -> Any:
     from leo_env.envs.linkgroup.policies import (
         AdmmPolicy,
@@ -135,7 +149,7 @@ def windows_seed(cfg_d: dict[str, Any], specs: list[tuple[str, dict[str, Any] | 
     layout = e.layout_seeds[i % len(e.layout_seeds)]
     out: dict[str, Any] = {"seed": i, "layout_seed": layout}
     for label, d in [("opt", None), *[s for s in specs if s[0] != "opt"]]:
-        env = make_env(cfg, layout)
+        env = make_env(_env_cfg(cfg, d), layout)
         task = lg.sample_tasks(env.cfg, np.random.default_rng(window_seed(99, i)), 1)[0]
         env.set_task(task)
         times: list[float] = []
@@ -169,7 +183,7 @@ def stream_seed(cfg_d: dict[str, Any], specs: list[tuple[str, dict[str, Any] | N
     n_slots = (e.changes + 1) * e.interval
     out: dict[str, Any] = {"seed": s, "layout_seed": layout}
     for label, d in specs:
-        env = LinkGroupTaskStream(make_env(cfg, layout), e.changes, e.interval,
+        env = LinkGroupTaskStream(make_env(_env_cfg(cfg, d), layout), e.changes, e.interval,
                                   tuple(EVENTS[c % len(EVENTS)] for c in range(e.changes)), s)
         T = env.unwrapped.cfg.T  # noqa: N806
         seed = window_seed(200, s)
@@ -231,7 +245,7 @@ def fig8_run(cfg_d: dict[str, Any], spec: tuple[str, dict[str, Any] | None], s: 
     cfg = _cfg(cfg_d)
     e = cfg.evaluate
     layout = e.layout_seeds[s % len(e.layout_seeds)]
-    base = make_env(cfg, layout)
+    base = make_env(_env_cfg(cfg, d), layout)
     T = base.cfg.T  # noqa: N806
     env = LinkGroupTaskStream(base, e.fig8_updates - 1, e.fig8_windows * T, "random", window_seed(500, s))
     n_win = e.fig8_updates * e.fig8_windows

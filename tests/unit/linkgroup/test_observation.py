@@ -134,6 +134,15 @@ def test_learner_on_rates_observation_trains_deterministically_and_acts_validly(
         runs.append(load_learner(cfg))
     for p, q in zip(runs[0].actor.parameters(), runs[1].actor.parameters(), strict=True):
         torch.testing.assert_close(p, q, rtol=0, atol=0)
+    # the Fig. 8 protocol of a paper-observation config plays this learner on its own observation
+    from agents.linkgroup.evaluation import fig8_run
+
+    main = _cfg(tmp_path / "a", **{"evaluate.fig8_updates": 2, "evaluate.fig8_windows": 2, "evaluate.fig8_every": 1})
+    assert main.env.observation == "paper"
+    res = fig8_run(main.to_dict(), ("t_emcl", cfg.to_dict()), 0, False)
+    opt = fig8_run(main.to_dict(), ("opt", None), 0, False)
+    assert res["update"] == opt["update"] == [0, 0, 1, 1]
+    assert np.all(np.asarray(res["F"]) >= np.asarray(opt["F"]) - 1e-6)
     lr = runs[0]
     env = make_env(cfg)
     assert lr.obs_dim == env.observation_space.shape[0] > env.cfg.J * env.cfg.K + 5 * env.cfg.K + 1
@@ -143,3 +152,33 @@ def test_learner_on_rates_observation_trains_deterministically_and_acts_validly(
         assert slot_links(env.instance, a, env.t)[2][a >= 0].all()
         obs, _, _, _, info = env.step(env.encode(a))
         assert info["step_repairs"] == 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("obs_form", ["paper", "rates"])
+def test_learner_policy_equals_play_window_over_consecutive_windows(tmp_path, obs_form):
+    """The Policy wrapper reproduces play_window (greedy, frozen) incl. the context across windows."""
+    from agents.linkgroup.policy import LearnerPolicy
+    from agents.linkgroup.training import load_learner, make_env, play_window, train
+    from leo_env.policies import play
+    from tests.unit.linkgroup.test_learners import _cfg
+
+    cfg = _cfg(tmp_path, **{"env.observation": obs_form})
+    train(cfg, progress=False)
+    ref_l = load_learner(cfg)
+    ref_l.online = True
+    env_a, env_b = make_env(cfg), make_env(cfg)
+    pol = LearnerPolicy(cfg)
+    np.testing.assert_allclose(pol.learner.context_array(), ref_l.context_array(), atol=1e-6)
+    for w in range(3):
+        f_ref = play_window(ref_l, env_a, 40 + w, False)
+        ep = play(pol, env_b, seed=40 + w)
+        assert ep.infos[-1]["objective"] == pytest.approx(f_ref, rel=1e-9, abs=1e-9)
+        assert ep.infos[-1]["repairs"] == 0
+    # the last window's terminal transition enters the context at the next window's first act
+    env_b.reset(seed=99)
+    pol.reset(env_b)
+    pol.act(env_b.unwrapped._obs(), env_b)
+    env_a.reset(seed=99)
+    ref_l.act(env_a.unwrapped._obs(), env_a, False)
+    np.testing.assert_allclose(pol.learner.context_array(), ref_l.context_array(), atol=1e-6)
