@@ -159,6 +159,6 @@ def test_colgen_options_are_checked():
     with pytest.raises(ValueError, match="dual"):
         solve(prob, method="lagrangian", dual="bundle")
     with pytest.raises(ValueError, match="primal"):
-        solve(prob, method="lagrangian", primal="dive")
+        solve(prob, method="lagrangian", primal="rounding")
     with pytest.raises(ValueError, match="price_and_branch"):
         solve(prob, method="lagrangian", dual="subgradient", primal="price_and_branch")
