@@ -5,9 +5,11 @@ is on that candidate in that slot) or *forbidden*; both are visibility restricti
 node's Lagrangian DP, its Dantzig-Wolfe master and its column generation are those of
 :mod:`oracles.p2.colgen` on the restricted visibility.  A node's bound is the best ``L(pi)``
 met during its column generation (valid for the node whether or not it converged), and the
-global bound is the incumbent or the largest bound of an open node, whichever is larger
-(maximisation).  Nodes are taken best bound first; a node whose master LP is integral in the
-association (every cell's columns share one path) is closed with that association.
+global bound is the largest of the incumbent, the bounds of the open nodes and the bounds of
+the nodes closed without branching (pruned within the tolerance, or integral in the
+association: every cell's columns share one path), so it is valid whenever the search stops
+(maximisation).  Nodes are taken best bound first (``strategy="best"``) or depth first
+(``"dive"``).
 
 Branching: for the master LP solution, ``X[c, l, k]`` = weight of cell ``c``'s columns on
 candidate ``l`` in slot ``k``; branch on the triple with ``X`` closest to 1/2 (ties: first
@@ -18,6 +20,11 @@ zero prices, utility ``log(eps)`` per slot): a legitimate point of the relaxatio
 is still a relaxation of the node.  Pricing associations and the per-cell heaviest column
 of every node's LP are scored exactly as primal candidates (optionally improved by the local
 search of :mod:`oracles.p2.lagrangian`).
+
+:func:`column_dive` is the primal-only variant that fixes many triples per step (no bound).
+On ``europe-starlink`` cut-outs the bound of (cell, candidate, slot) branching does not move
+(the master is massively degenerate), so both serve as primal heuristics there
+(``docs/p2.md``, Limitations, "Session 23").
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ from oracles.p2.dp import dp_paths
 from oracles.p2.problem import Problem
 from oracles.p2.result import relative_gap
 
-__all__ = ["branch_and_price"]
+__all__ = ["branch_and_price", "column_dive"]
 
 
 def _node_problem(problem: Problem, vis: np.ndarray) -> Problem:
