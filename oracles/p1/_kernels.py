@@ -1993,8 +1993,7 @@ def _suffix_schedule(ahs, Acs, Gs, xs, nsh, psh, mu1, nsub, psub):
 
 @njit(**_JIT)
 def prefix_suffix(
-    ah, ainc, Acum, G, w, eps, xi_u, rho_u, nmat, pmat, lam, mu, backlog, free_tries=1,
-    swing_tries=2,
+    ah, ainc, Acum, G, w, eps, rho_u, nmat, pmat, lam, mu, backlog, free_tries=1
 ):  # fmt: skip
     """Two price blocks (prefix, suffix): exact schedules for binding causality.
 
@@ -2008,14 +2007,15 @@ def prefix_suffix(
     schedulers.  ``t = M`` (no backlog at the end) serves everybody in full.  The
     ``free_tries`` latest candidates are tried.
 
-    Priced prefix: at the first ``t`` that leaves a backlog, :func:`priced_prefix` with the
-    ``swing_tries`` cells of most slack over the uniform spread ``xi_u`` as the swing cell
-    (``rho_u``: the uniform price ratio, a start).
+    ``rho_u`` (the uniform price ratio) starts the suffix's price search.  A priced prefix
+    (two price blocks, one cell carrying bits across their boundary) is left to
+    :func:`staircase_search`, which tries that structure among others (session 23: it settled
+    53 of the 56 recorded satellites that the former priced-prefix tries of this function
+    settled, and those tries cost ~62 us on every satellite they did not settle).
 
     Each candidate's per-slot prices give the dual bound (:func:`dual_value`); it is accepted
     when the allocation attains it to round-off, i.e. the allocation is optimal.  This is the
-    structure of the optimum when the early slots have fewer arrivals than the pools can serve
-    (free prefix) or slightly fewer (priced prefix, one cell carrying bits across).
+    structure of the optimum when the early slots have fewer arrivals than the pools can serve.
 
     Fills ``nmat, pmat`` (nc, M), the per-slot prices ``lam, mu`` (M) and ``backlog`` (nc, M),
     what the forward pass leaves of each cell's arrivals after each slot (for
@@ -2132,227 +2132,9 @@ def prefix_suffix(
         ub = dual_value(ah, ainc, G, w, eps, lam, mu)
         if ub - U <= 1e-11 * (abs(U) + wsum):
             return True, iters, U, ub
-    # priced prefix with one swing cell: the first prefixes that leave a backlog, the cells
-    # with the most slack over the uniform spread there
-    tries = 0
-    slack = np.empty(nc)
-    order = np.empty(nc, dtype=np.int64)
-    for t in range(1, M):
-        if cleared[t]:
-            continue
-        tries += 1
-        if tries > 1:
-            break
-        for i in range(nc):
-            slack[i] = -(Acum[i, t - 1] - xi_u[i] * t / M)
-        _argsort_small(slack, order, nc)
-        for k in range(min(swing_tries, nc)):
-            ok, it, U, ub = priced_prefix(
-                ah, ainc, Acum, G, w, eps, t, order[k], rho_u, nmat, pmat, lam, mu
-            )
-            iters += it
-            if ok:
-                return True, iters, U, ub
     return False, iters, -INF, INF
 
 
-@njit(**_JIT)
-def _swing_h(rho, ahb, Gp, xt, sw, om, nu, pi):
-    """Pool equations of a priced prefix block at price ratio ``rho`` (see :func:`priced_prefix`).
-
-    Returns ``(h, xs)``: ``h`` the power left over minus what the swing cell's ``xs`` (the
-    PRB share left over at its efficiency) needs, increasing in ``rho``.
-    """
-    nc = ahb.shape[0]
-    used_n = 0.0
-    used_p = 0.0
-    for i in range(nc):
-        o = omega_of(rho * ahb[i])
-        if o <= 0.0:
-            o = 1e-300
-        om[i] = o
-        nu[i] = 1.0 / (Gp[i] * o)
-        pi[i] = math.expm1(o) / ahb[i] * nu[i]
-        if i != sw:
-            used_n += nu[i] * xt[i]
-            used_p += pi[i] * xt[i]
-    xs = (1.0 - used_n) / nu[sw]
-    return used_p + pi[sw] * xs - 1.0, xs
-
-
-@njit(**_JIT)
-def priced_prefix(ah, ainc, Acum, G, w, eps, t, sw, rho0, nmat, pmat, lam, mu):
-    """Priced prefix block with one swing cell, uniform-price suffix (exact when certified).
-
-    The first ``t`` slots form one pool at uniform prices in which every cell but ``sw`` serves
-    all that arrives there (its causality is tight at ``t``) and the swing cell ``sw`` takes what
-    the pools have left; both pools are full, which fixes the block's price ratio (root of
-    :func:`_swing_h`) and the swing cell's service.  The last ``M - t`` slots are one pool at
-    uniform prices (:func:`single_pool_off`, cells holding what they got in the prefix).  The
-    prefix's power price makes the swing cell indifferent between the two blocks.  Both blocks
-    are scheduled by the single-pool schedulers; the allocation is accepted when it attains the
-    dual bound at these per-slot prices (round-off aside).  ``rho0`` starts the root search.
-
-    Fills ``nmat, pmat`` (nc, M) and ``lam, mu`` (M); returns ``(solved, iterations, U, ub)``.
-    """
-    nc, M = ah.shape
-    L = M - t
-    wsum = 0.0
-    for i in range(nc):
-        wsum += w[i]
-    ahb = np.empty(nc)
-    Gp = np.empty(nc)
-    xt = np.empty(nc)
-    for i in range(nc):
-        ahb[i] = ah[i, 0]
-        Gp[i] = G[i] * t
-        xt[i] = Acum[i, t - 1]
-    if xt[sw] <= 0.0:
-        return False, 0, -INF, INF
-    om = np.empty(nc)
-    nu = np.empty(nc)
-    pi = np.empty(nc)
-    # bracket and Illinois on log rho
-    a = math.log(max(rho0, 1e-300))
-    fa, xs = _swing_h(math.exp(a), ahb, Gp, xt, sw, om, nu, pi)
-    it = 1
-    step = 0.5
-    b = a
-    fb = fa
-    while it < 100 and fa != 0.0:
-        b = a - step if fa > 0.0 else a + step
-        fb, xs = _swing_h(math.exp(b), ahb, Gp, xt, sw, om, nu, pi)
-        it += 1
-        if (fa > 0.0) != (fb > 0.0) or fb == 0.0:
-            break
-        a = b
-        fa = fb
-        step *= 2.0
-    if (fa > 0.0) == (fb > 0.0) and fa != 0.0 and fb != 0.0:
-        return False, it, -INF, INF
-    lo, flo, hi, fhi = (a, fa, b, fb) if a < b else (b, fb, a, fa)
-    x = lo if flo == 0.0 else hi
-    side = 0
-    while it < 200 and flo != 0.0 and fhi != 0.0:
-        if hi - lo <= 1e-15 * max(1.0, abs(lo)):
-            break
-        x = (lo * fhi - hi * flo) / (fhi - flo)
-        if not (x > lo and x < hi):
-            x = 0.5 * (lo + hi)
-        fx, xs = _swing_h(math.exp(x), ahb, Gp, xt, sw, om, nu, pi)
-        it += 1
-        if abs(fx) <= 1e-15:
-            break
-        if fx < 0.0:
-            lo = x
-            flo = fx
-            if side == -1:
-                fhi *= 0.5
-            side = -1
-        else:
-            hi = x
-            fhi = fx
-            if side == 1:
-                flo *= 0.5
-            side = 1
-    rho1 = math.exp(x)
-    _, xs = _swing_h(rho1, ahb, Gp, xt, sw, om, nu, pi)
-    if not (xs >= 0.0 and xs <= xt[sw]):
-        return False, it, -INF, INF
-    xt[sw] = xs
-    nsh = np.empty(nc)
-    psh = np.empty(nc)
-    for i in range(nc):
-        nsh[i] = nu[i] * xt[i]
-        psh[i] = pi[i] * xt[i]
-    om_sw1 = om[sw]
-    Ab = np.empty((nc, t))
-    for i in range(nc):
-        for m in range(t):
-            Ab[i, m] = Acum[i, m]
-    nb = np.empty((nc, t))
-    pb = np.empty((nc, t))
-    if not schedule_uniform(xt, nsh, psh, Ab, nb, pb):
-        if not schedule_greedy(xt, nsh, psh, Ab, nb, pb):
-            return False, it, -INF, INF
-    # suffix
-    na = 0
-    for i in range(nc):
-        if 1.0 - xt[i] > 1e-15:
-            na += 1
-    if na == 0:
-        return False, it, -INF, INF
-    sel = np.empty(na, dtype=np.int64)
-    k = 0
-    for i in range(nc):
-        if 1.0 - xt[i] > 1e-15:
-            sel[k] = i
-            k += 1
-    ahs = np.empty(na)
-    ahl = np.empty((na, L))
-    Gq = np.empty(na)
-    Gs = np.empty(na)
-    ws = np.empty(na)
-    off = np.empty(na)
-    cap = np.empty(na)
-    Acs = np.empty((na, L))
-    ksw = -1
-    for k in range(na):
-        i = sel[k]
-        if i == sw:
-            ksw = k
-        ahs[k] = ah[i, t]
-        Gq[k] = G[i] * L
-        Gs[k] = G[i]
-        ws[k] = w[i]
-        off[k] = xt[i]
-        cap[k] = 1.0 - xt[i]
-        for j in range(L):
-            ahl[k, j] = ah[i, t + j]
-            Acs[k, j] = Acum[i, t + j] - off[k]
-        Acs[k, L - 1] = cap[k]
-    if ksw < 0:
-        return False, it, -INF, INF
-    xs2 = np.empty(na)
-    nsh2 = np.empty(na)
-    psh2 = np.empty(na)
-    lam2, mu2, it2 = single_pool_off(ahs, Gq, ws, eps, off, cap, xs2, nsh2, psh2, rho0)
-    it += it2
-    if not mu2 > 0.0:
-        return False, it, -INF, INF
-    nsub = np.empty((na, L))
-    psub = np.empty((na, L))
-    if not _suffix_schedule(ahl, Acs, Gs, xs2, nsh2, psh2, mu2, nsub, psub):
-        return False, it, -INF, INF
-    for i in range(nc):
-        for m in range(M):
-            if m < t:
-                nmat[i, m] = nb[i, m]
-                pmat[i, m] = pb[i, m]
-            else:
-                nmat[i, m] = 0.0
-                pmat[i, m] = 0.0
-    for k in range(na):
-        i = sel[k]
-        for j in range(L):
-            nmat[i, t + j] = nsub[k, j]
-            pmat[i, t + j] = psub[k, j]
-    # prices: the swing cell's cost per bit equal in both blocks
-    rho2 = lam2 / mu2
-    om_sw2 = omega_of(rho2 * ah[sw, t])
-    mu1 = mu2 / L * math.exp(om_sw2 - om_sw1)
-    for j in range(M):
-        if j < t:
-            lam[j] = rho1 * mu1
-            mu[j] = mu1
-        else:
-            lam[j] = lam2 / L
-            mu[j] = mu2 / L
-    U = _utility_of(nmat, pmat, ah, ainc, G, w, eps)
-    ub = dual_value(ah, ainc, G, w, eps, lam, mu)
-    if ub - U <= 1e-11 * (abs(U) + wsum):
-        return True, it, U, ub
-    return False, it, -INF, INF
 
 
 # ----------------------------------------------------------------------------------------------
@@ -3122,7 +2904,7 @@ def closed_form(ah, ainc, G, w, eps, force_ipm, nested, nmat, pmat, lam, mu, nsh
         backlog = np.empty((nc, M))
         rho_u = lam1 / mu1 if mu1 > 0.0 else 1.0
         ok2, it2, U2, ub2 = prefix_suffix(
-            ah, ainc, Acum, G, w, eps, xi, rho_u, nmat, pmat, lam2, mu2, backlog
+            ah, ainc, Acum, G, w, eps, rho_u, nmat, pmat, lam2, mu2, backlog
         )
         iters += it2
         path = ST_SPLIT
@@ -3770,12 +3552,21 @@ def _stages(
     idx = np.empty(C, dtype=np.int64)
     lamv = np.empty(M)
     muv = np.empty(M)
+    # satellites that serve no cell have nothing to solve: skipped here instead of in
+    # _closed_sat after a scan of every cell (europe-starlink: ~120 of 168, ~0.8 us each)
+    busy = np.zeros((B, S), dtype=np.bool_)
+    for b in range(B):
+        for c in range(C):
+            if sat_of[b, c] >= 0:
+                busy[b, sat_of[b, c]] = True
     while True:
         j = _fetch_add(ctr, _C_CLOSED_FORM, 1)
         if j >= B * S:
             break
         b = j // S
         s = j - b * S
+        if not busy[b, s]:
+            continue
         _closed_sat(
             x, a, g, N, P, scale, K, eps, w, force_ipm, nested,
             n, p, lam, mu, status, iters, ubs, nsh, psh, usat, b, s, Dm[b], idx, lamv, muv,

@@ -7,9 +7,9 @@ once per environment step for every environment of a batch:
 ``"p1"``
     exact P1, fast solver (:func:`oracles.p1.fast.allocate`, the lean form of
     :func:`oracles.p1.solve_batch` with ``method="fast"``); the default.  Binding causality is
-    settled by the solver's two-block (free or priced prefix) path where it applies, by its
-    interior point otherwise; :func:`p1_fast_interior_point` (a hook, not a name) keeps the
-    interior point only, as before.
+    settled by the solver's price-block paths (free prefix, staircase of two price blocks) where
+    they apply, by its interior point otherwise; :func:`p1_fast_interior_point` (a hook, not a
+    name) keeps the interior point only, as before.
 ``"cvx"``
     exact P1, CVXPY reference (:func:`oracles.p1.solve`, one instance at a time; slow).
 ``"equal"``
@@ -184,8 +184,8 @@ def p1_fast_interior_point(
 ) -> Allocation:
     """Exact P1 as :func:`p1_fast`, on the fast solver's previous path (``nested=False``).
 
-    The interior point runs wherever uniform prices do not settle a satellite (no free or
-    priced prefix).  Same optimum to the solver's tolerance; for comparisons (pass it as the
+    The interior point runs wherever uniform prices do not settle a satellite (no free prefix
+    or staircase).  Same optimum to the solver's tolerance; for comparisons (pass it as the
     ``allocator`` hook).
     """
     from oracles.p1.fast import allocate

@@ -62,12 +62,15 @@ def _split_seeds(nc: int, want: int, priced: bool | None = None) -> list[int]:
     return out
 
 
-def _path_seeds(nc: int, want: int, path: int) -> list[int]:
-    """Seeds (searched in order) whose instance's satellite takes ``path``."""
+def _path_seeds(nc: int, want: int, path: int, priced: bool | None = None) -> list[int]:
+    """Seeds (searched in order) whose instance's satellite takes ``path``.
+
+    ``priced``: only those whose first slot is priced (True: no free prefix) or free (False).
+    """
     out = []
     for seed in range(400):
         r = solve(**env_like(seed, nc, g_scale=LOAD[nc]))
-        if int(r.info["path"][0]) == path:
+        if int(r.info["path"][0]) == path and (priced is None or (r.mu[0, 0] > 0) == priced):
             out.append(seed)
             if len(out) == want:
                 break
@@ -100,7 +103,8 @@ def test_split_path_matches_interior_point(nc):
 
 @pytest.mark.parametrize("priced", [False, True], ids=["free-prefix", "priced-prefix"])
 def test_split_path_matches_cvxpy_reference(priced):
-    seeds = _split_seeds(4, 1, priced=priced)
+    # a priced prefix (two priced blocks, no free prefix) is found by the staircase search
+    seeds = _path_seeds(4, 1, ST_STAIR, priced=True) if priced else _split_seeds(4, 1, False)
     assert seeds
     kw = env_like(seeds[0], 4, g_scale=LOAD[4])
     new = solve(**kw)
@@ -114,8 +118,9 @@ def test_split_path_matches_cvxpy_reference(priced):
 
 @pytest.mark.parametrize("nc", [2, 4, 6], ids=lambda n: f"nc{n}")
 def test_priced_prefix_matches_interior_point(nc):
-    seeds = _split_seeds(nc, 2, priced=True)
-    assert seeds, "no instance took the priced-prefix path"
+    # two priced blocks without a free prefix: the staircase search's structure
+    seeds = _path_seeds(nc, 2, ST_STAIR, priced=True)
+    assert seeds, "no instance took a priced prefix"
     for seed in seeds:
         kw = env_like(seed, nc, g_scale=LOAD[nc])
         new = solve(**kw)
