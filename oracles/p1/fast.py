@@ -277,8 +277,10 @@ def allocate(
         np.ascontiguousarray(assoc, dtype=np.int64),
         a,
         g,
-        np.ascontiguousarray(N_PRB, dtype=float),
-        np.ascontiguousarray(P_max, dtype=float),
+        # writable C arrays always: a read-only array is another numba type (the whole
+        # solver would compile once more on a cold cache for the environment's read-only tables)
+        np.require(N_PRB, dtype=float, requirements=("C", "W")),
+        np.require(P_max, dtype=float, requirements=("C", "W")),
         1.0 / (W_PRB * N0),
         T_f * W_PRB / math.log(2.0),
         float(eps),
