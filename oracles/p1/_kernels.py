@@ -2434,7 +2434,7 @@ def block_newton(ah, ainc, Acum, G, w, eps, T, bind, sup, lN, lP, nsh0, nmat, pm
             eix[a, k] = ne if e else -1
             if e:
                 ne += 1
-    nseg = 0
+    nseg = np.int64(0)  # not a literal: numba would compile the callees for Literal[int](0) too
     for a in range(na):
         i = act[a]
         prevA = Acum[i, T - 1] if T > 0 else 0.0
@@ -2498,9 +2498,11 @@ def block_newton(ah, ainc, Acum, G, w, eps, T, bind, sup, lN, lP, nsh0, nmat, pm
             z[oV + j] = math.log(w[act[segcell[j]]] / (eps + segtgt[j]))
     # Newton's method
     conv = False
+    # warm = False here and True below, as runtime bools (nz >= 0 always): literal True/False
+    # arguments make numba compile _stair_eval once per literal on a cold cache
     _stair_eval(
         z, nb, blen, ahv, lGa, G, w, eps, act, eix, segof, nseg, segcell, segfree,
-        segtgt, F, omw, domw, False,
+        segtgt, F, omw, domw, nz < 0,
     )  # fmt: skip
     evals += 1
     for _ in range(30):
@@ -2523,7 +2525,7 @@ def block_newton(ah, ainc, Acum, G, w, eps, T, bind, sup, lN, lP, nsh0, nmat, pm
             om2[:, :nb] = omw[:, :nb]
             _stair_eval(
                 z2, nb, blen, ahv, lGa, G, w, eps, act, eix, segof, nseg, segcell,
-                segfree, segtgt, F2, om2, dom2, True,
+                segfree, segtgt, F2, om2, dom2, nz >= 0,
             )  # fmt: skip
             evals += 1
             n2 = 0.0
