@@ -865,6 +865,39 @@ def _max_fraction(ah, q, nout, pout, stop_at_one, rtol, state):
 
 
 @njit(**_JIT)
+def _forward_slot(m, ah, ainc, G, back, q, ahm, nn, pp, zstate, nmat, pmat):
+    """One slot of the forward pass (docs/p1.md sections 4b, 4c).
+
+    Slot ``m`` serves the backlog ``back``, or the largest common fraction of it that fits the
+    pools.  Adds the slot's arrivals to ``back`` and removes what is served, writes the slot's PRB and
+    power shares to ``nmat[:, m]``, ``pmat[:, m]`` and returns the backlog left after it.
+    """
+    nc = back.shape[0]
+    left = 0.0
+    for i in range(nc):
+        back[i] += ainc[i, m]
+        q[i] = back[i] / G[i] * (1.0 + 1e-12)
+        ahm[i] = ah[i, m]
+    th = _max_fraction(ahm, q, nn, pp, True, 1e-9, zstate)
+    if th >= 1.0:
+        for i in range(nc):
+            back[i] = 0.0
+    else:
+        lo = th / (1.0 + 1e-12)
+        for i in range(nc):
+            back[i] *= 1.0 - lo
+            left += back[i]
+    sn = 0.0
+    for i in range(nc):
+        sn += nn[i]
+    fn = 1.0 / sn if sn > 1.0 else 1.0
+    for i in range(nc):
+        nmat[i, m] = nn[i] * fn
+        pmat[i, m] = pp[i]
+    return left
+
+
+@njit(**_JIT)
 def max_fraction_slot(ah, q, nout, pout, stop_at_one=False, rtol=1e-14):
     """Largest ``theta`` such that ``theta q_i`` nat-PRBs per cell fit one slot's two pools.
 
@@ -2034,30 +2067,10 @@ def prefix_suffix(
     zstate = np.full(1, np.nan)  # log PRB/power price ratio of the previous slot: a warm start
     iters = 0
     for m in range(M):
-        # slot m serves the backlog, or the largest common fraction of it that fits
-        left = 0.0
-        for i in range(nc):
-            back[i] += ainc[i, m]
-            q[i] = back[i] / G[i] * (1.0 + 1e-12)
-            ahm[i] = ah[i, m]
-        th = _max_fraction(ahm, q, nn, pp, True, 1e-9, zstate)
+        left = _forward_slot(m, ah, ainc, G, back, q, ahm, nn, pp, zstate, nmat, pmat)
         iters += 1
-        if th >= 1.0:
-            for i in range(nc):
-                back[i] = 0.0
-        else:
-            lo = th / (1.0 + 1e-12)
-            for i in range(nc):
-                back[i] *= 1.0 - lo
-                left += back[i]
-        sn = 0.0
         for i in range(nc):
-            sn += nn[i]
             backlog[i, m] = back[i]
-        fn = 1.0 / sn if sn > 1.0 else 1.0
-        for i in range(nc):
-            nmat[i, m] = nn[i] * fn
-            pmat[i, m] = pp[i]
         cleared[m + 1] = left <= 0.0
     if cleared[M]:
         # everybody served in full: optimal (the bound at zero prices)
@@ -2589,27 +2602,7 @@ def block_newton(ah, ainc, Acum, G, w, eps, T, bind, sup, lN, lP, nsh0, nmat, pm
         zstate = np.full(1, np.nan)
         left = 0.0
         for m in range(T):
-            left = 0.0
-            for i in range(nc):
-                back[i] += ainc[i, m]
-                q[i] = back[i] / G[i] * (1.0 + 1e-12)
-                ahm[i] = ah[i, m]
-            th = _max_fraction(ahm, q, nn, pp, True, 1e-9, zstate)
-            if th >= 1.0:
-                for i in range(nc):
-                    back[i] = 0.0
-            else:
-                lo = th / (1.0 + 1e-12)
-                for i in range(nc):
-                    back[i] *= 1.0 - lo
-                    left += back[i]
-            sn = 0.0
-            for i in range(nc):
-                sn += nn[i]
-            fn = 1.0 / sn if sn > 1.0 else 1.0
-            for i in range(nc):
-                nmat[i, m] = nn[i] * fn
-                pmat[i, m] = pp[i]
+            left = _forward_slot(m, ah, ainc, G, back, q, ahm, nn, pp, zstate, nmat, pmat)
         if left > 0.0:
             return fail
     # each block: a causal slot-by-slot schedule of its shares
