@@ -32,14 +32,13 @@ from typing import Any
 
 import numpy as np
 import torch
-from omegaconf import OmegaConf
 from torch import nn
 
 from agents.lisl.config import LislExperiment
 from agents.lisl.gnn import ArcGNN, batch_graphs
-from agents.lisl.predictor import load_checkpoint, save_checkpoint, write_json
+from agents.lisl.predictor import load_checkpoint, load_run_weights, save_checkpoint, write_json
 from agents.provenance import provenance
-from agents.trust import record_digest, verify_digest
+from agents.trust import record_digest
 from leo_env.envs.lisl.core import N_EDGE_FEATURES, N_NODE_FEATURES
 from leo_env.envs.lisl.env import LislRoutingEnv
 from leo_env.policies import Policy
@@ -246,14 +245,9 @@ def _save(run: Path, name: str, state: dict[str, Any]) -> None:
 
 def load_actor(run: str | Path, trust: bool = False) -> ActorCritic:
     """The final weights of a ``ppo`` run folder (digest checked unless ``trust``)."""
-    run = Path(run)
-    cfg = OmegaConf.load(run / "config.yaml")
-    path = run / "model.pt"
-    if not path.exists():
-        raise FileNotFoundError(f"{path} not found (train the run first)")
-    verify_digest(path, run, trust=trust)
+    cfg, weights = load_run_weights(run, trust)
     model = ActorCritic(int(cfg.gnn.hidden), int(cfg.gnn.layers), float(cfg.ppo.init_log_std))
-    model.load_state_dict(load_checkpoint(path)["model"])
+    model.load_state_dict(weights)
     model.eval()
     return model
 
@@ -276,8 +270,7 @@ def train_ppo(
     update, steps, elapsed, history = 0, 0, 0.0, []
     last = run / "last.pt"
     if resume is not None and last.exists():
-        verify_digest(last, run, trust=trust)
-        ck = load_checkpoint(last)
+        ck = load_checkpoint(last, run, trust)
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["optimizer"])
         update, steps, elapsed = int(ck["update"]), int(ck["steps"]), float(ck["elapsed_s"])

@@ -36,9 +36,11 @@ from typing import Any
 
 import numpy as np
 import torch
+from omegaconf import OmegaConf
 
 from agents.lisl.features import ARC_FEATURES, NODE_FEATURES, graph_features
 from agents.lisl.gnn import ArcGNN, batch_graphs
+from agents.trust import verify_digest
 from leo_env.core.graph import shortest_paths
 from leo_env.policies import Policy
 from leo_env.scenario.lisl import LislInstance
@@ -56,6 +58,7 @@ __all__ = [
     "GnnPricePolicy",
     "save_checkpoint",
     "load_checkpoint",
+    "load_run_weights",
 ]
 
 
@@ -174,9 +177,30 @@ def save_checkpoint(path: str | os.PathLike[str], state: dict[str, Any]) -> None
     os.replace(tmp, p)
 
 
-def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Load tensors and plain containers only (``weights_only=True``: no pickled objects)."""
+def load_checkpoint(path: str | os.PathLike[str], run: str | os.PathLike[str] | None, trust: bool = False) -> dict[str, Any]:
+    """Tensors and plain containers of a checkpoint, after its digest check.
+
+    The file's SHA-256 must be recorded in ``run`` (see :func:`agents.trust.verify_digest`)
+    unless ``trust``; ``weights_only=True`` loads no pickled objects either way.
+    """
+    verify_digest(path, run, trust=trust)
     return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def load_run_weights(run: str | os.PathLike[str], trust: bool = False) -> tuple[Any, dict[str, Any]]:
+    """A trained run folder's resolved config and the state dict of its ``model.pt``.
+
+    Raises
+    ------
+    FileNotFoundError
+        When the run has no ``model.pt`` (not trained yet).
+    """
+    run = Path(run)
+    cfg = OmegaConf.load(run / "config.yaml")
+    path = run / "model.pt"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not found (train the run first)")
+    return cfg, load_checkpoint(path, run, trust)["model"]
 
 
 # ----------------------------------------------------------------------------- training

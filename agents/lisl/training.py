@@ -31,13 +31,14 @@ from agents.lisl.predictor import (
     PricePredictor,
     dual_epoch,
     load_checkpoint,
+    load_run_weights,
     save_checkpoint,
     supervised_epoch,
     validate,
     write_json,
 )
 from agents.provenance import provenance
-from agents.trust import record_digest, verify_digest
+from agents.trust import record_digest
 from leo_env.parallel import pmap
 
 __all__ = [
@@ -99,14 +100,9 @@ def _save(run: Path, name: str, state: dict[str, Any]) -> None:
 
 def load_predictor(run: str | Path, trust: bool = False) -> PricePredictor:
     """The best weights of a ``gnn`` run folder (digest checked unless ``trust``)."""
-    run = Path(run)
-    cfg = OmegaConf.load(run / "config.yaml")
-    path = run / "model.pt"
-    if not path.exists():
-        raise FileNotFoundError(f"{path} not found (train the run first)")
-    verify_digest(path, run, trust=trust)
+    cfg, weights = load_run_weights(run, trust)
     pred = PricePredictor.create(int(cfg.gnn.hidden), int(cfg.gnn.layers))
-    pred.model.load_state_dict(load_checkpoint(path)["model"])
+    pred.model.load_state_dict(weights)
     pred.model.eval()
     return pred
 
@@ -131,8 +127,7 @@ def train_gnn(
     state: dict[str, Any] = {"epoch": 0, "best": -1.0, "elapsed_s": 0.0, "history": []}
     last = run / "last.pt"
     if resume is not None and last.exists():
-        verify_digest(last, run, trust=trust)
-        ck = load_checkpoint(last)
+        ck = load_checkpoint(last, run, trust)
         pred.model.load_state_dict(ck["model"])
         state = {k: ck[k] for k in ("epoch", "best", "elapsed_s")}
         state["history"] = json.loads(ck["history_json"])
