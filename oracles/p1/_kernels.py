@@ -208,13 +208,15 @@ def _pool_eval(rho, ah, Gp, w, eps, om, s, nu, pi, beta, xi, vals, order):
     """Allocation of the single-pool problem at price ratio ``rho``; returns ``(F, mu)``.
 
     ``mu`` makes the power pool exact (or is 0 when serving everybody needs less power);
-    ``F = sum_i n_i - 1`` is the PRB excess.  Fills ``om, s, nu, pi, beta, xi``.
+    ``F = sum_i n_i - 1`` is the PRB excess.  Fills ``om, s, nu, pi, beta, xi``; ``om`` holds
+    the previous ``rho``'s spectral efficiencies on entry (Halley's warm start,
+    :func:`_omega_warm`; zeros: solved cold).
     """
     nc = ah.shape[0]
     ptot = 0.0
     for i in range(nc):
         q = rho * ah[i]
-        o = omega_of(q)
+        o = _omega_warm(q, om[i])  # from the previous rho's root
         if o <= 0.0:
             o = 1e-300
         om[i] = o
@@ -294,7 +296,7 @@ def single_pool(ah, Gp, w, eps, xi, nsh, psh):
     Returns ``(lam, mu, iterations)`` and fills ``xi``, ``nsh`` (PRB shares) and ``psh``.
     """
     nc = ah.shape[0]
-    om = np.empty(nc)
+    om = np.zeros(nc)  # 0: the first omega is solved cold
     s = np.empty(nc)
     nu = np.empty(nc)
     pi = np.empty(nc)
@@ -307,23 +309,29 @@ def single_pool(ah, Gp, w, eps, xi, nsh, psh):
         o = math.log1p(ah[i])
         lr += math.log((math.exp(o) * (o - 1.0) + 1.0 + 1e-300) / ah[i])
     lr /= nc
+    # (on environment traffic the root is within ~0.01 of it: a small first bracketing step)
     F0, mu0 = _pool_eval(math.exp(lr), ah, Gp, w, eps, om, s, nu, pi, beta, xi, vals, order)
     it = 1
     a = lr
     fa = F0
-    step = 1.5
+    step = 0.01
     b = a
     fb = fa
-    # bracket
+    # bracket; (xl, F, mu): the point the work arrays were last evaluated at
+    xl = lr
+    F = F0
+    mu = mu0
     while it < 200:
         b = a + step if fa > 0 else a - step
-        fb, _ = _pool_eval(math.exp(b), ah, Gp, w, eps, om, s, nu, pi, beta, xi, vals, order)
+        fb, mu = _pool_eval(math.exp(b), ah, Gp, w, eps, om, s, nu, pi, beta, xi, vals, order)
+        xl = b
+        F = fb
         it += 1
         if (fa > 0) != (fb > 0) or fb == 0.0:
             break
         a = b
         fa = fb
-        step *= 2.0
+        step *= 4.0
     if fa == 0.0:
         b = a
         fb = fa
@@ -338,7 +346,9 @@ def single_pool(ah, Gp, w, eps, xi, nsh, psh):
         x = (lo * fhi - hi * flo) / (fhi - flo)
         if not (x > lo and x < hi):
             x = 0.5 * (lo + hi)
-        fx, _ = _pool_eval(math.exp(x), ah, Gp, w, eps, om, s, nu, pi, beta, xi, vals, order)
+        fx, mu = _pool_eval(math.exp(x), ah, Gp, w, eps, om, s, nu, pi, beta, xi, vals, order)
+        xl = x
+        F = fx
         it += 1
         if abs(fx) <= 1e-15:
             break
@@ -355,7 +365,8 @@ def single_pool(ah, Gp, w, eps, xi, nsh, psh):
                 flo *= 0.5
             side = 1
     rho = math.exp(x)
-    F, mu = _pool_eval(rho, ah, Gp, w, eps, om, s, nu, pi, beta, xi, vals, order)
+    if xl != x:
+        F, mu = _pool_eval(rho, ah, Gp, w, eps, om, s, nu, pi, beta, xi, vals, order)
     scale = 1.0 / (1.0 + F) if F > 0.0 else 1.0
     for i in range(nc):
         nsh[i] = nu[i] * xi[i] * scale
@@ -657,14 +668,18 @@ def schedule_greedy(xi, nsh, psh, Acum, nmat, pmat):
 
 @njit(**_JIT)
 def _slot_power(zeta, ah, q, om):
-    """PRB excess and power of serving ``q_i`` nat-PRBs per cell at PRB/power price ratio zeta."""
+    """PRB excess and power of serving ``q_i`` nat-PRBs per cell at PRB/power price ratio zeta.
+
+    Fills ``om`` with the spectral efficiencies; on entry it holds the previous ``zeta``'s (a
+    warm start for :func:`_omega_warm`; zeros: solved cold).
+    """
     nsum = -1.0
     psum = 0.0
     for i in range(ah.shape[0]):
         if q[i] <= 0.0:
             om[i] = 0.0
             continue
-        o = omega_of(zeta * ah[i])
+        o = _omega_warm(zeta * ah[i], om[i])  # previous zeta's root
         if o <= 0.0:
             o = 1e-300
         om[i] = o
@@ -699,7 +714,7 @@ def min_power_slot(ah, q, nout, pout, first_feasible=False):
     ``zeta`` fits, so the feasibility verdict is the same.
     """
     nc = ah.shape[0]
-    om = np.empty(nc)
+    om = np.zeros(nc)  # 0: the first omega is solved cold
     tot = 0.0
     for i in range(nc):
         tot += q[i]
@@ -781,7 +796,7 @@ def _max_fraction(ah, q, nout, pout, stop_at_one, rtol, state):
     the ``log zeta`` it ends at to ``state[0]``; ``stop_at_one`` and ``rtol`` as there.
     """
     nc = ah.shape[0]
-    om = np.empty(nc)
+    om = np.zeros(nc)  # 0: the first omega is solved cold
     tot = 0.0
     a0 = 0.0
     for i in range(nc):
@@ -918,16 +933,105 @@ def max_fraction_slot(ah, q, nout, pout, stop_at_one=False, rtol=1e-14):
 
 
 @njit(**_JIT)
+def _even_peaks(Acum, G, inc, q):
+    """Most even causal schedules of every cell in full and their largest slot.
+
+    Fills ``inc`` (nc, M) with each cell's greatest-convex-minorant increments (:func:`_gcm`)
+    and ``q`` (nc) with its largest increment in nat-PRBs (``/ G``, with a 1e-12 margin), and
+    returns ``sum q``.  The increments of a convex minorant grow with ``m``, so the last slot
+    asks the most of every cell at once.
+    """
+    nc, M = Acum.shape
+    row = np.empty(M)
+    tot = 0.0
+    for i in range(nc):
+        _gcm(Acum[i], 1.0, M, row)
+        mx = 0.0
+        for m in range(M):
+            inc[i, m] = row[m]
+            if row[m] > mx:
+                mx = row[m]
+        q[i] = mx / G[i] * (1.0 + 1e-12)
+        tot += q[i]
+    return tot
+
+
+@njit(**_JIT)
+def _equal_efficiency_fits(ah0, q, tot, nn):
+    """True (and PRB shares ``nn = q / tot``) if equal spectral efficiencies serve ``q``.
+
+    Every cell at ``tot = sum q`` nats per PRB fills the PRB pool exactly and needs power
+    ``expm1(tot) / tot sum_i q_i / ah0_i``; if that is <= 1 the slot fits with no root search.
+    """
+    if not tot > 0.0:
+        return False
+    sa = 0.0
+    for i in range(ah0.shape[0]):
+        sa += q[i] / ah0[i]
+    if not math.expm1(tot) / tot * sa <= 1.0:
+        return False
+    for i in range(ah0.shape[0]):
+        nn[i] = q[i] / tot
+    return True
+
+
+@njit(**_JIT)
+def _min_power_fits(ah0, q, nn):
+    """True (and PRB shares ``nn``, sum <= 1) if ``q`` nat-PRBs per cell fit one slot's pools."""
+    nc = ah0.shape[0]
+    pp = np.empty(nc)
+    pw = min_power_slot(ah0, q, nn, pp, True)
+    if not pw <= 1.0:
+        return False
+    sn = 0.0
+    for i in range(nc):
+        sn += nn[i]
+    if sn > 1.0:
+        for i in range(nc):
+            nn[i] /= sn
+    return True
+
+
+@njit(**_JIT)
+def _serve_even(ah, inc, G, nn, nmat, pmat):
+    """Constant PRB shares ``nn`` in every slot, each cell's power cut to its slot's increment.
+
+    ``nn`` serves every cell's largest increment within both pools (constant gains ``ah[:, 0]``);
+    a smaller increment needs less power at the same PRBs, so every slot fits.
+    """
+    nc, M = inc.shape
+    for i in range(nc):
+        ni = nn[i]
+        for m in range(M):
+            nmat[i, m] = ni
+            if ni > 0.0:
+                pmat[i, m] = ni * math.expm1(inc[i, m] / G[i] * (1.0 + 1e-12) / ni) / ah[i, 0]
+            else:
+                pmat[i, m] = 0.0
+
+
+@njit(**_JIT)
 def schedule_all_satisfied(ah, Acum, G, nmat, pmat):
     """Serve every cell in full with its most even causal schedule, if the pools allow.
 
     Returns True (and fills ``nmat, pmat``) when every fast slot's minimum-power allocation
     fits the power pool; then the utility is the largest possible and the schedule is optimal.
-    Each slot takes the first allocation found that fits both pools (the minimum-power search
+    With constant gains the last slot asks the most of every cell (:func:`_even_peaks`), so
+    it alone decides, and its PRB shares serve every slot (:func:`_serve_even`).  With fading
+    each slot takes the first allocation found that fits both pools (the minimum-power search
     stops there); it is feasible iff the minimum-power one is.
     """
     nc, M = Acum.shape
     inc = np.empty((nc, M))
+    if not _is_fading(ah):
+        q = np.empty(nc)
+        nn = np.empty(nc)
+        tot = _even_peaks(Acum, G, inc, q)
+        ah0 = ah[:, 0].copy()
+        if not (_equal_efficiency_fits(ah0, q, tot, nn) or _min_power_fits(ah0, q, nn)):
+            return False
+        _serve_even(ah, inc, G, nn, nmat, pmat)
+        return True
     row = np.empty(M)
     for i in range(nc):
         _gcm(Acum[i], 1.0, M, row)
@@ -1833,12 +1937,13 @@ def _pool_eval_off(rho, ah, Gp, w, eps, off, cap, om, s, nu, pi, beta, xi, vals,
 
     Cell ``i`` maximises ``w_i log(eps + off_i + xi_i)`` with ``0 <= xi_i <= cap_i``, so at
     power price ``mu`` it takes ``xi_i = clip(beta_i / mu - eps - off_i, 0, cap_i)``; cells with
-    ``cap_i = 0`` take no part.  Returns ``(F, mu)`` as :func:`_pool_eval`.
+    ``cap_i = 0`` take no part.  Returns ``(F, mu)`` as :func:`_pool_eval` (``om``: warm start
+    and result, as there).
     """
     nc = ah.shape[0]
     ptot = 0.0
     for i in range(nc):
-        o = omega_of(rho * ah[i])
+        o = _omega_warm(rho * ah[i], om[i])  # previous rho's root
         if o <= 0.0:
             o = 1e-300
         om[i] = o
@@ -1922,7 +2027,7 @@ def single_pool_off(ah, Gp, w, eps, off, cap, xi, nsh, psh, rho0=0.0):
     root.  ``rho0 > 0`` starts the search there (e.g. a nearby pool's price ratio).
     """
     nc = ah.shape[0]
-    om = np.empty(nc)
+    om = np.zeros(nc)  # 0: the first omega is solved cold
     s = np.empty(nc)
     nu = np.empty(nc)
     pi = np.empty(nc)
@@ -1940,17 +2045,22 @@ def single_pool_off(ah, Gp, w, eps, off, cap, xi, nsh, psh, rho0=0.0):
             lr += math.log((math.exp(o) * (o - 1.0) + 1.0 + 1e-300) / ah[i])
         lr /= nc
     a = lr
-    fa, _ = _pool_eval_off(
+    fa, mu = _pool_eval_off(
         math.exp(a), ah, Gp, w, eps, off, cap, om, s, nu, pi, beta, xi, vals, order
     )
+    # (xl, F, mu): the point the work arrays were last evaluated at
+    xl = a
+    F = fa
     it = 1
     b = a
     fb = fa
     while it < 200 and fa != 0.0:
         b = a + step if fa > 0 else a - step
-        fb, _ = _pool_eval_off(
+        fb, mu = _pool_eval_off(
             math.exp(b), ah, Gp, w, eps, off, cap, om, s, nu, pi, beta, xi, vals, order
         )
+        xl = b
+        F = fb
         it += 1
         if (fa > 0) != (fb > 0) or fb == 0.0:
             break
@@ -1973,9 +2083,11 @@ def single_pool_off(ah, Gp, w, eps, off, cap, xi, nsh, psh, rho0=0.0):
         x = (lo * fhi - hi * flo) / (fhi - flo)
         if not (x > lo and x < hi):
             x = 0.5 * (lo + hi)
-        fx, _ = _pool_eval_off(
+        fx, mu = _pool_eval_off(
             math.exp(x), ah, Gp, w, eps, off, cap, om, s, nu, pi, beta, xi, vals, order
         )
+        xl = x
+        F = fx
         it += 1
         if abs(fx) <= 1e-15:
             break
@@ -1992,7 +2104,8 @@ def single_pool_off(ah, Gp, w, eps, off, cap, xi, nsh, psh, rho0=0.0):
                 flo *= 0.5
             side = 1
     rho = math.exp(x)
-    F, mu = _pool_eval_off(rho, ah, Gp, w, eps, off, cap, om, s, nu, pi, beta, xi, vals, order)
+    if xl != x:
+        F, mu = _pool_eval_off(rho, ah, Gp, w, eps, off, cap, om, s, nu, pi, beta, xi, vals, order)
     scale = 1.0 / (1.0 + F) if F > 0.0 else 1.0
     for i in range(nc):
         nsh[i] = nu[i] * xi[i] * scale
@@ -2215,7 +2328,7 @@ def _omega_warm(q, w0):
         if abs(wn - w) <= 1e-15 * wn:
             return wn
         w = wn
-    return w
+    return omega_of(q)  # not settled from that start: solve it cold
 
 
 @njit(**_JIT)
@@ -2861,10 +2974,21 @@ def closed_form(ah, ainc, G, w, eps, force_ipm, nested, nmat, pmat, lam, mu, nsh
             U = _utility_of(nmat, pmat, ah, ainc, G, w, eps)
             return True, M, U, dual_value(ah, ainc, G, w, eps, lam, mu), ST_CLOSED
         return False, M, -INF, INF, ST_PENDING
-    if not force_ipm and serve_all_possible(ah[:, 0], G * M):
+    if not force_ipm:
         # everybody may be served: the most even causal schedules, if they fit, attain the
-        # largest possible utility (prices 0); the single-pool search is then not needed
-        if schedule_all_satisfied(ah, Acum, G, nmat, pmat):
+        # largest possible utility (prices 0); the single-pool search is then not needed.
+        # Their last slot asks the most of every cell: the equal-efficiency witness, else
+        # (when the single-pool filter does not rule everybody out) the least-power search.
+        inc = np.empty((nc, M))
+        q = np.empty(nc)
+        nn = np.empty(nc)
+        tot = _even_peaks(Acum, G, inc, q)
+        ah0 = ah[:, 0].copy()
+        fits = _equal_efficiency_fits(ah0, q, tot, nn)
+        if not fits and serve_all_possible(ah0, G * M):
+            fits = _min_power_fits(ah0, q, nn)
+        if fits:
+            _serve_even(ah, inc, G, nn, nmat, pmat)
             for i in range(nc):
                 nsh[i] = 1.0 / nc
                 psh[i] = 1.0 / nc

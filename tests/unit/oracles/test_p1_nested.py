@@ -173,6 +173,55 @@ def test_everybody_served_by_the_forward_schedule():
     assert found > 0
 
 
+def _even_peaks(ainc):
+    """Largest slot of each cell's most even causal schedule of its whole demand (fractions).
+
+    The last slope of the greatest convex minorant of the cumulative arrivals:
+    ``max_k (1 - A_k) / (M - k)`` with ``A_k`` what arrived before slot ``k``.
+    """
+    M = ainc.shape[1]
+    before = np.concatenate([np.zeros((ainc.shape[0], 1)), np.cumsum(ainc, axis=1)[:, :-1]], axis=1)
+    return np.max((1.0 - before) / (M - np.arange(M)), axis=1)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2], ids=lambda s: f"seed{s}")
+def test_everybody_served_at_the_capacity_edge(seed):
+    # cells of very different SNR, load scanned to the edge of serving everybody with the most
+    # even schedules: just inside it the equal-efficiency shortcut does not fit and the
+    # least-power search of the last (hardest) slot must prove it; the answer serves every cell
+    # in full within both pools, i.e. the largest possible utility, certified
+    def inst(g_scale):
+        kw = env_like(seed, 6, g_scale=g_scale)
+        kw["g"] = kw["g"] * np.array([0.01, 0.03, 0.1, 1.0, 1.0, 1.0])
+        return kw
+
+    def everybody(kw):
+        res = solve(**kw)
+        path1 = int(res.info["path"][0]) == 1
+        return res, path1 and np.all(res.mu == 0) and np.all(res.lam == 0)
+
+    lo, hi = math.log(0.3), math.log(30.0)
+    assert not everybody(inst(math.exp(lo)))[1] and everybody(inst(math.exp(hi)))[1]
+    for _ in range(30):
+        mid = 0.5 * (lo + hi)
+        if everybody(inst(math.exp(mid)))[1]:
+            hi = mid
+        else:
+            lo = mid
+    kw = inst(math.exp(hi))
+    res, ok = everybody(kw)
+    assert ok
+    D = kw["a"].sum(axis=1)
+    G = PHY["T_f"] * PHY["W_PRB"] * N_PRB / (math.log(2.0) * D)
+    ah = kw["g"][0] / (PHY["W_PRB"] * PHY["N0"]) * P_MAX / N_PRB
+    q = _even_peaks(kw["a"] / D[:, None]) / G
+    assert math.expm1(q.sum()) / q.sum() * np.sum(q / ah) > 1.0  # the shortcut does not fit
+    assert np.allclose(res.xi, 1.0, rtol=0, atol=1e-12)
+    assert res.utility == pytest.approx(6 * math.log1p(1e-4), rel=1e-11)
+    assert res.bound - res.utility <= 1e-12 * 6 and res.max_violation <= 1e-12
+    assert res.p.sum(axis=1).max() >= (1 - 1e-6) * P_MAX  # at the edge: the power pool is full
+
+
 @pytest.mark.parametrize(
     "case", ["one-cell", "zero-demand-cell", "slack-pools", "overloaded"], ids=str
 )

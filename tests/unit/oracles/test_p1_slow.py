@@ -55,3 +55,40 @@ def test_benchmark_quick_smoke(tmp_path):
     assert rep["certified_gap_max"] <= 1e-6
     for suffix in (".csv", ".md", ".png"):
         assert out.with_suffix(suffix).exists()
+
+
+@pytest.mark.parametrize("seed", range(4), ids=lambda s: f"seed{s}")
+def test_even_schedule_check_agrees_with_every_slot(seed):
+    """Constant gains: ``schedule_all_satisfied`` decides on the hardest (last) slot of the most
+    even schedules; its verdict equals the slot-by-slot least-power check, and what it accepts
+    serves every slot's increment within both pools (rates recomputed here)."""
+    from oracles.p1 import _kernels as k
+
+    rng = np.random.default_rng(300 + seed)
+    agree = {True: 0, False: 0}
+    for load in np.exp(np.linspace(np.log(0.05), np.log(5.0), 60)):
+        nc, M = int(rng.integers(1, 10)), int(rng.integers(2, 12))
+        ah = np.repeat(np.exp(rng.uniform(np.log(0.05), np.log(300.0), nc))[:, None], M, axis=1)
+        G = rng.uniform(0.5, 5.0, nc) / load
+        ainc = rng.dirichlet(np.full(M, 0.7), nc)
+        Acum = np.cumsum(ainc, axis=1)
+        Acum[:, -1] = 1.0
+        n, p = np.zeros((nc, M)), np.zeros((nc, M))
+        ok = k.schedule_all_satisfied(ah, Acum, G, n, p)
+        inc = np.empty((nc, M))
+        row = np.empty(M)
+        every = True
+        for i in range(nc):
+            k._gcm(Acum[i], 1.0, M, row)
+            inc[i] = row
+        for m in range(M):
+            nn, pp = np.empty(nc), np.empty(nc)
+            q = inc[:, m] / G * (1.0 + 1e-12)
+            every &= k.min_power_slot(ah[:, m].copy(), q, nn, pp) <= 1.0
+        assert ok == every
+        agree[bool(ok)] += 1
+        if ok:
+            assert n.sum(axis=0).max() <= 1.0 + 1e-12 and p.sum(axis=0).max() <= 1.0 + 1e-12
+            rate = G[:, None] * n * np.log1p(ah * p / np.where(n > 0, n, 1.0))
+            assert np.all(rate >= inc * (1.0 - 1e-12))
+    assert agree[True] > 0 and agree[False] > 0
