@@ -20,10 +20,11 @@ every receiver: permutation-equivariant), followed by pooling where a scalar is 
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["image_channels", "receiver_image", "Actor", "Critic", "ContextEncoder"]
+__all__ = ["image_channels", "receiver_image", "Actor", "Critic", "ContextEncoder", "CriticMirror"]
 
 
 def image_channels(obs_dim: int, J: int, K: int) -> int:  # noqa: N803
@@ -160,3 +161,62 @@ class Critic(nn.Module):
                 raise ValueError("this critic needs a context z")
             feats.append(z)
         return self.mlp(torch.cat(feats, dim=1)).squeeze(-1)
+
+
+def _numpy_image(obs: np.ndarray, J: int, K: int) -> np.ndarray:  # noqa: N803
+    """:func:`receiver_image` of one observation (D,) in numpy, (C, K) float32."""
+    base = J * K + 5 * K + 1
+    o = np.asarray(obs, dtype=np.float32)
+    parts = [o[: J * K].reshape(J, K), o[J * K : J * K + 5 * K].reshape(5, K),
+             np.broadcast_to(o[base - 1 : base], (1, K))]
+    if o.shape[0] != base:
+        parts += [o[base : base + J * K].reshape(J, K), o[base + J * K :].reshape(3, K)]
+    return np.concatenate(parts, axis=0)
+
+
+class CriticMirror:
+    """Numpy float32 copy of a :class:`Critic` for scoring the ``k`` Wolpertinger candidates.
+
+    At ``k50`` the torch forward of the critic on the ``k`` candidates costs ~0.2-0.6 ms per
+    slot, nearly all of it per-operation overhead on tiny tensors; the same arithmetic in numpy
+    takes a fraction of it (every matrix product here stays below OpenBLAS's threading
+    threshold, so it runs on one thread).  The results agree with torch to float32 rounding, not
+    bit for bit, so :meth:`agents.linkgroup.learner.Learner.choose` uses the mirror only to
+    *screen*: when its best candidate leads the runner-up by a margin far above that rounding,
+    the decision is the torch argmax's; otherwise torch decides.  The task embedding ``z``
+    comes from the torch :class:`ContextEncoder` (one fused LSTM call).
+
+    Parameters
+    ----------
+    critic : Critic
+    """
+
+    def __init__(self, critic: Critic) -> None:
+        def f(t: torch.Tensor | None) -> np.ndarray:
+            if t is None:
+                raise ValueError("CriticMirror needs layers with biases")
+            return t.detach().cpu().numpy().astype(np.float32).copy()
+
+        self.J, self.K, self.context_dim = critic.J, critic.K, critic.context_dim
+        self.convs = [(f(m.weight[:, :, 0]), f(m.bias)[:, None]) for m in critic.enc if isinstance(m, nn.Conv1d)]
+        self.mlp = [(f(m.weight).T.copy(), f(m.bias)) for m in critic.mlp if isinstance(m, nn.Linear)]
+
+    def q(self, obs: np.ndarray, acts: np.ndarray, z: np.ndarray | None = None) -> np.ndarray:
+        """Q values (n,) of one observation (D,) with actions (n, J, K) and context ``z`` (context_dim,)."""
+        img = _numpy_image(obs, self.J, self.K)
+        a = np.asarray(acts, dtype=np.float32)
+        x = np.concatenate([np.broadcast_to(img, (a.shape[0], *img.shape)), a], axis=1)
+        for w, b in self.convs:
+            x = np.maximum(np.matmul(w, x) + b, 0.0)
+        feats = [x.mean(axis=2), x.max(axis=2)]
+        if self.context_dim:
+            if z is None:
+                raise ValueError("this critic needs a context z")
+            zz = np.asarray(z, np.float32).reshape(-1)
+            feats.append(np.broadcast_to(zz, (a.shape[0], zz.shape[0])))
+        y = np.concatenate(feats, axis=1)
+        for i, (w, b) in enumerate(self.mlp):
+            y = y @ w + b
+            if i < len(self.mlp) - 1:
+                y = np.maximum(y, 0.0)
+        return y[:, 0]

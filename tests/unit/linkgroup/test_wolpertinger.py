@@ -6,8 +6,9 @@ from leo_env.core.linkgroups import enumerate_groups, group_embedding, slot_link
 from leo_env.envs.linkgroup.env import LinkGroupSchedEnv
 
 
+@pytest.mark.parametrize("backend", ["walk", "python"])  # "lazy" (compiled): test_knn_fast, slow
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_nearest_valid_groups_equal_brute_force(seed):
+def test_nearest_valid_groups_equal_brute_force(seed, backend):
     env = LinkGroupSchedEnv(preset="small")
     env.reset(seed=seed)
     rng = np.random.default_rng(seed)
@@ -22,7 +23,7 @@ def test_nearest_valid_groups_equal_brute_force(seed):
         proto = rng.normal(0.3, 0.6, (J, K))
         d2_ref = ((emb - proto.reshape(-1)) ** 2).sum(axis=1)
         order = np.argsort(d2_ref, kind="stable")[:k]
-        got, d2 = NearestGroups(env)(proto, k=k)
+        got, d2 = NearestGroups(env, backend)(proto, k=k)
         assert len(got) == min(k, valid.sum())
         np.testing.assert_allclose(d2, d2_ref[order], rtol=1e-12, atol=1e-12)
         ref_set = {tuple(r) for r in groups[valid][order]}
