@@ -6,7 +6,8 @@ processes and writes ``results.json`` only at the end.  On a shared machine a lo
 can be cut short with nothing saved; this script runs the same job functions
 (:func:`agents.linkgroup.evaluation.fig8_run`, :func:`~agents.linkgroup.evaluation.stream_seed`)
 one at a time, writes each result to ``<out>/jobs/`` as soon as it is done (a job whose file
-exists is skipped, so a rerun resumes), and ``combine`` builds the same summary tables
+exists is skipped, so a rerun resumes; a recovery stream is saved policy by policy under
+``<out>/jobs/parts/`` and merged into ``stream_<seed>.json`` once every policy is done), and ``combine`` builds the same summary tables
 (``results.json`` + ``results.md``) from whatever jobs exist.  Several ``run`` commands with
 disjoint ``--only`` lists run side by side.
 
@@ -59,12 +60,25 @@ def _run(args: argparse.Namespace) -> None:
                 print(f"fig8 seed {s} {lab}: {time.perf_counter() - t0:.0f} s", flush=True)
     else:
         lo, hi = (int(v) for v in args.seeds.split(":"))
+        parts = jobs / "parts"
+        parts.mkdir(exist_ok=True)
         for s in range(lo, hi):
             path = jobs / f"stream_{s:02d}.json"
             if path.exists():
                 continue
             t0 = time.perf_counter()
-            atomic_write_json(path, stream_seed(cfg.to_dict(), specs, s, args.trust))
+            merged: dict[str, Any] = {}
+            for lab, d in specs:  # one part file per policy: a crash loses at most one policy's run
+                part = parts / f"stream_{s:02d}_{lab}.json"
+                if part.exists():
+                    merged.update(json.loads(part.read_text()))
+                    continue
+                t1 = time.perf_counter()
+                r = stream_seed(cfg.to_dict(), [(lab, d)], s, args.trust)
+                atomic_write_json(part, r)
+                merged.update(r)
+                print(f"stream {s} {lab}: {time.perf_counter() - t1:.0f} s", flush=True)
+            atomic_write_json(path, merged)
             print(f"stream {s}: {time.perf_counter() - t0:.0f} s", flush=True)
 
 
