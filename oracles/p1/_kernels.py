@@ -2888,65 +2888,6 @@ def staircase_search(ah, ainc, Acum, G, w, eps, backlog, tries, nmat, pmat, lam,
 
 
 @njit(**_JIT)
-def _serve_all_dual(x, ah, Gp):
-    """``(h, h')`` at ``rho = exp(x)``: ``h = sum_i e^omega_i / (Gp_i ah_i) - rho``, ``h' = dh/drho``.
-
-    ``mu e^omega_i / (Gp_i ah_i)`` is the least cost of serving cell ``i`` in full at prices
-    ``(rho mu, mu)``, and ``dh/drho = sum_i 1 / (Gp_i omega_i) - 1`` (PRB shares minus the pool).
-    """
-    rho = math.exp(x)
-    h = -rho
-    d = -1.0
-    for i in range(ah.shape[0]):
-        o = omega_of(rho * ah[i])
-        if o <= 0.0:
-            return INF, INF
-        h += math.exp(o) / (Gp[i] * ah[i])
-        d += 1.0 / (Gp[i] * o)
-    return h, d
-
-
-@njit(**_JIT)
-def serve_all_possible(ah, Gp):
-    """False if one PRB pool and one power pool (each 1) provably cannot serve every cell in full.
-
-    Weak duality: an allocation serving everybody (``Gp_i n_i log(1 + ah_i p_i / n_i) >= 1``,
-    ``sum n <= 1``, ``sum p <= 1``) costs at most ``rho + 1`` at prices ``(rho, 1)``, so
-    ``h(rho) > 1`` for any ``rho > 0`` (:func:`_serve_all_dual`) proves it impossible; ``h`` is
-    concave with its maximum where the PRB shares fill the pool.  A few bracketing steps on
-    ``log rho`` from the single-pool start look for such a ``rho``; True means none was found
-    (serving everybody may be possible).  A filter only: cheap, never wrong when False.
-    """
-    nc = ah.shape[0]
-    x = 0.0
-    for i in range(nc):
-        o = math.log1p(ah[i])
-        x += math.log((math.exp(o) * (o - 1.0) + 1.0 + 1e-300) / ah[i])
-    x /= nc
-    h, d = _serve_all_dual(x, ah, Gp)
-    if h > 1.0:
-        return False
-    step = 1.0 if d > 0.0 else -1.0
-    for _ in range(6):
-        xn = x + step
-        hn, dn = _serve_all_dual(xn, ah, Gp)
-        if hn > 1.0:
-            return False
-        if (dn > 0.0) != (d > 0.0):
-            # the maximum of h lies between x and xn: one secant point on h'
-            if d != dn and math.isfinite(d) and math.isfinite(dn):
-                xs = x + (xn - x) * d / (d - dn)
-                hs, _ = _serve_all_dual(xs, ah, Gp)
-                if hs > 1.0:
-                    return False
-            return True
-        x = xn
-        d = dn
-        step *= 2.0
-    return True
-
-
-@njit(**_JIT)
 def closed_form(ah, ainc, G, w, eps, force_ipm, nested, nmat, pmat, lam, mu, nsh, psh):
     """Closed-form attempt for one satellite (no interior point).
 
@@ -2977,17 +2918,15 @@ def closed_form(ah, ainc, G, w, eps, force_ipm, nested, nmat, pmat, lam, mu, nsh
     if not force_ipm:
         # everybody may be served: the most even causal schedules, if they fit, attain the
         # largest possible utility (prices 0); the single-pool search is then not needed.
-        # Their last slot asks the most of every cell: the equal-efficiency witness, else
-        # (when the single-pool filter does not rule everybody out) the least-power search.
+        # Their last slot asks the most of every cell; the equal-efficiency witness settles
+        # nearly all of them (europe-starlink: 2,876 of 2,910).  The rest go through the
+        # single pool, whose mu = 0 says whether everybody can be served (then the least-power
+        # search on the most even schedules, below).
         inc = np.empty((nc, M))
         q = np.empty(nc)
         nn = np.empty(nc)
         tot = _even_peaks(Acum, G, inc, q)
-        ah0 = ah[:, 0].copy()
-        fits = _equal_efficiency_fits(ah0, q, tot, nn)
-        if not fits and serve_all_possible(ah0, G * M):
-            fits = _min_power_fits(ah0, q, nn)
-        if fits:
+        if _equal_efficiency_fits(ah[:, 0].copy(), q, tot, nn):
             _serve_even(ah, inc, G, nn, nmat, pmat)
             for i in range(nc):
                 nsh[i] = 1.0 / nc
