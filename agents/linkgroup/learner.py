@@ -495,7 +495,8 @@ class Learner:
     def reinit(self, seed: int) -> None:
         """Fresh random weights, optimisers and memory (AC-DDPG after a task change)."""
         fresh = Learner(self.algo, self.J, self.K, self.obs_dim, self.s, seed)
-        self.__dict__.update({k: v for k, v in fresh.__dict__.items() if k not in ("gen", "rng")})
+        keep = ("gen", "rng", "knn_backend", "fast_choose", "stats")  # the implementation choices and counters carry over
+        self.__dict__.update({k: v for k, v in fresh.__dict__.items() if k not in keep})
 
     # ----- state -------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:

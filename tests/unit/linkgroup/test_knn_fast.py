@@ -134,6 +134,9 @@ def test_fast_paths_play_the_same_groups_and_mirror_follows_updates(one_torch_th
     m1 = b._critic_mirror()
     assert m1 is not m0
     np.testing.assert_allclose(m1.mlp[-1][1], b.critic.mlp[-1].bias.detach().numpy(), rtol=0, atol=0)
+    b.reinit(5)  # AC-DDPG's fresh weights at a change: new critic, same implementation choices
+    assert (b.knn_backend, b.fast_choose) == ("python", True)
+    assert b._critic_mirror() is not m1
 
 
 @pytest.mark.slow
