@@ -46,7 +46,7 @@ import numpy as np
 from numba import njit
 
 from oracles.p2.colgen import ColumnPool, _handovers, _new_highs
-from oracles.p2.dp import _dual_values, dp_paths
+from oracles.p2.dp import _dual_values, _slot_values, dp_paths
 from oracles.p2.problem import Problem
 from oracles.p2.proxy import _water_level
 from oracles.p2.result import relative_gap
@@ -753,46 +753,6 @@ def _fractional_links(m: _Master, x: np.ndarray, pi: np.ndarray) -> list[tuple[i
 # ---------------------------------------------------------------------------------------------
 
 
-@njit(cache=True)
-def _cut_values(
-    pi: np.ndarray, cand: np.ndarray, w: np.ndarray, vis: np.ndarray, eps: float,
-    omega: np.ndarray, beta: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per-slot values ``max_y omega log(eps + y / w) - pi y + beta`` and their maximisers."""
-    C, L, K = w.shape  # noqa: N806
-    phi = np.full((C, L, K), -np.inf)
-    ys = np.zeros((C, L, K))
-    log_eps = np.log(eps)
-    for c in range(C):
-        for li in range(L):
-            s = cand[c, li]
-            if s < 0:
-                continue
-            for k in range(K):
-                if not vis[c, li, k]:
-                    continue
-                wc = w[c, li, k]
-                om = omega[c, li, k]
-                if wc == 0.0:
-                    phi[c, li, k] = beta[c, li, k]
-                    continue
-                if wc == np.inf:
-                    phi[c, li, k] = om * log_eps + beta[c, li, k]
-                    continue
-                p = pi[s, k]
-                cap = wc if wc < 1.0 else 1.0
-                if om <= 0.0:
-                    y = 0.0
-                elif p > 0.0:
-                    y = om / p - eps * wc
-                    y = 0.0 if y < 0.0 else (cap if y > cap else y)
-                else:
-                    y = cap
-                ys[c, li, k] = y
-                phi[c, li, k] = om * np.log(eps + y / wc) - p * y + beta[c, li, k]
-    return phi, ys
-
-
 def _hull_cut(w: np.ndarray, X: np.ndarray, ulog: float, eps: float, max_iter: int = 400,  # noqa: N803
               max_nodes: int = 5000) -> tuple[np.ndarray, float, float] | None:
     """Most violated pool-hull inequality ``sum_c U_c <= alpha . X + alpha0`` for weights ``X``.
@@ -997,7 +957,7 @@ def hull_cut_bound(
             omega[cells, li, k] -= sigma[q]
             beta[cells, li, k] += sigma[q] * alph
             cut_const += sigma[q] * a0
-        phi, ys = _cut_values(pi, p.cand, w, vis, float(p.eps), omega, beta)
+        phi, ys = _slot_values(pi, p.cand, w, vis, float(p.eps), omega, beta, True)
         path, vals, _ = dp_paths(p, phi)
         bound = float(pi.sum() + cut_const + vals.sum())
         history.append(bound)

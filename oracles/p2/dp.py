@@ -250,11 +250,24 @@ def solve_dp(
     )
 
 
+_UNIT = np.ones((1, 1, 1))
+_NIL = np.zeros((1, 1, 1))
+
+
 @njit(cache=True)
-def _dual_values(
-    pi: np.ndarray, cand: np.ndarray, w: np.ndarray, vis: np.ndarray, eps: float
+def _slot_values(
+    pi: np.ndarray, cand: np.ndarray, w: np.ndarray, vis: np.ndarray, eps: float,
+    omega: np.ndarray, beta: np.ndarray, weighted: bool,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Closed-form per-slot values and shares on the candidate view (see :func:`dual_slot_value`)."""
+    """Per-slot values ``max_y omega log(eps + y / w) - pi y + beta`` and their maximisers.
+
+    One kernel for the Lagrangian DP (``weighted=False``: ``omega = 1``, ``beta = 0``; the
+    ``omega`` / ``beta`` arrays are then not read and may be ``(1, 1, 1)`` placeholders) and the
+    pool-cut pricing of :mod:`oracles.p2.decomp` (``weighted=True``: (C, L, K) arrays).
+    ``y* = clip(omega / pi - eps w, 0, min(1, w))`` (``min(1, w)`` at ``pi = 0``, 0 for
+    ``omega <= 0``); ``-inf`` where not visible, ``beta`` for ``w = 0``, ``omega log(eps) + beta``
+    for ``w = inf``.
+    """
     C, L, K = w.shape  # noqa: N806
     phi = np.full((C, L, K), -np.inf)
     ys = np.zeros((C, L, K))
@@ -268,19 +281,33 @@ def _dual_values(
                 if not vis[c, li, k]:
                     continue
                 wc = w[c, li, k]
+                om = omega[c, li, k] if weighted else 1.0
+                b = beta[c, li, k] if weighted else 0.0
                 if wc == 0.0:
-                    phi[c, li, k] = 0.0
+                    phi[c, li, k] = b
                     continue
                 if wc == np.inf:
-                    phi[c, li, k] = log_eps
+                    phi[c, li, k] = om * log_eps + b
                     continue
                 p = pi[s, k]
                 cap = wc if wc < 1.0 else 1.0
-                if p > 0.0:
-                    y = 1.0 / p - eps * wc
+                if om <= 0.0:
+                    y = 0.0
+                elif p > 0.0:
+                    y = om / p - eps * wc
                     y = 0.0 if y < 0.0 else (cap if y > cap else y)
                 else:
                     y = cap
                 ys[c, li, k] = y
-                phi[c, li, k] = np.log(eps + y / wc) - p * y
+                if weighted:
+                    phi[c, li, k] = om * np.log(eps + y / wc) - p * y + b
+                else:
+                    phi[c, li, k] = np.log(eps + y / wc) - p * y
     return phi, ys
+
+
+def _dual_values(
+    pi: np.ndarray, cand: np.ndarray, w: np.ndarray, vis: np.ndarray, eps: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Closed-form per-slot values and shares on the candidate view (see :func:`dual_slot_value`)."""
+    return _slot_values(pi, cand, w, vis, eps, _UNIT, _NIL, False)
