@@ -44,7 +44,8 @@ ALL_METHODS = ("sep-milp", "dp", "rolling", "rolling-myopic", "cpl-milp", "lagra
 #: bound strengthened by per-pool integral subsets (oracles.p2.decomp): pool-hull cuts in the
 #: Dantzig-Wolfe master, or the Lagrangian-decomposition master; and the branch-and-price dive
 #: primal (oracles.p2.bnp)
-EXTRA_METHODS = ("lagrangian-subgradient", "lagrangian-pb", "lagrangian-cuts", "lagrangian-ld", "lagrangian-dive")
+EXTRA_METHODS = ("lagrangian-subgradient", "lagrangian-pb", "lagrangian-cuts", "lagrangian-ld", "lagrangian-dive",
+                 "lagrangian-window")
 #: europe-starlink: no rolling windows (each window is itself a large MILP)
 LARGE_METHODS = ("sep-milp", "dp", "cpl-milp", "lagrangian") + EXTRA_METHODS
 
@@ -151,6 +152,8 @@ def run_instance(
         "lagrangian-cuts": (pc, "lagrangian", {"time_limit": 2 * lagrangian_time, "relaxation": "pool_cuts"}),
         "lagrangian-ld": (pc, "lagrangian", {"time_limit": 2 * lagrangian_time, "relaxation": "decomposition"}),
         "lagrangian-dive": (pc, "lagrangian", {"time_limit": 2 * lagrangian_time, "primal": "dive"}),
+        "lagrangian-window": (pc, "lagrangian", {"time_limit": 2 * lagrangian_time, "relaxation": "window",
+                                                 "dec_time_share": 0.8}),
         "cpl-milp-warm": (pc, "milp", {**milp_opts, "warm_start": "lagrangian"}),
     }
     results: dict[str, Any] = {}

@@ -334,6 +334,8 @@ def solve_lagrangian(
     dec_time_share: float = 0.5,
     dive_nodes: int = 1000,
     dive_share: float = 0.5,
+    window_slots: int = 1,
+    window_count: int = 1,
 ) -> P2Result:
     """Coupled-proxy P2 by Lagrangian relaxation of the satellite pools + per-cell DP.
 
@@ -427,7 +429,7 @@ def solve_lagrangian(
         It makes the result depend on HiGHS's time limits (machine speed).
     pb_rounds, pb_cells, pb_sub_time : int, int, float
         Price-and-branch neighbourhoods, cells per neighbourhood, HiGHS limit per repair [s].
-    relaxation : {"dw", "pool_cuts", "decomposition"}
+    relaxation : {"dw", "pool_cuts", "decomposition", "window"}
         ``"dw"``: the bound is ``min_pi L(pi)`` (Dantzig-Wolfe).  The other two strengthen it
         after column generation (they need ``dual="colgen"`` or ``"both"`` and run only
         above ``gap_tol``) with each pool's integral subsets of cells:
@@ -438,7 +440,13 @@ def solve_lagrangian(
         valid bound, never above the Dantzig-Wolfe one (the minimum is kept), and their
         pricing paths are also scored as primal candidates.  Default ``"dw"``: on
         ``europe-starlink`` neither gained more than a few hundredths within the time
-        budget (``docs/p2.md``, Limitations).
+        budget (``docs/p2.md``, Limitations).  ``"window"`` keeps the pools of the slot with
+        the largest price mass exact (a MILP over that slot, every other slot priced at the
+        master's prices: :func:`oracles.p2.window_bound.best_window_bound`, limited to
+        ``dec_time_share`` of the time left, at most 600 s).
+    window_slots, window_count : int
+        ``relaxation="window"``: slots per window and how many non-overlapping windows (by
+        largest price mass) to try; their bounds do not add up, the smallest is kept.
     dec_rounds : int
         Rounds (pricing + separation) of the strengthening.
     dive_nodes : int
@@ -476,12 +484,16 @@ def solve_lagrangian(
         raise ValueError(f"dual={dual!r} does not support terminal_cost / terminal_req (use 'subgradient')")
     if primal in ("price_and_branch", "dive") and dual == "subgradient":
         raise ValueError(f"primal={primal!r} needs column generation (dual='colgen' or 'both')")
-    if relaxation not in ("dw", "pool_cuts", "decomposition"):
-        raise ValueError(f"relaxation must be 'dw', 'pool_cuts' or 'decomposition', got {relaxation!r}")
+    if relaxation not in ("dw", "pool_cuts", "decomposition", "window"):
+        raise ValueError(f"relaxation must be 'dw', 'pool_cuts', 'decomposition' or 'window', got {relaxation!r}")
     if relaxation != "dw" and dual == "subgradient":
         raise ValueError(f"relaxation={relaxation!r} needs column generation (dual='colgen' or 'both')")
     if dec_rounds < 0:
         raise ValueError(f"dec_rounds must be >= 0, got {dec_rounds}")
+    if not 1 <= window_slots <= problem.K:
+        raise ValueError(f"window_slots must be in [1, K = {problem.K}], got {window_slots}")
+    if window_count < 1:
+        raise ValueError(f"window_count must be >= 1, got {window_count}")
     if not 0.0 < dec_time_share <= 1.0:
         raise ValueError(f"dec_time_share must be in (0, 1], got {dec_time_share}")
     limit = np.inf if time_limit is None else float(time_limit)
@@ -607,7 +619,13 @@ def solve_lagrangian(
             _, yb, _ = _proxy.coupled_allocation(best_path, problem.cand, problem.w, problem.eps, S)
             pool.add(best_path, np.where(np.isnan(yb), 0.0, yb))
             left = np.inf if time_limit is None else dec_time_share * max(0.0, limit - (time.perf_counter() - t0))
-            if relaxation == "decomposition":
+            if relaxation == "window":
+                from oracles.p2.window_bound import best_window_bound
+
+                dec = best_window_bound(problem, best_pi, time_limit=max(1.0, min(left, 600.0)),
+                                        slots=window_slots, count=window_count,
+                                        start=problem.assoc_from_l(best_path))
+            elif relaxation == "decomposition":
                 dec = _dec.decomposition_bound(problem, pool, best_path, max_rounds=dec_rounds, time_limit=left,
                                                on_path=_on_path, gap_tol=gap_tol)
             else:
@@ -733,6 +751,7 @@ def solve_lagrangian(
     if dec is not None:
         info.update({"relaxation": relaxation, "dec_rounds": int(dec["rounds"]), "dec_bound": float(dec["bound"]),
                      "dec_converged": bool(dec["converged"]), "dec_time_s": float(dec["time_s"]),
+                     "dec_windows": dec.get("windows", []),
                      "dec_cuts_or_links": int(dec.get("cuts", dec.get("links", 0)))})
     if cg is not None:
         info.update({"cg_rounds": int(cg["rounds"]), "cg_converged": bool(cg["converged"]),
