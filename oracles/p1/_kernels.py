@@ -205,10 +205,12 @@ def dual_value(ah, ainc, G, w, eps, lam, mu):
 
 @njit(**_JIT)
 def _pool_eval(rho, ah, Gp, w, eps, om, s, nu, pi, beta, xi, vals, order):
-    """Allocation of the single-pool problem at price ratio ``rho``; returns ``(F, mu)``.
+    """Allocation of the single-pool problem at price ratio ``rho``; returns ``(F, mu, dF)``.
 
     ``mu`` makes the power pool exact (or is 0 when serving everybody needs less power);
-    ``F = sum_i n_i - 1`` is the PRB excess.  Fills ``om, s, nu, pi, beta, xi``; ``om`` holds
+    ``F = sum_i n_i - 1`` is the PRB excess and ``dF`` its derivative in ``log rho`` (with
+    ``d omega / d log rho = rho ah / (omega e^omega)``, the cells' set -- satisfied, partly
+    served, unserved -- held fixed; one-sided at a breakpoint).  Fills ``om, s, nu, pi, beta, xi``; ``om`` holds
     the previous ``rho``'s spectral efficiencies on entry (Halley's warm start,
     :func:`_omega_warm`; zeros: solved cold).
     """
@@ -282,7 +284,40 @@ def _pool_eval(rho, ah, Gp, w, eps, om, s, nu, pi, beta, xi, vals, order):
     F = -1.0
     for i in range(nc):
         F += nu[i] * xi[i]
-    return F, mu
+    # derivative: d omega (vals[:nc]) and d pi (vals[nc:]) per cell, then mu's through
+    # mu = Bc / (1 - A) over the partly served cells
+    A = 0.0
+    dA = 0.0
+    Bc = 0.0
+    dB = 0.0
+    for i in range(nc):
+        o = om[i]
+        do = rho * ah[i] * math.exp(-o) / o
+        dpi = (nu[i] * (1.0 + s[i] * ah[i]) / ah[i] - pi[i] / o) * do
+        vals[i] = do
+        vals[nc + i] = dpi
+        if mu > 0.0:
+            if xi[i] >= 1.0:
+                A += pi[i]
+                dA += dpi
+            elif xi[i] > 0.0:
+                A -= eps * pi[i]
+                dA -= eps * dpi
+                Bc += pi[i] * beta[i]
+                dB += dpi * beta[i] - pi[i] * beta[i] * do
+    dmu = 0.0
+    if mu > 0.0 and Bc > 0.0 and A < 1.0:
+        dmu = (dB * (1.0 - A) + Bc * dA) / ((1.0 - A) * (1.0 - A))
+    dF = 0.0
+    for i in range(nc):
+        do = vals[i]
+        dnu = -nu[i] / om[i] * do
+        if mu == 0.0 or xi[i] >= 1.0:
+            dF += dnu
+        elif xi[i] > 0.0:
+            dxi = -beta[i] * do / mu - beta[i] * dmu / (mu * mu)
+            dF += dnu * xi[i] + nu[i] * dxi
+    return F, mu, dF
 
 
 @njit(**_JIT)
@@ -290,8 +325,9 @@ def single_pool(ah, Gp, w, eps, xi, nsh, psh):
     """Exact single-pool problem ``max sum w log(eps + xi)`` with one PRB and one power pool.
 
     Serving ``xi_i`` needs ``n_i = xi_i / (Gp_i omega_i)`` PRB shares at ``s_i`` power per PRB.
-    Solves for the price ratio ``rho`` by a bracketed secant/bisection on ``log rho`` (the PRB
-    excess is decreasing in ``rho``), the power price ``mu`` in closed form at each ``rho``.
+    Solves for the price ratio ``rho`` on ``log rho`` (the PRB excess is decreasing in
+    ``rho``): Newton steps near the root, a bracketed Illinois iteration otherwise; the power
+    price ``mu`` in closed form at each ``rho``.
 
     Returns ``(lam, mu, iterations)`` and fills ``xi``, ``nsh`` (PRB shares) and ``psh``.
     """
@@ -309,64 +345,54 @@ def single_pool(ah, Gp, w, eps, xi, nsh, psh):
         o = math.log1p(ah[i])
         lr += math.log((math.exp(o) * (o - 1.0) + 1.0 + 1e-300) / ah[i])
     lr /= nc
-    # (on environment traffic the root is within ~0.01 of it: a small first bracketing step)
-    F0, mu0 = _pool_eval(math.exp(lr), ah, Gp, w, eps, om, s, nu, pi, beta, xi, vals, order)
+    # Newton on log rho (F decreasing) near the root (|F| < 0.25 and falling at least 4x per
+    # step), inside the bracket [lo, hi] (F(lo) > 0 > F(hi)); otherwise Illinois-modified
+    # regula falsi on the bracket, or steps of 0.01, 0.04, ... outwards until it exists (on
+    # environment traffic the root is within ~0.01 of the start; Newton takes ~4 evaluations)
+    x = lr
+    F, mu, dF = _pool_eval(math.exp(x), ah, Gp, w, eps, om, s, nu, pi, beta, xi, vals, order)
     it = 1
-    a = lr
-    fa = F0
-    step = 0.01
-    b = a
-    fb = fa
-    # bracket; (xl, F, mu): the point the work arrays were last evaluated at
-    xl = lr
-    F = F0
-    mu = mu0
-    while it < 200:
-        b = a + step if fa > 0 else a - step
-        fb, mu = _pool_eval(math.exp(b), ah, Gp, w, eps, om, s, nu, pi, beta, xi, vals, order)
-        xl = b
-        F = fb
-        it += 1
-        if (fa > 0) != (fb > 0) or fb == 0.0:
-            break
-        a = b
-        fa = fb
-        step *= 4.0
-    if fa == 0.0:
-        b = a
-        fb = fa
-    # Illinois-type regula falsi with bisection safeguard on [a, b]
-    lo, flo, hi, fhi = (a, fa, b, fb) if a < b else (b, fb, a, fa)
-    x = hi
-    fx = fhi
+    lo = -INF
+    flo = 0.0
+    hi = INF
+    fhi = 0.0
     side = 0
-    while it < 200 and fx != 0.0:
-        if hi - lo <= 1e-15 * max(1.0, abs(lo)):
-            break
-        x = (lo * fhi - hi * flo) / (fhi - flo)
-        if not (x > lo and x < hi):
-            x = 0.5 * (lo + hi)
-        fx, mu = _pool_eval(math.exp(x), ah, Gp, w, eps, om, s, nu, pi, beta, xi, vals, order)
-        xl = x
-        F = fx
-        it += 1
-        if abs(fx) <= 1e-15:
-            break
-        if (fx > 0) == (flo > 0):
-            lo = x
-            flo = fx
+    step = 0.01
+    Fprev = INF
+    while it < 200 and abs(F) > 1e-15:
+        if F > 0.0:
             if side == -1:
                 fhi *= 0.5
+            lo = x
+            flo = F
             side = -1
         else:
-            hi = x
-            fhi = fx
             if side == 1:
                 flo *= 0.5
+            hi = x
+            fhi = F
             side = 1
+        bracketed = lo > -INF and hi < INF
+        if bracketed and hi - lo <= 1e-15 * max(1.0, abs(lo)):
+            break
+        xn = math.nan
+        if dF < 0.0 and abs(F) < 0.25 and abs(F) < 0.25 * Fprev:
+            xn = x - F / dF
+        if not (xn > lo and xn < hi):
+            if bracketed:
+                xn = (lo * fhi - hi * flo) / (fhi - flo)
+                if not (xn > lo and xn < hi):
+                    xn = 0.5 * (lo + hi)
+            else:
+                xn = x + step if F > 0.0 else x - step
+                step *= 4.0
+        if abs(xn - x) <= 1e-15 * max(1.0, abs(x)):
+            break
+        Fprev = abs(F)
+        x = xn
+        F, mu, dF = _pool_eval(math.exp(x), ah, Gp, w, eps, om, s, nu, pi, beta, xi, vals, order)
+        it += 1
     rho = math.exp(x)
-    if xl != x:
-        F, mu = _pool_eval(rho, ah, Gp, w, eps, om, s, nu, pi, beta, xi, vals, order)
     scale = 1.0 / (1.0 + F) if F > 0.0 else 1.0
     for i in range(nc):
         nsh[i] = nu[i] * xi[i] * scale
