@@ -66,7 +66,7 @@ def time_run(run: str | Path, tasks: int, windows: int, trust: bool = False) -> 
 
     from agents.linkgroup.config import load_config
     from agents.linkgroup.training import load_learner, make_env, window_seed
-    from agents.linkgroup.wolpertinger import nearest_valid_groups_table
+    from agents.linkgroup.wolpertinger import warm_up
     from leo_env.scenario import linkgroup as lg
 
     torch.set_num_threads(1)
@@ -79,7 +79,7 @@ def time_run(run: str | Path, tasks: int, windows: int, trust: bool = False) -> 
         learner.knn_backend, learner.fast_choose = backend, fast
         learners[name] = learner
     # load the compiled kernel before timing (from numba's cache, or compiled once)
-    nearest_valid_groups_table(np.zeros((1, 1)), np.ones((1, 1), bool), 1, np.ones((1, 1, 2), bool))
+    warm_up()
     times: dict[str, list[float]] = {n: [] for n in paths}
     cpu: dict[str, list[float]] = {n: [] for n in paths}
     groups: dict[str, list[np.ndarray]] = {n: [] for n in paths}

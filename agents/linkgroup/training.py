@@ -354,6 +354,10 @@ def load_learner(cfg: LinkGroupRunConfig, trust: bool = False) -> Learner:
     env = make_env(cfg)
     learner = new_learner(cfg, env)
     learner.load_state_dict(torch.load(run / CKPT, weights_only=True)["learner"])
+    if learner.knn_backend == "lazy":  # load the compiled k-NN now, not in the first timed decision
+        from agents.linkgroup.wolpertinger import warm_up
+
+        warm_up()
     if learner.s.bc_online and learner.s.bc_weight > 0 and (run / MEMORY).exists():
         verify_digest(run / MEMORY, run, trust)
         with np.load(run / MEMORY, allow_pickle=False) as z:

@@ -42,7 +42,7 @@ from leo_env.core.linkgroups import LinkView, link_view, pattern_of
 from leo_env.wrappers.wolpertinger import k_nearest_actions
 
 __all__ = [
-    "BACKENDS", "link_costs", "nearest_valid_groups", "nearest_valid_groups_table", "view_valid_rows",
+    "BACKENDS", "warm_up", "link_costs", "nearest_valid_groups", "nearest_valid_groups_table", "view_valid_rows",
     "NearestGroups",
 ]
 
@@ -260,6 +260,16 @@ def _lazy_walk_py(sorted_cost: np.ndarray, order: np.ndarray, pos: np.ndarray, l
 
 _lazy_walk = numba.njit(cache=True)(_lazy_walk_py)
 """Compiled :func:`_lazy_walk_py` (numba, cached on disk)."""
+
+
+def warm_up() -> None:
+    """Load (or compile, on a cold cache) the compiled walk now, so no decision pays for it.
+
+    The first call of :func:`_lazy_walk` in a process reads numba's on-disk cache (~0.2 s) or
+    compiles it (seconds); :func:`agents.linkgroup.training.load_learner` calls this so that the
+    first timed decision of an evaluation does not include it.
+    """
+    nearest_valid_groups_table(np.zeros((1, 1)), np.ones((1, 1), dtype=bool), 1, np.ones((1, 1, 2), dtype=bool))
 
 
 def _walk_inputs(costs: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
