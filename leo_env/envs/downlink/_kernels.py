@@ -157,20 +157,30 @@ def apply_kernel(  # pragma: no cover - compiled
     H,
     repairs_total,  # noqa: N803
     emergencies_total,
+    k,
+    demand,
     sat,
     h,
     emerg,
     repaired,
+    ho_out,
+    budget_out,
+    demand_out,
     counts,
 ):
     """Repair the actions of ``rows``, account handovers and update the counters in place.
 
-    ``counts[i]`` receives (handovers, emergencies, repairs, budget violations) of row ``i``.
+    Row ``i`` (environment ``rows[i]``) receives its serving satellites ``sat``, handover
+    flags ``h`` (0/1), emergency and repair flags, its handovers so far ``ho_out`` and budgets
+    left ``budget_out`` (after this slot), the realised demand of its slot ``demand_out``
+    (``demand[b, :, k[b]]``) and ``counts[i]`` = (handovers, emergencies, repairs, budget
+    violations, repairs so far, emergencies so far).
     """
     R, C = act.shape  # noqa: N806
     n = cand.shape[2]
     for i in range(R):
         b = rows[i]
+        kb = min(k[b], demand.shape[2] - 1)
         n_ho = 0
         n_em = 0
         n_rep = 0
@@ -207,12 +217,17 @@ def apply_kernel(  # pragma: no cover - compiled
                 n_rep += 1
             over += max(0, ho_total[b, c] - em_cell[b, c] - H[b, c])
             sat[i, c] = s
-            h[i, c] = ho
+            h[i, c] = 1 if ho else 0
             emerg[i, c] = em
             repaired[i, c] = not ok
+            ho_out[i, c] = ho_total[b, c]
+            budget_out[i, c] = budget[b, c]
+            demand_out[i, c] = demand[b, c, kb]
         repairs_total[b] += n_rep
         emergencies_total[b] += n_em
         counts[i, 0] = n_ho
         counts[i, 1] = n_em
         counts[i, 2] = n_rep
         counts[i, 3] = over
+        counts[i, 4] = repairs_total[b]
+        counts[i, 5] = emergencies_total[b]

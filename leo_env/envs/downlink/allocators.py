@@ -142,6 +142,20 @@ def _onehot(assoc: np.ndarray, S: int) -> np.ndarray:  # noqa: N803
     return x
 
 
+_P1_ALLOCATE: list[Callable[..., tuple[np.ndarray, np.ndarray]]] = []
+
+
+def _p1_allocate() -> Callable[..., tuple[np.ndarray, np.ndarray]]:
+    """:func:`oracles.p1.fast.allocate`, imported on first use.
+
+    Kept after that: an import statement in every step costs ~1 us.
+    """
+    from oracles.p1.fast import allocate
+
+    _P1_ALLOCATE.append(allocate)
+    return allocate
+
+
 def p1_fast(
     assoc: np.ndarray,
     a: np.ndarray,
@@ -153,19 +167,24 @@ def p1_fast(
     N0: float,  # noqa: N803
     T_f: float,  # noqa: N803
     eps: float = 1e-4,
+    inputs_finite: bool = False,
 ) -> Allocation:
     """Exact P1 with the fast solver, one batched call (same arguments as :func:`equal_share`).
 
     Uses the solver's lean entry point :func:`oracles.p1.fast.allocate` (the environment's
     arrays are valid by construction): same numbers as :func:`oracles.p1.solve_batch`.
+    Non-finite input raises ``ValueError`` in debug mode, unless ``inputs_finite=True`` says
+    that the caller has checked every input already.
     """
-    from oracles.p1.fast import allocate
+    allocate = _P1_ALLOCATE[0] if _P1_ALLOCATE else _p1_allocate()
 
     # the lean entry point skips validation: finiteness is checked inside its kernel, in debug
-    # mode (python -O turns it off, as it would an assert); ValueError on non-finite input
+    # mode (python -O turns it off, as it would an assert); ValueError on non-finite input.
+    # inputs_finite=True: the caller checked every input already (the environment does once per
+    # episode table, :attr:`~leo_env.envs.downlink.tables.EpisodeTables.inputs_finite`)
     xi, served = allocate(
         assoc, a, g, N_PRB=N_PRB, P_max=P_max, W_PRB=W_PRB, N0=N0, T_f=T_f, eps=eps,
-        check_finite=__debug__,
+        check_finite=__debug__ and not inputs_finite,
     )  # fmt: skip
     return Allocation(xi, served)
 
@@ -181,6 +200,7 @@ def p1_fast_interior_point(
     N0: float,  # noqa: N803
     T_f: float,  # noqa: N803
     eps: float = 1e-4,
+    inputs_finite: bool = False,
 ) -> Allocation:
     """Exact P1 as :func:`p1_fast`, on the fast solver's previous path (``nested=False``).
 
@@ -188,11 +208,11 @@ def p1_fast_interior_point(
     or staircase).  Same optimum to the solver's tolerance; for comparisons (pass it as the
     ``allocator`` hook).
     """
-    from oracles.p1.fast import allocate
+    allocate = _P1_ALLOCATE[0] if _P1_ALLOCATE else _p1_allocate()
 
     xi, served = allocate(
         assoc, a, g, N_PRB=N_PRB, P_max=P_max, W_PRB=W_PRB, N0=N0, T_f=T_f, eps=eps,
-        nested=False, check_finite=__debug__,
+        nested=False, check_finite=__debug__ and not inputs_finite,
     )  # fmt: skip
     return Allocation(xi, served)
 
@@ -234,6 +254,10 @@ def p1_cvx(
 
 
 ALLOCATORS: dict[str, Allocator] = {"p1": p1_fast, "cvx": p1_cvx, "equal": equal_share}
+
+FINITE_CHECKING: frozenset[Allocator] = frozenset({p1_fast, p1_fast_interior_point})
+"""Allocators that check their inputs for finiteness (debug mode) unless called with
+``inputs_finite=True`` (the caller checked them already)."""
 
 
 def get_allocator(name: str | Allocator) -> Allocator:

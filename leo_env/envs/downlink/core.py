@@ -22,13 +22,13 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from leo_env.core.utility import row_metrics
 from leo_env.envs.downlink._kernels import apply_kernel, decide_observe_kernel
-from leo_env.envs.downlink.allocators import Allocator
+from leo_env.envs.downlink.allocators import FINITE_CHECKING, Allocator
 from leo_env.envs.downlink.tables import BIG, GAIN_CLIP, N_CAND_FEATURES, EpisodeTables
 from leo_env.scenario import Scenario
 
@@ -38,6 +38,8 @@ __all__ = [
     "State",
     "decide_observe",
     "transition",
+    "transition_parts",
+    "StepParts",
     "decide_reference",
     "observe_reference",
     "observe_lookahead",
@@ -124,6 +126,9 @@ class Batch:
         self.scenarios: list[Scenario | None] = [None] * B
         self.consts: dict[str, float] | None = None
         self.fading = np.zeros(B, dtype=bool)
+        self.trusted = np.zeros(B, dtype=bool)
+        """Rows whose allocator inputs are all finite for the whole episode (no fading, finite
+        tables: :attr:`EpisodeTables.inputs_finite`); the step skips the allocator's check."""
 
     def __getattr__(self, name: str) -> np.ndarray:
         arrays = self.__dict__.get("arrays", {})
@@ -192,6 +197,7 @@ class Batch:
         self.S_real[i] = S
         self.scenarios[i] = sc
         self.fading[i] = sc.fading != "none"
+        self.trusted[i] = tab.inputs_finite and sc.fading == "none"
 
     @classmethod
     def single(
@@ -209,6 +215,7 @@ class Batch:
         bt.S_real = np.array([sc.S])
         bt.scenarios = [sc]
         bt.fading = np.array([sc.fading != "none"])
+        bt.trusted = np.array([tab.inputs_finite and sc.fading == "none"])
         bt.consts = {
             "eps": float(sc.eps),
             "lambda_h": float(sc.lambda_h),
@@ -271,6 +278,8 @@ class State:
         self.mask = np.zeros((B, C, n), dtype=bool)
         self.is_cur = np.zeros((B, C, n), dtype=bool)
         self.valid = np.zeros((B, C, n), dtype=bool)
+        self.decision = (self.cand, self.mask, self.is_cur, self.valid)
+        """The buffers :func:`decide_observe` writes ``cand, mask, is_cur, valid`` into."""
 
     def reset_rows(self, rows: np.ndarray | slice, H: np.ndarray) -> None:  # noqa: N803
         """Start new episodes in ``rows`` with budgets ``H`` (broadcast to (len(rows), C))."""
@@ -467,10 +476,9 @@ def decide_observe(bt: Batch, st: State) -> dict[str, np.ndarray]:
     """
     p = bt.p
     B, C, n, L = bt.B, p.C, p.n, p.history  # noqa: N806
-    st.cand = np.empty((B, C, n), dtype=np.int64)
-    st.mask = np.empty((B, C, n), dtype=bool)
-    st.is_cur = np.empty((B, C, n), dtype=bool)
-    st.valid = np.empty((B, C, n), dtype=bool)
+    # the decision arrays are the state's own buffers, overwritten in full by the kernel (never
+    # handed out: the environments return copies); decide_reference may have rebound them
+    st.cand, st.mask, st.is_cur, st.valid = st.decision
     f32 = np.float32
     obs = {
         "candidates": np.empty((B, C, n, N_CAND_FEATURES), dtype=f32),
@@ -607,31 +615,74 @@ def blank_info(st: State, rows: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
-def transition(
-    bt: Batch, st: State, rows: np.ndarray, action: np.ndarray, allocator: Allocator
-) -> tuple[np.ndarray, dict[str, np.ndarray], float]:
-    """Play the current slot of ``rows`` with ``action`` (R, C) candidate indices.
+class StepParts(NamedTuple):
+    """What :func:`transition_parts` returns: the slot's outcome of ``R`` rows, axis R first.
 
-    Invalid entries (out of range or masked) are repaired: keep the current satellite when it
-    is allowed, else take the strongest allowed candidate.  Returns the rewards (R,), the info
-    arrays (leading axis R) and the wall time spent in the allocator [s] (not part of info).
+    Every array is fresh (written by this step only), so callers may hand them out.
     """
+
+    reward: np.ndarray
+    """(R,) utility minus handover cost."""
+    slot: np.ndarray
+    """(R,) slot played."""
+    sat: np.ndarray
+    """(R, C) serving satellites."""
+    xi: np.ndarray
+    """(R, C) satisfaction (``nan``: no demand)."""
+    served_bits: np.ndarray
+    """(R, C) bits served [bit]."""
+    demand_bits: np.ndarray
+    """(R, C) realised demand of the slot [bit]."""
+    handovers: np.ndarray
+    """(R, C) handovers of the slot (0/1, int64)."""
+    handovers_total: np.ndarray
+    """(R, C) handovers so far."""
+    budget_left: np.ndarray
+    """(R, C) handovers left."""
+    repaired: np.ndarray
+    """(R, C) repaired actions."""
+    emergency: np.ndarray
+    """(R, C) emergency handovers."""
+    counts: np.ndarray
+    """(R, 6) int64: handovers, emergencies, repairs, budget violations, repairs so far,
+    emergencies so far."""
+    utility: np.ndarray
+    """(R,) proportional-fair utility."""
+    cost: np.ndarray
+    """(R,) handover cost."""
+    jain: np.ndarray
+    """(R,) Jain index of ``xi``."""
+    dt: float
+    """Wall time spent in the allocator [s]."""
+
+
+def transition_parts(
+    bt: Batch, st: State, rows: np.ndarray, action: np.ndarray, allocator: Allocator
+) -> StepParts:
+    """:func:`transition` without building the info dict (the scalar environment's step)."""
     p = bt.p
     cons = bt.consts or {}
     act = np.asarray(action)
-    if act.shape != (len(rows), p.C):
+    C = p.C  # noqa: N806
+    if act.shape != (len(rows), C):
         raise ValueError(
-            f"action must hold {p.C} candidate indices per environment, got {act.shape}"
+            f"action must hold {C} candidate indices per environment, got {act.shape}"
         )
     act = np.ascontiguousarray(act, dtype=np.int64)
     rows = np.ascontiguousarray(rows, dtype=np.int64)
     R = len(rows)  # noqa: N806
+    one = R == 1
     sel: slice | np.ndarray = slice(None) if R == bt.B else rows  # views when every row plays
-    sat = np.empty((R, p.C), dtype=np.int64)
-    h = np.empty((R, p.C), dtype=bool)
-    emerg = np.empty((R, p.C), dtype=bool)
-    repaired = np.empty((R, p.C), dtype=bool)
-    counts = np.empty((R, 4), dtype=np.int64)
+    i64 = np.int64
+    sat = np.empty((R, C), dtype=i64)
+    h = np.empty((R, C), dtype=i64)
+    emerg = np.empty((R, C), dtype=bool)
+    repaired = np.empty((R, C), dtype=bool)
+    ho = np.empty((R, C), dtype=i64)
+    budget = np.empty((R, C), dtype=i64)
+    demand = np.empty((R, C))
+    counts = np.empty((R, 6), dtype=i64)
+    k = st.k[sel].copy()
     apply_kernel(
         rows,
         act,
@@ -645,14 +696,23 @@ def transition(
         bt.H,
         st.repairs_total,
         st.emergencies_total,
+        st.k,
+        bt.demand,
         sat,
         h,
         emerg,
         repaired,
+        ho,
+        budget,
+        demand,
         counts,
     )
-    k = st.k[sel].copy()
-    a = bt.arrivals[rows[0], k[0]][None] if R == 1 else bt.arrivals[rows, k]  # (R, C, M)
+    a = bt.arrivals[rows[0], k[0]][None] if one else bt.arrivals[rows, k]  # (R, C, M)
+    # the exact allocators check finiteness in debug mode; rows whose tables were checked
+    # when built (and that have no per-step fading gains) need no check per step
+    skip = allocator in FINITE_CHECKING and (
+        bt.trusted[rows[0]] if one else bt.trusted[rows].all()
+    )
     t0 = time.perf_counter()
     alloc = allocator(
         sat,
@@ -664,6 +724,7 @@ def transition(
         N0=cons["N0"],
         T_f=cons["T_f"],
         eps=cons["eps"],
+        **_CHECKED if skip else {},
     )
     dt = time.perf_counter() - t0
     xi = np.ascontiguousarray(alloc.xi, dtype=float)
@@ -672,10 +733,10 @@ def transition(
     # jain_index(xi, axis=1), called once for both (their wrappers cost ~20 us per step)
     utility = np.empty(R)
     jain = np.empty(R)
-    row_metrics(xi, np.ones_like(xi), float(cons["eps"]), utility, jain)
+    row_metrics(xi, _ones(xi.shape), float(cons["eps"]), utility, jain)
     cost = cons["lambda_h"] * counts[:, 0]
     reward = utility - cost
-    if not (math.isfinite(reward[0]) if R == 1 else np.isfinite(reward).all()):
+    if not (math.isfinite(reward[0]) if one else np.isfinite(reward).all()):
         bad = int(np.flatnonzero(~np.isfinite(reward))[0])
         raise FloatingPointError(
             f"non-finite reward in slot {int(k[bad])}: utility {utility[bad]!r}, handover cost "
@@ -686,24 +747,57 @@ def transition(
     st.k[sel] = k + 1
     st.last_xi[sel] = xi
     st.ret[sel] += reward
+    return StepParts(
+        reward, k, sat, xi, alloc.served_bits, demand, h, ho, budget, repaired, emerg, counts,
+        utility, cost, jain, dt,
+    )  # fmt: skip
+
+
+_CHECKED = {"inputs_finite": True}
+
+_ONES: dict[tuple[int, ...], np.ndarray] = {}
+
+
+def _ones(shape: tuple[int, ...]) -> np.ndarray:
+    """Ones of ``shape``, cached (the utility's unit weights; only ever read, never returned).
+
+    Writable on purpose: a read-only array is another numba type (one more compile).
+    """
+    w = _ONES.get(shape)
+    if w is None:
+        w = _ONES[shape] = np.ones(shape)
+    return w
+
+
+def transition(
+    bt: Batch, st: State, rows: np.ndarray, action: np.ndarray, allocator: Allocator
+) -> tuple[np.ndarray, dict[str, np.ndarray], float]:
+    """Play the current slot of ``rows`` with ``action`` (R, C) candidate indices.
+
+    Invalid entries (out of range or masked) are repaired: keep the current satellite when it
+    is allowed, else take the strongest allowed candidate.  Returns the rewards (R,), the info
+    arrays (leading axis R) and the wall time spent in the allocator [s] (not part of info).
+    """
+    q = transition_parts(bt, st, rows, action, allocator)
+    counts = q.counts
     info: dict[str, Any] = {
-        "slot": k,
-        "assoc": sat,
-        "xi": xi,
-        "served_bits": alloc.served_bits,
-        "demand_bits": a.sum(-1),
-        "handovers": h.view(np.int8).astype(np.int64),
-        "handovers_total": st.ho_total[rows],
-        "budget_left": st.budget[rows],
-        "repaired": repaired,
-        "emergency": emerg,
+        "slot": q.slot,
+        "assoc": q.sat,
+        "xi": q.xi,
+        "served_bits": q.served_bits,
+        "demand_bits": q.demand_bits,
+        "handovers": q.handovers,
+        "handovers_total": q.handovers_total,
+        "budget_left": q.budget_left,
+        "repaired": q.repaired,
+        "emergency": q.emergency,
         "repairs": counts[:, 2],
         "emergencies": counts[:, 1],
-        "repairs_total": st.repairs_total[rows],
-        "emergencies_total": st.emergencies_total[rows],
+        "repairs_total": counts[:, 4],
+        "emergencies_total": counts[:, 5],
         "budget_violations": counts[:, 3],
-        "utility": utility,
-        "handover_cost": cost,
-        "jain": jain,
+        "utility": q.utility,
+        "handover_cost": q.cost,
+        "jain": q.jain,
     }
-    return reward, info, dt
+    return q.reward, info, q.dt

@@ -255,6 +255,7 @@ class DownlinkEnv(gym.Env[Obs, np.ndarray]):
         self._st = core.State(1, self.params)
         self._done = True
         self._last: dict[str, Any] = {}
+        self._scenario_id: tuple[int, str] = (-1, "")
         self.timing = {"steps": 0, "allocator_s": 0.0}
         """Wall time spent in the allocator and steps taken (for benchmarks; not in ``info``)."""
 
@@ -297,6 +298,7 @@ class DownlinkEnv(gym.Env[Obs, np.ndarray]):
         sc, tab, base, factor = self.source.start(self.np_random, options)
         self._bt = core.Batch.single(self.params, sc, tab, base, factor)
         self._st.reset_rows(slice(None), sc.H)
+        self._scenario_id = (int(sc.seed), sc.name)
         self._done = False
         self._last = {}
         obs = self._obs()
@@ -325,15 +327,42 @@ class DownlinkEnv(gym.Env[Obs, np.ndarray]):
                     f"invalid action for cell(s) {np.flatnonzero(bad).tolist()}: out of range or "
                     "masked (invalid_action='raise'; see action_masks())"
                 )
-        reward, info, dt = core.transition(self._bt, self._st, _ROW0, act[None], self._allocate)
+        q = core.transition_parts(self._bt, self._st, _ROW0, act[None], self._allocate)
+        reward = q.reward
+        # handovers, emergencies, repairs, violations, repairs / emergencies so far
+        _, n_em, n_rep, over, rep_tot, em_tot = q.counts[0].tolist()
         if self.env_params.invalid_action == "penalize":
-            reward = reward - self.env_params.invalid_penalty * info["repairs"]
-        self.timing["steps"] += 1
-        self.timing["allocator_s"] += dt
-        terminated = bool(self._st.k[0] >= self.params.K)
+            reward = reward - self.env_params.invalid_penalty * q.counts[:, 2]
+        timing = self.timing
+        timing["steps"] += 1
+        timing["allocator_s"] += q.dt
+        k = q.slot.item()
+        terminated = k + 1 >= self.params.K
         self._done = terminated
-        out = {key: (val[0].item() if val.ndim == 1 else val[0]) for key, val in info.items()}
-        out["scenario_seed"], out["scenario"] = int(self.scenario.seed), self.scenario.name
+        # the keys and order of core.transition's info, one row (Python scalars for the (R,)
+        # entries, views of this step's fresh arrays for the (R, C) ones)
+        out = {
+            "slot": k,
+            "assoc": q.sat[0],
+            "xi": q.xi[0],
+            "served_bits": q.served_bits[0],
+            "demand_bits": q.demand_bits[0],
+            "handovers": q.handovers[0],
+            "handovers_total": q.handovers_total[0],
+            "budget_left": q.budget_left[0],
+            "repaired": q.repaired[0],
+            "emergency": q.emergency[0],
+            "repairs": n_rep,
+            "emergencies": n_em,
+            "repairs_total": rep_tot,
+            "emergencies_total": em_tot,
+            "budget_violations": over,
+            "utility": q.utility.item(),
+            "handover_cost": q.cost.item(),
+            "jain": q.jain.item(),
+            "scenario_seed": self._scenario_id[0],
+            "scenario": self._scenario_id[1],
+        }
         self._last = out
         obs = self._obs()
         return obs, float(reward[0]), terminated, False, out

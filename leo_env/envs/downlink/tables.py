@@ -15,6 +15,7 @@ explicit :class:`numpy.random.Generator`.
 
 from __future__ import annotations
 
+import math
 import os
 from collections import OrderedDict
 from collections.abc import Callable
@@ -93,6 +94,10 @@ class EpisodeTables:
         Large-scale gains, slot-major (the allocator's input without fading).
     prior : ndarray of float64, shape (C,)
         Expected demand of slot 0 [bit] (process mean), the forecast when no history exists.
+    inputs_finite : bool
+        Every number the allocator receives without fading is finite: ``arrivals``,
+        ``g_slot``, the scenario's pools and the constants the exact allocator derives
+        (checked once here, so that the step can skip the allocator's own check).
     """
 
     top: np.ndarray
@@ -104,11 +109,35 @@ class EpisodeTables:
     arrivals: np.ndarray
     g_slot: np.ndarray
     prior: np.ndarray
+    inputs_finite: bool = False
 
     @property
     def nbytes(self) -> int:
         """Memory held by the tables [byte]."""
-        return int(sum(getattr(self, f).nbytes for f in self.__dataclass_fields__))
+        return int(
+            sum(getattr(self, f).nbytes for f in self.__dataclass_fields__ if f != "inputs_finite")
+        )
+
+
+def _inputs_finite(sc: Scenario, arrivals: np.ndarray, g_slot: np.ndarray) -> bool:
+    """Whether every input of the exact allocator (no fading) is finite for scenario ``sc``.
+
+    The arrays of every slot, the pools, and the constants :func:`oracles.p1.fast.allocate`
+    derives from the scenario's numbers (the same expressions, so the same overflows).
+    """
+    try:
+        w, n0, t_f, eps = float(sc.W_PRB), float(sc.N0), float(sc.T_f), float(sc.eps)
+        with np.errstate(all="ignore"):
+            consts = (1.0 / (w * n0), t_f * w / math.log(2.0), eps)
+    except (ZeroDivisionError, OverflowError, TypeError, ValueError):
+        return False
+    return bool(
+        all(math.isfinite(v) for v in consts)
+        and np.isfinite(np.asarray(sc.N_PRB, dtype=float)).all()
+        and np.isfinite(np.asarray(sc.P_max, dtype=float)).all()
+        and np.isfinite(arrivals).all()
+        and np.isfinite(g_slot).all()
+    )
 
 
 def _top_candidates(gain: np.ndarray, visible: np.ndarray, n: int) -> np.ndarray:
@@ -159,7 +188,11 @@ def build_tables(sc: Scenario, n_candidates: int) -> EpisodeTables:
     run[K - 1] = vis[K - 1]
     for k in range(K - 2, -1, -1):
         run[k] = np.where(vis[k], run[k + 1] + 1, 0)
-    demand = np.asarray(sc.a, dtype=float).sum(axis=2)
+    arrivals = np.ascontiguousarray(np.asarray(sc.a, dtype=float).transpose(1, 0, 2))
+    # from the contiguous slot-major copy: the same sums, bit for bit, as the step's
+    # ``arrivals[k].sum(-1)`` (the step reads ``demand_bits`` from this table)
+    demand = np.ascontiguousarray(arrivals.sum(axis=2).T)
+    g_slot = np.ascontiguousarray(np.asarray(sc.g, dtype=float).transpose(2, 0, 1))
     return EpisodeTables(
         top=_top_candidates(gain, vis, n_candidates),
         gain=gain,
@@ -167,9 +200,10 @@ def build_tables(sc: Scenario, n_candidates: int) -> EpisodeTables:
         need=need,
         vis_left=run,
         demand=demand,
-        arrivals=np.ascontiguousarray(np.asarray(sc.a, dtype=float).transpose(1, 0, 2)),
-        g_slot=np.ascontiguousarray(np.asarray(sc.g, dtype=float).transpose(2, 0, 1)),
+        arrivals=arrivals,
+        g_slot=g_slot,
         prior=np.asarray(sc.demand_rate, dtype=float)[:, 0] * M,
+        inputs_finite=_inputs_finite(sc, arrivals, g_slot),
     )
 
 

@@ -329,10 +329,18 @@ def test_compiled_kernels_match_numpy_reference():
         budget0 = st.budget.copy()
         sat, h, em, rep = core.apply_reference(st, np.zeros(1, dtype=int), act)
         st.budget[:] = budget0
+        k = int(st.k[0])
         _, info, _ = core.transition(bt, st, np.zeros(1, dtype=int), act, env._allocate)
         np.testing.assert_array_equal(info["assoc"], sat)
         np.testing.assert_array_equal(info["handovers"].astype(bool), h)
         np.testing.assert_array_equal(info["repaired"], rep)
+        np.testing.assert_array_equal(info["emergency"], em)
+        # the kernel's copies of the state, and the demand table read for demand_bits
+        np.testing.assert_array_equal(info["budget_left"], st.budget)
+        np.testing.assert_array_equal(info["handovers_total"], st.ho_total)
+        np.testing.assert_array_equal(info["repairs_total"], st.repairs_total)
+        np.testing.assert_array_equal(info["emergencies_total"], st.emergencies_total)
+        np.testing.assert_array_equal(info["demand_bits"], bt.arrivals[0, k].sum(-1)[None])
         if st.k[0] >= env.params.K:
             break
 

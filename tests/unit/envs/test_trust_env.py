@@ -48,6 +48,57 @@ def test_the_env_never_returns_a_non_finite_reward():
         env.step(mask.argmax(axis=1))
 
 
+def test_a_non_finite_arrival_is_caught_in_its_slot_by_the_exact_allocator():
+    env = DownlinkEnv("toy")
+    env.reset(seed=0)
+    assert env._bt.trusted[0]  # finite tables: the step skips the allocator's own check
+    sc = leo_env.make_scenario("toy", seed=0)
+    a = np.array(sc.a, dtype=float)
+    a[1, 2, 0] = np.nan  # cell 1, slot 2
+    env = DownlinkEnv(scenario=dataclasses.replace(sc, a=a))
+    env.reset(seed=0)
+    assert not env._bt.trusted[0]
+    for _slot in range(2):
+        env.step(env.action_masks().reshape(sc.C, -1).argmax(axis=1))
+    with pytest.raises(ValueError, match="non-finite input"):
+        env.step(env.action_masks().reshape(sc.C, -1).argmax(axis=1))
+
+
+def _frozen(x):
+    if isinstance(x, dict):
+        return {key: _frozen(val) for key, val in x.items()}
+    return x.copy() if isinstance(x, np.ndarray) else x
+
+
+def _assert_same(x, y):
+    if isinstance(x, dict):
+        assert x.keys() == y.keys()
+        for key in x:
+            _assert_same(x[key], y[key])
+    else:
+        np.testing.assert_array_equal(x, y)
+
+
+def test_returned_observations_and_infos_never_change_afterwards():
+    from leo_env.envs.downlink.vector import DownlinkVectorEnv
+
+    env = DownlinkEnv("toy", allocator="equal")
+    venv = DownlinkVectorEnv(3, "toy", allocator="equal")
+    held = [(env.reset(seed=0), None), (venv.reset(seed=0), None)]
+    held = [(out, _frozen(out)) for out, _ in held]
+    for _step in range(12):  # past an episode end (K = 10): resets and auto-resets included
+        out = env.step(env.action_masks().reshape(5, -1).argmax(axis=1))
+        held.append((out, _frozen(out)))
+        if out[2]:
+            out = env.reset()
+            held.append((out, _frozen(out)))
+        vout = venv.step(venv.action_mask_matrix().argmax(axis=-1))
+        held.append((vout, _frozen(vout)))
+    for out, copy in held:
+        for x, y in zip(out, copy, strict=True):
+            _assert_same(x, y)
+
+
 @pytest.mark.parametrize(
     ("field", "value", "match"),
     [
