@@ -24,6 +24,7 @@ return).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from oracles.p2.evaluate import EvalResult, evaluate
@@ -63,6 +64,19 @@ def solve(problem: Problem, method: str = "milp", **options: Any) -> P2Result:
     if method == "milp":
         from oracles.p2.milp import solve_milp
 
+        if isinstance(options.get("warm_start"), str) and options["warm_start"] == "lagrangian":
+            # resolved here, not in oracles.p2.milp: the Lagrangian method uses the MILP's model
+            # builder (its window bound), so milp must not import lagrangian (no import cycle)
+            from oracles.p2.lagrangian import solve_lagrangian
+
+            warm = solve_lagrangian(problem, terminal_cost=options.get("terminal_cost"),
+                                    terminal_req=options.get("terminal_req"))
+            if not warm.feasible:
+                raise ValueError(f"warm_start 'lagrangian' failed: {warm.message}")
+            res = solve_milp(problem, **{**options, "warm_start": warm.assoc})
+            # the warm start's time counts, as when solve_milp computes it itself
+            info = {**res.info, "warm_start_time_s": res.info.get("warm_start_time_s", 0.0) + warm.solve_time_s}
+            return replace(res, solve_time_s=res.solve_time_s + warm.solve_time_s, info=info)
         return solve_milp(problem, **options)
     if method == "rolling":
         from oracles.p2.rolling import solve_rolling

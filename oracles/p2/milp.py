@@ -335,9 +335,10 @@ def solve_milp(
     separable_form : {"exact", "cuts"}
         Separable objective as exact per-pair coefficients (default) or APEX's ``xi`` +
         tangent-cut form.
-    warm_start : {"dp", "lagrangian"} or ndarray, optional
-        Initial incumbent passed with ``setSolution``: from the exact DP (separable), from the
-        Lagrangian method (coupled), or an association (C, K) of satellite indices.
+    warm_start : {"dp"} or ndarray, optional
+        Initial incumbent passed with ``setSolution``: from the exact DP (separable) or an
+        association (C, K) of satellite indices.  ``"lagrangian"`` (the Lagrangian method's
+        association, coupled) is accepted by :func:`oracles.p2.solve`, which resolves it.
     terminal_cost, terminal_req : ndarray, shape (S, C), optional
         Rolling-window terminal cost / handover reserve (see :mod:`oracles.p2.rolling`).
     verbose : bool
@@ -450,12 +451,11 @@ def _warm_path(
 
             res = solve_dp(problem.replace(proxy="separable"), terminal_cost=terminal_cost,
                            terminal_req=terminal_req)
-        elif warm_start == "lagrangian":
-            from oracles.p2.lagrangian import solve_lagrangian
-
-            res = solve_lagrangian(problem, terminal_cost=terminal_cost, terminal_req=terminal_req)
         else:
-            raise ValueError(f"warm_start must be 'dp', 'lagrangian' or an array, got {warm_start!r}")
+            raise ValueError(
+                f"warm_start must be 'dp' or an association array, got {warm_start!r} (the "
+                "Lagrangian warm start: oracles.p2.solve(problem, 'milp', warm_start='lagrangian'))"
+            )
         if not res.feasible:
             raise ValueError(f"warm_start {warm_start!r} failed: {res.message}")
         return problem.l_from_assoc(res.assoc)

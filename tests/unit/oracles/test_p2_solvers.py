@@ -102,6 +102,23 @@ def test_coupled_lagrangian_sandwich_and_milp_match_enumeration(seed):
     assert milp.objective >= opt - prob.C * prob.K * milp.info["cut_error_bound"] - 1e-9
 
 
+def test_milp_with_the_lagrangian_warm_start_matches_enumeration():
+    prob = tiny(1, S=2, C=3, K=4, H=1, load=4.0, proxy="coupled")
+    opt = brute_force(prob)
+    lag = solve(prob, method="lagrangian")
+    warm = solve(prob, method="milp", n_cuts=96, warm_start="lagrangian")
+    assert warm.bound >= opt - 1e-6
+    assert opt - prob.C * prob.K * warm.info["cut_error_bound"] - 1e-9 <= warm.objective <= opt + 1e-9
+    # the warm start's time is part of the reported time
+    assert warm.info["warm_start_time_s"] > 0 and warm.solve_time_s >= warm.info["warm_start_time_s"]
+    assert warm.objective >= lag.objective - prob.C * prob.K * warm.info["cut_error_bound"] - 1e-9
+    # solve_milp itself takes 'dp' or an association and names the way to the Lagrangian one
+    from oracles.p2.milp import solve_milp
+
+    with pytest.raises(ValueError, match="warm_start='lagrangian'"):
+        solve_milp(prob, warm_start="lagrangian")
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2], ids=["seed0", "seed1", "seed2"])
 @pytest.mark.parametrize("proxy", ["separable", "coupled"])
 def test_rolling_with_full_window_equals_milp(seed, proxy):
