@@ -39,7 +39,7 @@ import numba
 import numpy as np
 
 from leo_env.core.linkgroups import LinkView, link_view, pattern_of
-from leo_env.wrappers.wolpertinger import k_nearest_actions
+from leo_env.wrappers.wolpertinger import k_nearest_actions, walk_order
 
 __all__ = [
     "BACKENDS", "warm_up", "link_costs", "nearest_valid_groups", "nearest_valid_groups_table", "view_valid_rows",
@@ -274,16 +274,11 @@ def warm_up() -> None:
 
 def _walk_inputs(costs: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
                                                                 np.ndarray, float]:
-    """Sorted rows, positions and base of the best-first walk (as in ``k_nearest_actions``)."""
-    key = np.where(mask, costs, np.inf)
-    order = np.argsort(key, axis=1, kind="stable")
-    sorted_cost = np.take_along_axis(key, order, axis=1)
-    m = mask.sum(axis=1)
-    base_choice = order[:, 0].copy()
-    base = float(sorted_cost[:, 0].sum())
-    multi = np.flatnonzero(m >= 2)
-    delta1 = sorted_cost[multi, 1] - sorted_cost[multi, 0]
-    pos = multi[np.argsort(delta1, kind="stable")]
+    """Sorted rows, positions and base of the best-first walk, as the compiled walk's arrays.
+
+    The ordering is :func:`leo_env.wrappers.wolpertinger.walk_order`, the suite's exact k-NN's.
+    """
+    sorted_cost, order, m, pos, base_choice, base = walk_order(costs, mask)
     return sorted_cost, order.astype(np.int64), pos.astype(np.int64), m[pos].astype(np.int64), \
         base_choice.astype(np.int64), base
 

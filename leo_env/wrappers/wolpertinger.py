@@ -20,7 +20,7 @@ import heapq
 
 import numpy as np
 
-__all__ = ["candidate_embedding", "per_cell_costs", "k_nearest_actions", "WolpertingerMapper"]
+__all__ = ["candidate_embedding", "per_cell_costs", "k_nearest_actions", "walk_order", "WolpertingerMapper"]
 
 
 def candidate_embedding(n: int, kind: str = "onehot") -> np.ndarray:
@@ -65,6 +65,42 @@ def per_cell_costs(proto: np.ndarray, embedding: np.ndarray) -> np.ndarray:
     return np.einsum("cnd,cnd->cn", diff, diff)
 
 
+def walk_order(
+    costs: np.ndarray, allowed: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
+    """The ordering the exact best-first walk of :func:`k_nearest_actions` enumerates in.
+
+    Parameters
+    ----------
+    costs : ndarray, shape (C, n)
+        Per-cell choice costs (finite where allowed).
+    allowed : ndarray of bool, shape (C, n)
+        Allowed choices, at least one per cell (not checked here).
+
+    Returns
+    -------
+    sorted_cost, order : ndarray, shape (C, n)
+        Each cell's costs in increasing order (masked choices last, at ``inf``) and the
+        candidate index of each sorted entry (stable sort: ties keep the candidate order).
+    m : ndarray of int, shape (C,)
+        Allowed choices per cell.
+    pos : ndarray of int, shape (P,)
+        The cells with an alternative, by the increment of their second choice (stable).
+    base_choice : ndarray of int, shape (C,)
+        The cheapest joint action; ``base`` its total cost.
+    """
+    key = np.where(allowed, costs, np.inf)
+    order = np.argsort(key, axis=1, kind="stable")  # per cell, allowed first by cost
+    sorted_cost = np.take_along_axis(key, order, axis=1)
+    m = allowed.sum(axis=1)
+    base_choice = order[:, 0].copy()
+    base = float(sorted_cost[:, 0].sum())
+    multi = np.flatnonzero(m >= 2)
+    delta1 = sorted_cost[multi, 1] - sorted_cost[multi, 0]
+    pos = multi[np.argsort(delta1, kind="stable")]
+    return sorted_cost, order, m, pos, base_choice, base
+
+
 def k_nearest_actions(
     costs: np.ndarray, mask: np.ndarray | None = None, k: int = 1
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -102,16 +138,7 @@ def k_nearest_actions(
             "k_nearest_actions: the costs of allowed actions must be finite (a NaN or inf "
             "proto-action would otherwise map to a masked action)"
         )
-    key = np.where(allowed, costs, np.inf)
-    order = np.argsort(key, axis=1, kind="stable")  # per cell, allowed first by cost
-    sorted_cost = np.take_along_axis(key, order, axis=1)
-    m = allowed.sum(axis=1)
-    base_choice = order[:, 0].copy()
-    base = float(sorted_cost[:, 0].sum())
-    # positions: cells with an alternative, by first increment
-    multi = np.flatnonzero(m >= 2)
-    delta1 = sorted_cost[multi, 1] - sorted_cost[multi, 0]
-    pos = multi[np.argsort(delta1, kind="stable")]
+    sorted_cost, order, m, pos, base_choice, base = walk_order(costs, allowed)
     P = len(pos)  # noqa: N806
     out: list[np.ndarray] = [base_choice]
     if P and k > 1:
