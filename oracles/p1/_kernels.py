@@ -906,6 +906,18 @@ def _max_fraction(ah, q, nout, pout, stop_at_one, rtol, state):
 
 
 @njit(**_JIT)
+def _store_slot(nn, pp, nmat, pmat, m):
+    """Slot ``m``'s PRB shares (scaled down to sum 1 when above) and power shares into the schedules."""
+    sn = 0.0
+    for i in range(nn.shape[0]):
+        sn += nn[i]
+    fn = 1.0 / sn if sn > 1.0 else 1.0
+    for i in range(nn.shape[0]):
+        nmat[i, m] = nn[i] * fn
+        pmat[i, m] = pp[i]
+
+
+@njit(**_JIT)
 def _forward_slot(m, ah, ainc, G, back, q, ahm, nn, pp, zstate, nmat, pmat):
     """One slot of the forward pass (docs/p1.md sections 4b, 4c).
 
@@ -928,13 +940,7 @@ def _forward_slot(m, ah, ainc, G, back, q, ahm, nn, pp, zstate, nmat, pmat):
         for i in range(nc):
             back[i] *= 1.0 - lo
             left += back[i]
-    sn = 0.0
-    for i in range(nc):
-        sn += nn[i]
-    fn = 1.0 / sn if sn > 1.0 else 1.0
-    for i in range(nc):
-        nmat[i, m] = nn[i] * fn
-        pmat[i, m] = pp[i]
+    _store_slot(nn, pp, nmat, pmat, m)
     return left
 
 
@@ -1085,13 +1091,7 @@ def schedule_all_satisfied(ah, Acum, G, nmat, pmat):
         pw = min_power_slot(ahm, q, nn, pp, True)
         if not pw <= 1.0:
             return False
-        sn = 0.0
-        for i in range(nc):
-            sn += nn[i]
-        fn = 1.0 / sn if sn > 1.0 else 1.0
-        for i in range(nc):
-            nmat[i, m] = nn[i] * fn
-            pmat[i, m] = pp[i]
+        _store_slot(nn, pp, nmat, pmat, m)
     return True
 
 
